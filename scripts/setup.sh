@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# One-time (and quick no-op) set-up for a fresh machine:
+#   1. Debian development packages librdkafka links against;
+#   2. npm packages (Bun, TypeScript, yaml, ajv, ... and the librdkafka source);
+#   3. librdkafka built from @confluentinc/kafka-javascript's deps/librdkafka into a cache;
+#   4. the klink executable (dist/klink) with that librdkafka embedded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { echo "[setup] $*" >&2; }
+
+# 1. System packages (runtime libraries come with them). apt-get only when one is missing.
+DEB_PACKAGES=(libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev pkg-config build-essential openssl)
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# 2. npm packages. CKJS_LINKING=dynamic keeps kafka-javascript's install step from downloading.
+if [ ! -x node_modules/.bin/bun ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  say "npm install"
+  CKJS_LINKING=dynamic npm install --no-audit --no-fund --loglevel=error
+fi
+
+# 3 and 4.
+bash scripts/build-librdkafka.sh
+bash scripts/build.sh

@@ -1,0 +1,55 @@
+#!/usr/bin/env bun
+import { commands } from "./commands/index.ts";
+import { UserError, EXIT_USER, EXIT_RUNTIME } from "./commands/command.ts";
+import { KafkaError } from "./rdkafka/errors.ts";
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    "klink: zero-downtime Kafka cluster migration",
+    "",
+    "Usage: klink COMMAND [ARGS...]     klink COMMAND --help for details",
+    "",
+    "Commands:",
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Options:",
+    "  --help, -h      show this help",
+    "  --version, -V   print klink's and librdkafka's versions",
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    console.log(help());
+    return first === undefined ? EXIT_USER : 0;
+  }
+  const name = first === "--version" || first === "-V" ? "version" : first;
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    console.error(`klink: unknown command '${first}'\n\n${help()}`);
+    return EXIT_USER;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UserError) {
+      console.error(`klink ${command.name}: ${err.message}`);
+      return EXIT_USER;
+    }
+    if (err instanceof KafkaError) {
+      console.error(`klink ${command.name}: ${err.message}`);
+      return EXIT_RUNTIME;
+    }
+    throw err;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

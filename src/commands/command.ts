@@ -1,0 +1,19 @@
+/** One CLI sub-command. `run` returns the process exit code:
+ *  0 ok, 1 user error (config, arguments), 2 runtime error (cluster unreachable, auth failed). */
+export interface Command {
+  name: string;
+  /** One line for `klink --help`. */
+  summary: string;
+  /** Full text for `klink NAME --help`. */
+  usage: string;
+  run(args: string[]): Promise<number>;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_USER = 1;
+export const EXIT_RUNTIME = 2;
+
+/** Thrown for mistakes the user can fix (bad flag, bad file); the CLI prints the message only. */
+export class UserError extends Error {
+  override name = "UserError";
+}

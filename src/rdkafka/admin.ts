@@ -1,0 +1,549 @@
+/**
+ * The Admin API. Each call builds its request objects, sends them with a fresh result queue,
+ * waits for the result event without blocking the JS thread, copies the answer into plain JS
+ * objects and frees every native object it made (request objects right after the call, the
+ * result with its event). Partition-level and topic-level errors become KafkaErrors that name
+ * the cluster, topic and partition.
+ */
+import { read, ptr } from "bun:ffi";
+import { rdkafka, cbuf, cstr } from "./library.ts";
+import { Client, HandleType, type ClientOptions } from "./client.ts";
+import type { ClientConfig } from "./config.ts";
+import { KafkaError, ErrorCode, fromErrorObject, checkErrorObject, errorDescription } from "./errors.ts";
+import { toNativeList, fromNativeList, fromNativeElement, destroyList, Offset, type TopicPartition, type TopicPartitionOffset } from "./partitions.ts";
+import { waitFor } from "./poller.ts";
+
+const ADMIN_OP_ANY = 0;
+const RESOURCE_TOPIC = 2;
+const RESOURCE_BROKER = 4;
+export const AlterConfigOp = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
+export const OffsetSpec = { EARLIEST: -2, LATEST: -1, MAX_TIMESTAMP: -3 } as const;
+export const ConfigSource = ["UNKNOWN", "DYNAMIC_TOPIC", "DYNAMIC_BROKER", "DYNAMIC_DEFAULT_BROKER", "STATIC_BROKER", "DEFAULT", "", "", "GROUP"];
+
+export interface NewTopic {
+  name: string;
+  partitions: number;
+  /** -1: the broker's default. */
+  replicationFactor?: number;
+  configs?: Record<string, string>;
+}
+
+export interface ConfigEntry {
+  name: string;
+  value: string | null;
+  source: string;
+  isDefault: boolean;
+  isReadOnly: boolean;
+  isSensitive: boolean;
+}
+
+export interface Node {
+  id: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+export interface TopicDescription {
+  name: string;
+  isInternal: boolean;
+  partitions: Array<{ partition: number; leader: Node | null; replicas: number[]; isr: number[] }>;
+}
+
+export interface ClusterDescription {
+  clusterId: string | null;
+  controller: Node | null;
+  nodes: Node[];
+}
+
+export interface GroupListing {
+  groupId: string;
+  isSimple: boolean;
+  state: string;
+  type: string;
+}
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  host: string;
+  groupInstanceId: string | null;
+  assignment: TopicPartition[];
+}
+
+export interface GroupDescription {
+  groupId: string;
+  isSimple: boolean;
+  /** The assignor chosen by the group ("range", "cooperative-sticky", ... or "" when none). */
+  partitionAssignor: string;
+  state: string;
+  /** "Classic" or "Consumer" (KIP-848), "Unknown" on brokers that do not say. */
+  type: string;
+  coordinator: Node | null;
+  members: GroupMember[];
+}
+
+export interface ListOffsetsResult extends TopicPartitionOffset {
+  timestamp: number;
+}
+
+export interface AdminOptions {
+  /** Request timeout in ms (default 30 s). */
+  timeoutMs?: number;
+}
+
+const sizeOut = () => new BigUint64Array(1);
+
+export class Admin extends Client {
+  private readonly timeoutMs: number;
+
+  constructor(config: ClientConfig, options: ClientOptions & AdminOptions = {}) {
+    super(HandleType.PRODUCER, config, 0, options);
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.startPolling();
+  }
+
+  /**
+   * Sends one admin request and resolves with the result event's payload as parsed by `parse`.
+   * `send(options, queue)` must call the librdkafka function.
+   */
+  private async request<T>(what: string, send: (options: number, queue: number) => void, parse: (event: number) => T): Promise<T> {
+    const lib = rdkafka();
+    const queue = lib.rd_kafka_queue_new(this.handle)!;
+    const options = lib.rd_kafka_AdminOptions_new(this.handle, ADMIN_OP_ANY)!;
+    const errstr = Buffer.alloc(256);
+    lib.rd_kafka_AdminOptions_set_request_timeout(options, this.timeoutMs, errstr, errstr.length);
+    lib.rd_kafka_AdminOptions_set_operation_timeout(options, this.timeoutMs, errstr, errstr.length);
+    try {
+      send(options, queue);
+      const event = await waitFor(
+        () => lib.rd_kafka_queue_poll(queue, 0) || undefined,
+        this.timeoutMs + 5_000,
+        () => new KafkaError(ErrorCode.TIMED_OUT, `${what}: no answer within ${this.timeoutMs} ms`),
+      );
+      try {
+        // Check the event error first: some result accessors abort on errored results.
+        const code = lib.rd_kafka_event_error(event);
+        if (code) throw new KafkaError(code, `${what}: ${lib.rd_kafka_event_error_string(event)}`);
+        return parse(event);
+      } finally {
+        lib.rd_kafka_event_destroy(event);
+      }
+    } finally {
+      lib.rd_kafka_AdminOptions_destroy(options);
+      lib.rd_kafka_queue_destroy(queue);
+    }
+  }
+
+  // --- Topics
+
+  async createTopics(topics: NewTopic[]): Promise<void> {
+    const lib = rdkafka();
+    const errstr = Buffer.alloc(512);
+    const handles = topics.map((t) => {
+      const h = lib.rd_kafka_NewTopic_new(cbuf(t.name), t.partitions, t.replicationFactor ?? -1, errstr, errstr.length);
+      if (!h) throw new KafkaError(ErrorCode.INVALID_ARG, `create topic ${t.name}: ${errstr.toString("utf8", 0, errstr.indexOf(0))}`);
+      for (const [k, v] of Object.entries(t.configs ?? {})) lib.rd_kafka_NewTopic_set_config(h, cbuf(k), cbuf(v));
+      return h;
+    });
+    try {
+      await this.request(
+        "create topics",
+        (o, q) => lib.rd_kafka_CreateTopics(this.handle, pointerArray(handles), handles.length, o, q),
+        (ev) => checkTopicResults(lib.rd_kafka_event_CreateTopics_result(ev)!, lib.rd_kafka_CreateTopics_result_topics, "create topic"),
+      );
+    } finally {
+      for (const h of handles) lib.rd_kafka_NewTopic_destroy(h);
+    }
+  }
+
+  async deleteTopics(names: string[]): Promise<void> {
+    const lib = rdkafka();
+    const handles = names.map((n) => lib.rd_kafka_DeleteTopic_new(cbuf(n))!);
+    try {
+      await this.request(
+        "delete topics",
+        (o, q) => lib.rd_kafka_DeleteTopics(this.handle, pointerArray(handles), handles.length, o, q),
+        (ev) => checkTopicResults(lib.rd_kafka_event_DeleteTopics_result(ev)!, lib.rd_kafka_DeleteTopics_result_topics, "delete topic"),
+      );
+    } finally {
+      for (const h of handles) lib.rd_kafka_DeleteTopic_destroy(h);
+    }
+  }
+
+  /** Raises the partition count of each topic to `totalCount`. */
+  async createPartitions(requests: Array<{ topic: string; totalCount: number }>): Promise<void> {
+    const lib = rdkafka();
+    const errstr = Buffer.alloc(512);
+    const handles = requests.map((r) => {
+      const h = lib.rd_kafka_NewPartitions_new(cbuf(r.topic), r.totalCount, errstr, errstr.length);
+      if (!h) throw new KafkaError(ErrorCode.INVALID_ARG, `create partitions ${r.topic}: ${errstr.toString("utf8", 0, errstr.indexOf(0))}`);
+      return h;
+    });
+    try {
+      await this.request(
+        "create partitions",
+        (o, q) => lib.rd_kafka_CreatePartitions(this.handle, pointerArray(handles), handles.length, o, q),
+        (ev) => checkTopicResults(lib.rd_kafka_event_CreatePartitions_result(ev)!, lib.rd_kafka_CreatePartitions_result_topics, "create partitions"),
+      );
+    } finally {
+      for (const h of handles) lib.rd_kafka_NewPartitions_destroy(h);
+    }
+  }
+
+  async describeTopics(names: string[]): Promise<TopicDescription[]> {
+    const lib = rdkafka();
+    const nameBufs = names.map(cbuf);
+    const collection = lib.rd_kafka_TopicCollection_of_topic_names(pointerArray(nameBufs), names.length)!;
+    try {
+      return await this.request(
+        "describe topics",
+        (o, q) => lib.rd_kafka_DescribeTopics(this.handle, collection, o, q),
+        (ev) => {
+          const n = sizeOut();
+          const arr = lib.rd_kafka_DescribeTopics_result_topics(lib.rd_kafka_event_DescribeTopics_result(ev)!, n);
+          return readPointers(arr, n).map((t) => {
+            const error = lib.rd_kafka_TopicDescription_error(t);
+            const name = String(lib.rd_kafka_TopicDescription_name(t));
+            if (error && lib.rd_kafka_error_code(error)) throw fromErrorObject(error, `describe topic ${name}`, false);
+            const pn = sizeOut();
+            const parts = readPointers(lib.rd_kafka_TopicDescription_partitions(t, pn), pn).map((p) => {
+              const rn = sizeOut();
+              const replicas = readPointers(lib.rd_kafka_TopicPartitionInfo_replicas(p, rn), rn).map((x) => lib.rd_kafka_Node_id(x));
+              const isrn = sizeOut();
+              const isr = readPointers(lib.rd_kafka_TopicPartitionInfo_isr(p, isrn), isrn).map((x) => lib.rd_kafka_Node_id(x));
+              return { partition: lib.rd_kafka_TopicPartitionInfo_partition(p), leader: readNode(lib.rd_kafka_TopicPartitionInfo_leader(p)), replicas, isr };
+            });
+            return { name, isInternal: lib.rd_kafka_TopicDescription_is_internal(t) !== 0, partitions: parts };
+          });
+        },
+      );
+    } finally {
+      lib.rd_kafka_TopicCollection_destroy(collection);
+    }
+  }
+
+  async describeCluster(): Promise<ClusterDescription> {
+    const lib = rdkafka();
+    return this.request(
+      "describe cluster",
+      (o, q) => lib.rd_kafka_DescribeCluster(this.handle, o, q),
+      (ev) => {
+        const res = lib.rd_kafka_event_DescribeCluster_result(ev)!;
+        const n = sizeOut();
+        return {
+          clusterId: nullableString(lib.rd_kafka_DescribeCluster_result_cluster_id(res)),
+          controller: readNode(lib.rd_kafka_DescribeCluster_result_controller(res)),
+          nodes: readPointers(lib.rd_kafka_DescribeCluster_result_nodes(res, n), n).map((x) => readNode(x)!),
+        };
+      },
+    );
+  }
+
+  // --- Configs
+
+  async describeTopicConfigs(topic: string): Promise<ConfigEntry[]> {
+    return this.describeConfigs(RESOURCE_TOPIC, topic);
+  }
+
+  async describeBrokerConfigs(brokerId: number): Promise<ConfigEntry[]> {
+    return this.describeConfigs(RESOURCE_BROKER, String(brokerId));
+  }
+
+  private async describeConfigs(type: number, name: string): Promise<ConfigEntry[]> {
+    const lib = rdkafka();
+    const resource = lib.rd_kafka_ConfigResource_new(type, cbuf(name))!;
+    try {
+      return await this.request(
+        `describe configs of ${name}`,
+        (o, q) => lib.rd_kafka_DescribeConfigs(this.handle, pointerArray([resource]), 1, o, q),
+        (ev) => {
+          const n = sizeOut();
+          const [res] = readPointers(lib.rd_kafka_DescribeConfigs_result_resources(lib.rd_kafka_event_DescribeConfigs_result(ev)!, n), n);
+          checkResourceError(res!, `describe configs of ${name}`);
+          const cn = sizeOut();
+          return readPointers(lib.rd_kafka_ConfigResource_configs(res!, cn), cn).map((e) => ({
+            name: String(lib.rd_kafka_ConfigEntry_name(e)),
+            value: cstr(lib.rd_kafka_ConfigEntry_value(e)),
+            source: ConfigSource[lib.rd_kafka_ConfigEntry_source(e)] ?? "UNKNOWN",
+            isDefault: lib.rd_kafka_ConfigEntry_is_default(e) !== 0,
+            isReadOnly: lib.rd_kafka_ConfigEntry_is_read_only(e) !== 0,
+            isSensitive: lib.rd_kafka_ConfigEntry_is_sensitive(e) !== 0,
+          }));
+        },
+      );
+    } finally {
+      lib.rd_kafka_ConfigResource_destroy(resource);
+    }
+  }
+
+  /** Sets / deletes / appends / subtracts topic configs, leaving the others as they are. */
+  async incrementalAlterTopicConfigs(topic: string, ops: Array<{ name: string; op?: number; value?: string | null }>): Promise<void> {
+    const lib = rdkafka();
+    const resource = lib.rd_kafka_ConfigResource_new(RESOURCE_TOPIC, cbuf(topic))!;
+    try {
+      for (const o of ops) {
+        checkErrorObject(
+          lib.rd_kafka_ConfigResource_add_incremental_config(resource, cbuf(o.name), o.op ?? AlterConfigOp.SET, o.value == null ? null : cbuf(o.value)),
+          `alter config ${o.name} of ${topic}`,
+        );
+      }
+      await this.request(
+        `alter configs of ${topic}`,
+        (o, q) => lib.rd_kafka_IncrementalAlterConfigs(this.handle, pointerArray([resource]), 1, o, q),
+        (ev) => {
+          const n = sizeOut();
+          const res = readPointers(lib.rd_kafka_IncrementalAlterConfigs_result_resources(lib.rd_kafka_event_IncrementalAlterConfigs_result(ev)!, n), n);
+          for (const r of res) checkResourceError(r, `alter configs of ${topic}`);
+        },
+      );
+    } finally {
+      lib.rd_kafka_ConfigResource_destroy(resource);
+    }
+  }
+
+  // --- Offsets and records
+
+  /**
+   * ListOffsets: `offset` of each request is a spec (OffsetSpec.EARLIEST / LATEST /
+   * MAX_TIMESTAMP) or a timestamp in ms (the earliest offset whose timestamp is >= it; -1 when
+   * none). `readCommitted` (default true) answers the last stable offset for LATEST.
+   */
+  async listOffsets(requests: TopicPartitionOffset[], readCommitted = true): Promise<ListOffsetsResult[]> {
+    const lib = rdkafka();
+    const list = toNativeList(requests);
+    try {
+      return await this.request(
+        "list offsets",
+        (o, q) => {
+          checkErrorObject(lib.rd_kafka_AdminOptions_set_isolation_level(o, readCommitted ? 1 : 0), "list offsets isolation level");
+          lib.rd_kafka_ListOffsets(this.handle, list, o, q);
+        },
+        (ev) => {
+          const n = sizeOut();
+          return readPointers(lib.rd_kafka_ListOffsets_result_infos(lib.rd_kafka_event_ListOffsets_result(ev)!, n), n).map((info) => {
+            const tp = fromNativeElement(lib.rd_kafka_ListOffsetsResultInfo_topic_partition(info)!);
+            if (tp.error) throw new KafkaError(tp.error, `list offsets ${tp.topic}[${tp.partition}]: ${errorDescription(tp.error)}`);
+            return { ...tp, timestamp: lib.rd_kafka_ListOffsetsResultInfo_timestamp(info) };
+          });
+        },
+      );
+    } finally {
+      destroyList(list);
+    }
+  }
+
+  /** Low and high watermarks (log start offset, log end offset) per partition. */
+  async watermarks(partitions: TopicPartition[], readCommitted = false): Promise<Array<TopicPartition & { low: number; high: number }>> {
+    const [low, high] = await Promise.all([
+      this.listOffsets(partitions.map((p) => ({ ...p, offset: OffsetSpec.EARLIEST })), readCommitted),
+      this.listOffsets(partitions.map((p) => ({ ...p, offset: OffsetSpec.LATEST })), readCommitted),
+    ]);
+    const key = (p: TopicPartition) => `${p.topic}\0${p.partition}`;
+    const highs = new Map(high.map((h) => [key(h), h.offset]));
+    return low.map((l) => ({ topic: l.topic, partition: l.partition, low: l.offset, high: highs.get(key(l)) ?? -1 }));
+  }
+
+  /** Deletes records before `offset` in each partition; returns the new log start offsets. */
+  async deleteRecords(beforeOffsets: TopicPartitionOffset[]): Promise<TopicPartitionOffset[]> {
+    const lib = rdkafka();
+    const list = toNativeList(beforeOffsets);
+    const del = lib.rd_kafka_DeleteRecords_new(list)!;
+    try {
+      return await this.request(
+        "delete records",
+        (o, q) => lib.rd_kafka_DeleteRecords(this.handle, pointerArray([del]), 1, o, q),
+        (ev) => {
+          const out = fromNativeList(lib.rd_kafka_DeleteRecords_result_offsets(lib.rd_kafka_event_DeleteRecords_result(ev)!));
+          const bad = out.find((p) => p.error);
+          if (bad) throw new KafkaError(bad.error!, `delete records ${bad.topic}[${bad.partition}]: ${errorDescription(bad.error!)}`);
+          return out;
+        },
+      );
+    } finally {
+      lib.rd_kafka_DeleteRecords_destroy(del);
+      destroyList(list);
+    }
+  }
+
+  // --- Consumer groups
+
+  async listConsumerGroups(): Promise<GroupListing[]> {
+    const lib = rdkafka();
+    return this.request(
+      "list consumer groups",
+      (o, q) => lib.rd_kafka_ListConsumerGroups(this.handle, o, q),
+      (ev) => {
+        const res = lib.rd_kafka_event_ListConsumerGroups_result(ev)!;
+        const en = sizeOut();
+        const errors = readPointers(lib.rd_kafka_ListConsumerGroups_result_errors(res, en), en);
+        if (errors.length) throw fromErrorObject(errors[0]!, "list consumer groups", false);
+        const n = sizeOut();
+        return readPointers(lib.rd_kafka_ListConsumerGroups_result_valid(res, n), n).map((g) => ({
+          groupId: String(lib.rd_kafka_ConsumerGroupListing_group_id(g)),
+          isSimple: lib.rd_kafka_ConsumerGroupListing_is_simple_consumer_group(g) !== 0,
+          state: String(lib.rd_kafka_consumer_group_state_name(lib.rd_kafka_ConsumerGroupListing_state(g))),
+          type: String(lib.rd_kafka_consumer_group_type_name(lib.rd_kafka_ConsumerGroupListing_type(g))),
+        }));
+      },
+    );
+  }
+
+  async describeConsumerGroups(groupIds: string[]): Promise<GroupDescription[]> {
+    const lib = rdkafka();
+    const names = groupIds.map(cbuf);
+    return this.request(
+      "describe consumer groups",
+      (o, q) => lib.rd_kafka_DescribeConsumerGroups(this.handle, pointerArray(names), names.length, o, q),
+      (ev) => {
+        const n = sizeOut();
+        return readPointers(lib.rd_kafka_DescribeConsumerGroups_result_groups(lib.rd_kafka_event_DescribeConsumerGroups_result(ev)!, n), n).map((g) => {
+          const groupId = String(lib.rd_kafka_ConsumerGroupDescription_group_id(g));
+          const error = lib.rd_kafka_ConsumerGroupDescription_error(g);
+          if (error && lib.rd_kafka_error_code(error)) throw fromErrorObject(error, `describe consumer group ${groupId}`, false);
+          const members: GroupMember[] = [];
+          const count = lib.rd_kafka_ConsumerGroupDescription_member_count(g);
+          for (let i = 0; i < count; i++) {
+            const m = lib.rd_kafka_ConsumerGroupDescription_member(g, i)!;
+            const assignment = lib.rd_kafka_MemberDescription_assignment(m);
+            members.push({
+              memberId: String(lib.rd_kafka_MemberDescription_consumer_id(m)),
+              clientId: String(lib.rd_kafka_MemberDescription_client_id(m)),
+              host: String(lib.rd_kafka_MemberDescription_host(m)),
+              groupInstanceId: cstr(lib.rd_kafka_MemberDescription_group_instance_id(m)),
+              assignment: assignment
+                ? fromNativeList(lib.rd_kafka_MemberAssignment_partitions(assignment)).map(({ topic, partition }) => ({ topic, partition }))
+                : [],
+            });
+          }
+          return {
+            groupId,
+            isSimple: lib.rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(g) !== 0,
+            partitionAssignor: cstr(lib.rd_kafka_ConsumerGroupDescription_partition_assignor(g)) ?? "",
+            state: String(lib.rd_kafka_consumer_group_state_name(lib.rd_kafka_ConsumerGroupDescription_state(g))),
+            type: String(lib.rd_kafka_consumer_group_type_name(lib.rd_kafka_ConsumerGroupDescription_type(g))),
+            coordinator: readNode(lib.rd_kafka_ConsumerGroupDescription_coordinator(g)),
+            members,
+          };
+        });
+      },
+    );
+  }
+
+  /** Committed offsets of a group (all its partitions when `partitions` is omitted). */
+  async listConsumerGroupOffsets(groupId: string, partitions?: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    const lib = rdkafka();
+    const list = partitions ? toNativeList(partitions) : null;
+    const req = lib.rd_kafka_ListConsumerGroupOffsets_new(cbuf(groupId), list)!;
+    try {
+      return await this.request(
+        `list offsets of group ${groupId}`,
+        (o, q) => lib.rd_kafka_ListConsumerGroupOffsets(this.handle, pointerArray([req]), 1, o, q),
+        (ev) => groupResultPartitions(lib.rd_kafka_event_ListConsumerGroupOffsets_result(ev)!, lib.rd_kafka_ListConsumerGroupOffsets_result_groups, groupId),
+      );
+    } finally {
+      lib.rd_kafka_ListConsumerGroupOffsets_destroy(req);
+      if (list) destroyList(list);
+    }
+  }
+
+  /** Sets a group's committed offsets (the group must be empty on the broker). */
+  async alterConsumerGroupOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    const lib = rdkafka();
+    const list = toNativeList(offsets);
+    const req = lib.rd_kafka_AlterConsumerGroupOffsets_new(cbuf(groupId), list)!;
+    try {
+      await this.request(
+        `alter offsets of group ${groupId}`,
+        (o, q) => lib.rd_kafka_AlterConsumerGroupOffsets(this.handle, pointerArray([req]), 1, o, q),
+        (ev) => groupResultPartitions(lib.rd_kafka_event_AlterConsumerGroupOffsets_result(ev)!, lib.rd_kafka_AlterConsumerGroupOffsets_result_groups, groupId),
+      );
+    } finally {
+      lib.rd_kafka_AlterConsumerGroupOffsets_destroy(req);
+      destroyList(list);
+    }
+  }
+
+  async deleteConsumerGroupOffsets(groupId: string, partitions: TopicPartition[]): Promise<void> {
+    const lib = rdkafka();
+    const list = toNativeList(partitions);
+    const req = lib.rd_kafka_DeleteConsumerGroupOffsets_new(cbuf(groupId), list)!;
+    try {
+      await this.request(
+        `delete offsets of group ${groupId}`,
+        (o, q) => lib.rd_kafka_DeleteConsumerGroupOffsets(this.handle, pointerArray([req]), 1, o, q),
+        (ev) => groupResultPartitions(lib.rd_kafka_event_DeleteConsumerGroupOffsets_result(ev)!, lib.rd_kafka_DeleteConsumerGroupOffsets_result_groups, groupId),
+      );
+    } finally {
+      lib.rd_kafka_DeleteConsumerGroupOffsets_destroy(req);
+      destroyList(list);
+    }
+  }
+
+  close(): void {
+    this.destroyHandle();
+  }
+}
+
+// --- helpers for reading result arrays
+
+/** An array of pointers as librdkafka wants for `T **` arguments. Keep it reachable during the call. */
+function pointerArray(items: Array<number | Uint8Array>): BigUint64Array {
+  const arr = new BigUint64Array(Math.max(items.length, 1));
+  items.forEach((it, i) => (arr[i] = BigInt(typeof it === "number" ? it : ptr(it))));
+  return arr;
+}
+
+/** Reads `count[0]` pointers from a `T **` result array. */
+function readPointers(arr: number | null, count: BigUint64Array): number[] {
+  const n = Number(count[0]);
+  const out: number[] = [];
+  for (let i = 0; i < n && arr; i++) out.push(read.ptr(arr as never, i * 8));
+  return out;
+}
+
+function readNode(node: number | null): Node | null {
+  if (!node) return null;
+  const lib = rdkafka();
+  return { id: lib.rd_kafka_Node_id(node), host: String(lib.rd_kafka_Node_host(node)), port: lib.rd_kafka_Node_port(node), rack: nullableString(lib.rd_kafka_Node_rack(node)) };
+}
+
+function nullableString(s: { toString(): string } | null): string | null {
+  if (s === null || s === undefined) return null;
+  const v = String(s);
+  return v.length ? v : null;
+}
+
+function checkTopicResults(result: number, accessor: (res: number, cnt: BigUint64Array) => number | null, what: string): void {
+  const lib = rdkafka();
+  const n = sizeOut();
+  for (const t of readPointers(accessor(result, n), n)) {
+    const code = lib.rd_kafka_topic_result_error(t);
+    if (code) {
+      const name = String(lib.rd_kafka_topic_result_name(t));
+      const detail = String(lib.rd_kafka_topic_result_error_string(t) ?? errorDescription(code));
+      throw new KafkaError(code, `${what} ${name}: ${detail}`);
+    }
+  }
+}
+
+function checkResourceError(res: number, what: string): void {
+  const lib = rdkafka();
+  const code = lib.rd_kafka_ConfigResource_error(res);
+  if (code) throw new KafkaError(code, `${what}: ${lib.rd_kafka_ConfigResource_error_string(res) ?? errorDescription(code)}`);
+}
+
+function groupResultPartitions(result: number, accessor: (res: number, cnt: BigUint64Array) => number | null, groupId: string): TopicPartitionOffset[] {
+  const lib = rdkafka();
+  const n = sizeOut();
+  const [group] = readPointers(accessor(result, n), n);
+  if (!group) throw new KafkaError(ErrorCode.FAIL, `group ${groupId}: empty result`);
+  const error = lib.rd_kafka_group_result_error(group);
+  if (error) throw fromErrorObject(error, `group ${groupId}`, false);
+  const parts = fromNativeList(lib.rd_kafka_group_result_partitions(group));
+  const bad = parts.find((p) => p.error);
+  if (bad) throw new KafkaError(bad.error!, `group ${groupId} ${bad.topic}[${bad.partition}]: ${errorDescription(bad.error!)}`);
+  return parts;
+}
+
+export { Offset };

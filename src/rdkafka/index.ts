@@ -1,0 +1,9 @@
+/** The typed librdkafka binding klink is built on. See each module for ownership rules. */
+export { librdkafkaVersion } from "./library.ts";
+export { KafkaError, ErrorCode } from "./errors.ts";
+export { type ClientConfig } from "./config.ts";
+export { Producer, type ProducerRecord, type DeliveryReport, type ProducerOptions } from "./producer.ts";
+export { Consumer } from "./consumer.ts";
+export { ConsumedMessage, TimestampType, type Header } from "./message.ts";
+export { Admin, AlterConfigOp, OffsetSpec, type NewTopic, type ConfigEntry, type TopicDescription, type GroupDescription } from "./admin.ts";
+export { Offset, type TopicPartition, type TopicPartitionOffset } from "./partitions.ts";

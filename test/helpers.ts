@@ -1,0 +1,49 @@
+/** Shared helpers for tests that talk to the real clusters started by test/harness. */
+import { randomUUID } from "node:crypto";
+import { getCluster } from "./harness/state.ts";
+import type { KafkaCluster } from "./harness/cluster.ts";
+import { Admin, Consumer, type ConsumedMessage, type ClientConfig } from "../src/rdkafka/index.ts";
+
+export const source = (): KafkaCluster => getCluster("source");
+export const target = (): KafkaCluster => getCluster("target");
+
+/** librdkafka settings for a cluster's PLAINTEXT listener. */
+export function plain(c: KafkaCluster, extra: ClientConfig = {}): ClientConfig {
+  return { "bootstrap.servers": c.bootstrap, ...extra };
+}
+
+/** A topic name no earlier run used. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function withAdmin<T>(c: KafkaCluster, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Admin(plain(c));
+  try {
+    return await fn(admin);
+  } finally {
+    admin.close();
+  }
+}
+
+/**
+ * Reads from an assigned consumer until `count` records arrived (EOF/error events are skipped,
+ * errors other than EOF fail). Every message is passed to `onMessage`, then destroyed.
+ */
+export async function consumeCount(consumer: Consumer, count: number, onMessage: (m: ConsumedMessage) => void, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 0;
+  while (seen < count) {
+    if (Date.now() > deadline) throw new Error(`consumed ${seen} of ${count} records within ${timeoutMs} ms`);
+    for (const m of await consumer.consume(1000, 200)) {
+      try {
+        if (m.errorCode === -191) continue; // partition EOF
+        if (m.errorCode) throw m.error;
+        onMessage(m);
+        seen++;
+      } finally {
+        m.destroy();
+      }
+    }
+  }
+}
