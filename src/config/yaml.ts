@@ -1,0 +1,99 @@
+/**
+ * migration.yaml as a YAML document that keeps source positions: syntax errors and duplicate
+ * keys become issues, and any path into the data can be placed at a line and column.
+ */
+import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair } from "yaml";
+import { error, type Issue, type Path } from "./issues.ts";
+
+export interface YamlSource {
+  /** The file name as the user gave it (used in messages). */
+  file: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+}
+
+/** Parses `text`. Syntax errors end the parse (the document is not used); duplicate keys do not. */
+export function parseYaml(file: string, text: string): { source: YamlSource; issues: Issue[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
+  const source = { file, doc, lines };
+  const issues: Issue[] = doc.errors.map((e) => {
+    const { line, col } = lines.linePos(e.pos[0]);
+    return { ...error([], syntaxMessage(e.code, e.message)), line, column: col };
+  });
+  if (issues.length) return { source, issues };
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    return { source, issues: [{ ...error([], "the file is empty: start from `klink init` or the example migration.yaml"), line: 1, column: 1 }] };
+  }
+  return { source, issues: duplicateKeys(source) };
+}
+
+function syntaxMessage(code: string, message: string): string {
+  if (code === "MULTIPLE_DOCS") return "more than one YAML document: a migration.yaml holds one (remove the extra '---')";
+  if (code === "TAB_AS_INDENT") return "a tab indents this line: YAML indents with spaces";
+  // yaml's own text, without its " at line N, column M" tail (the position is already in front)
+  return `invalid YAML: ${message.replace(/ at line \d+, column \d+.*$/s, "")}`;
+}
+
+/** Every key defined twice in the same mapping, reported at the second one. */
+function duplicateKeys(source: YamlSource): Issue[] {
+  const issues: Issue[] = [];
+  const walk = (node: unknown, path: Path) => {
+    if (isMap(node)) {
+      const first = new Map<string, Pair>();
+      for (const pair of node.items) {
+        const key = keyOf(pair);
+        const earlier = first.get(key);
+        if (earlier) {
+          const { line } = positionOf(source, earlier.key as Node);
+          issues.push({ ...error([...path, key], `duplicate key '${key}' (first defined on line ${line}): remove one`, "key"), ...positionOf(source, pair.key as Node) });
+        } else first.set(key, pair);
+        walk(pair.value, [...path, key]);
+      }
+    } else if (isSeq(node)) node.items.forEach((item, i) => walk(item, [...path, i]));
+  };
+  walk(source.doc.contents, []);
+  return issues;
+}
+
+export function keyOf(pair: Pair): string {
+  return String(isScalar(pair.key) ? pair.key.value : pair.key);
+}
+
+function positionOf(source: YamlSource, node: Node | null | undefined): { line: number; column: number } {
+  const offset = node?.range?.[0] ?? 0;
+  const { line, col } = source.lines.linePos(offset);
+  return { line, column: col };
+}
+
+/**
+ * The node at `path` (aliases followed), with the pair that holds it when its parent is a mapping.
+ * Returns the deepest node found when the path runs past the document (a missing key).
+ */
+export function nodeAt(source: YamlSource, path: Path): { node: Node | null; pair: Pair | null; found: boolean } {
+  let node = source.doc.contents as Node | null;
+  let pair: Pair | null = null;
+  for (const part of path) {
+    if (isAlias(node)) node = node.resolve(source.doc) ?? null;
+    let next: Node | null | undefined;
+    let nextPair: Pair | null = null;
+    if (isMap(node)) {
+      nextPair = (node.items as Pair[]).findLast((p) => isPair(p) && keyOf(p) === String(part)) ?? null;
+      next = nextPair?.value as Node | null | undefined;
+    } else if (isSeq(node) && typeof part === "number") {
+      next = node.items[part] as Node | undefined;
+    }
+    if (next === undefined || (next === null && !nextPair)) return { node, pair, found: false };
+    node = next;
+    pair = nextPair;
+  }
+  if (isAlias(node)) node = node.resolve(source.doc) ?? null;
+  return { node, pair, found: true };
+}
+
+/** Line and column for an issue: the value at its path, or its key; the key for an empty value. */
+export function locate(source: YamlSource, issue: Issue): { line: number; column: number } {
+  const { node, pair, found } = nodeAt(source, issue.path);
+  if (found && pair && (issue.at === "key" || !node || !node.range)) return positionOf(source, pair.key as Node);
+  return positionOf(source, node);
+}
