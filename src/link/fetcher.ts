@@ -1,0 +1,338 @@
+/**
+ * The Fetcher: copies every linked source partition to the same partition of the target so that
+ * each record lands at the same offset (exact mode; design.md "offset alignment").
+ *
+ * Data path, per consumed source record m of partition p:
+ *   1. the record is *held* until the next record (or the partition's end) shows what follows it;
+ *   2. then it is written: no hole after it → zero-copy forward through the idempotent producer;
+ *      a one-offset hole → inside a transaction that commits (the marker fills the hole);
+ *      a hole of h ≥ 2 → forwarded, then an aborted transaction of h - 1 fillers;
+ *   3. its delivery report must carry the source offset; anything else stops the partition.
+ * The target's end offset is therefore always the next source offset to copy: a restart resumes
+ * from it without a checkpoint, losing and duplicating nothing.
+ */
+import { Producer, Consumer, Admin, KafkaError, ErrorCode, type ClientConfig, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
+import type { Store } from "../../plugins/plugin.ts";
+import { provisionTopic } from "./provision.ts";
+import { SlotFiller } from "./fillers.ts";
+import { alignPrefix } from "./align.ts";
+import { sourceRanges, type StartPosition } from "./start.ts";
+
+export interface LinkedTopic {
+  name: string;
+  start: StartPosition;
+  /** Target topic configs that replace the source's. */
+  configOverrides?: Record<string, string>;
+}
+
+export interface FetcherOptions {
+  linkName: string;
+  source: ClientConfig;
+  target: ClientConfig;
+  topics: LinkedTopic[];
+  store: Store;
+  /** Cap on bytes consumed and not yet acknowledged by the target (backpressure). */
+  maxInFlightBytes: number;
+  /** Longest prefix of invisible slots written to align a partition's start. */
+  prefixFillLimit: number;
+  log: (line: string) => void;
+}
+
+export interface PartitionProgress {
+  topic: string;
+  partition: number;
+  /** Next source offset to copy (= target end offset once in-flight records land). */
+  next: number;
+  /** Source end as last seen (last stable offset). */
+  sourceEnd: number;
+  copiedRecords: number;
+  copiedBytes: number;
+  error: string | null;
+}
+
+const PARTITION_EOF = -191;
+
+interface Partition extends PartitionProgress {
+  held: ConsumedMessage | null;
+  inFlight: number;
+  /** Not aligned yet: the target partition is empty and the prefix waits for the first record. */
+  alignAt: number | null;
+  maxRecordBytes: number;
+}
+
+export class Fetcher {
+  private readonly partitions = new Map<string, Partition>();
+  private readonly expected = new Map<number, { p: Partition; offset: number; bytes: number }>();
+  private inFlightBytes = 0;
+  private consumer!: Consumer;
+  private producer!: Producer;
+  private filler!: SlotFiller;
+  private sourceAdmin!: Admin;
+  private targetAdmin!: Admin;
+  private stopping = false;
+
+  constructor(private readonly options: FetcherOptions) {}
+
+  private key(topic: string, partition: number): string {
+    return `${topic}\u0000${partition}`;
+  }
+
+  /** Provisions target topics, aligns and resumes partitions, and assigns the source consumer. */
+  async start(): Promise<void> {
+    const o = this.options;
+    this.sourceAdmin = new Admin(o.source);
+    this.targetAdmin = new Admin(o.target);
+    // The filler producer first: its initTransactions aborts a transaction a killed klink left open,
+    // so the target end offsets read below are final.
+    this.filler = new SlotFiller(o.target, `klink-${o.linkName}-filler`);
+    this.producer = new Producer(
+      { ...o.target, "linger.ms": 5, "batch.size": 1_048_576, acks: "all", "max.in.flight.requests.per.connection": 5 },
+      { onDelivery: (r) => this.delivered(r), onError: (e) => e.fatal && o.log(`target producer: ${e.message}`) },
+    );
+    this.consumer = new Consumer({
+      ...o.source,
+      "enable.partition.eof": true,
+      "isolation.level": "read_committed",
+      "queued.max.messages.kbytes": 65536,
+      "fetch.max.bytes": 52_428_800,
+    });
+    const assignment: Array<{ topic: string; partition: number; offset: number }> = [];
+    for (const t of o.topics) {
+      const provisioned = await provisionTopic(this.sourceAdmin, this.targetAdmin, t.name, t.configOverrides);
+      if (provisioned.action !== "exists") o.log(`${t.name}: target topic ${provisioned.action} (${provisioned.partitions} partitions)`);
+      const [desc] = await this.sourceAdmin.describeTopics([t.name]);
+      const ids = desc!.partitions.map((p) => p.partition);
+      const ranges = await sourceRanges(this.sourceAdmin, t.name, ids, t.start);
+      const targetMarks = await this.targetAdmin.watermarks(ids.map((partition) => ({ topic: t.name, partition })));
+      const known = new Map((await o.store.partitions(t.name)).map((s) => [s.partition, s]));
+      const maxBytes = await this.targetMaxMessageBytes(t.name);
+      for (const range of ranges) {
+        const mark = targetMarks.find((m) => m.partition === range.partition)!;
+        const p: Partition = {
+          topic: t.name, partition: range.partition, next: mark.high, sourceEnd: range.lastStableOffset,
+          copiedRecords: 0, copiedBytes: 0, error: null, held: null, inFlight: 0, alignAt: null, maxRecordBytes: maxBytes,
+        };
+        this.partitions.set(this.key(t.name, range.partition), p);
+        const state = known.get(range.partition);
+        if (state) {
+          // Linked before: the target end offset is the next source offset to copy.
+          if (state.mode !== "exact") p.error = `partition is in ${state.mode} mode, which this version cannot continue`;
+        } else if (mark.high > 0) {
+          p.error = `the target partition already holds ${mark.high - mark.low} records that klink did not write (offsets ${mark.low}..${mark.high - 1}); empty it or link another topic`;
+        } else {
+          p.next = range.start;
+          p.alignAt = range.start;
+          await o.store.write([{ partition: { topic: t.name, partition: range.partition }, mode: "exact", sinceOffset: range.start }]);
+        }
+        if (p.error) {
+          o.log(`${t.name}[${range.partition}]: not copied: ${p.error}`);
+          continue;
+        }
+        assignment.push({ topic: t.name, partition: range.partition, offset: p.next });
+      }
+    }
+    this.consumer.assign(assignment);
+  }
+
+  private async targetMaxMessageBytes(topic: string): Promise<number> {
+    const configs = await this.targetAdmin.describeTopicConfigs(topic);
+    return Number(configs.find((c) => c.name === "max.message.bytes")?.value ?? 1048588);
+  }
+
+  progress(): PartitionProgress[] {
+    return [...this.partitions.values()].map(({ held, inFlight, alignAt, maxRecordBytes, ...rest }) => ({ ...rest }));
+  }
+
+  /** True when every partition has copied up to the source end seen last, with nothing in flight. */
+  caughtUp(): boolean {
+    for (const p of this.partitions.values()) {
+      if (p.error) continue;
+      if (p.held || p.inFlight > 0 || p.next < p.sourceEnd || p.alignAt !== null) return false;
+    }
+    return true;
+  }
+
+  /** Copies until `stop()` is called, or (with `untilCaughtUp`) until `caughtUp()`. */
+  async run(untilCaughtUp = false): Promise<void> {
+    let idle = 0;
+    while (!this.stopping) {
+      if (this.inFlightBytes > this.options.maxInFlightBytes) {
+        if (this.producer.poll() === 0) await Bun.sleep(1);
+        continue;
+      }
+      const messages = this.consumer.consumeBatch(2000, 0);
+      if (messages.length === 0) {
+        this.producer.poll();
+        if (untilCaughtUp && this.caughtUp()) break;
+        await Bun.sleep(Math.min(++idle, 10));
+        continue;
+      }
+      idle = 0;
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!;
+        try {
+          await this.handle(m);
+        } catch (err) {
+          const p = this.partitions.get(this.key(m.topic, m.partition));
+          if (p) this.fail(p, err as Error);
+          m.destroy();
+        }
+      }
+      this.producer.poll();
+    }
+  }
+
+  stop(): void {
+    this.stopping = true;
+  }
+
+  private async handle(m: ConsumedMessage): Promise<void> {
+    const p = this.partitions.get(this.key(m.topic, m.partition))!;
+    if (m.errorCode) {
+      const code = m.errorCode;
+      if (code === PARTITION_EOF) await this.reachedEnd(p, m.offset);
+      else if (!p.error) this.fail(p, m.error!);
+      m.destroy();
+      return;
+    }
+    if (p.error) return m.destroy();
+    const offset = m.offset;
+    const last = p.held ? p.held.offset + 1 : p.next;
+    if (offset < last) return m.destroy(); // already copied (a re-fetch after a seek)
+    if (p.held) {
+      await this.writeHeld(p, offset - last);
+    } else if (p.alignAt !== null) {
+      await this.align(p, offset);
+    } else if (offset > p.next) {
+      await this.fillHole(p, offset - p.next);
+    }
+    const bytes = m.valueLength + m.keyLength;
+    if (bytes > p.maxRecordBytes) {
+      m.destroy();
+      throw new KafkaError(
+        ErrorCode.MSG_SIZE_TOO_LARGE,
+        `record at offset ${offset} is ${bytes} bytes, more than the target topic's max.message.bytes (${p.maxRecordBytes}); raise it on the target topic and restart`,
+      );
+    }
+    p.held = m;
+  }
+
+  /** The source partition's end (last stable offset): what lies before it is final. */
+  private async reachedEnd(p: Partition, end: number): Promise<void> {
+    p.sourceEnd = end;
+    if (p.error) return;
+    if (p.held) {
+      await this.writeHeld(p, end - (p.held.offset + 1));
+    } else if (p.alignAt !== null) {
+      if (end > p.alignAt) await this.align(p, end);
+    } else if (end - p.next >= 2) {
+      await this.fillHole(p, end - p.next);
+    }
+  }
+
+  /** Writes the held record, now that the hole after it (`hole` offsets) is known. */
+  private async writeHeld(p: Partition, hole: number): Promise<void> {
+    const m = p.held!;
+    p.held = null;
+    const offset = m.offset;
+    if (hole === 1) {
+      await this.drain(p);
+      const bytes = m.valueLength + m.keyLength;
+      await this.filler.commitWithMarker(m, p.topic, p.partition, offset);
+      p.next = offset + 2;
+      p.copiedRecords++;
+      p.copiedBytes += bytes;
+      return;
+    }
+    this.forward(p, m);
+    if (hole >= 2) await this.fillHole(p, hole);
+  }
+
+  private forward(p: Partition, m: ConsumedMessage): void {
+    const offset = m.offset;
+    const bytes = m.valueLength + m.keyLength;
+    let id = this.producer.forward(m);
+    while (id === 0) {
+      // librdkafka's queue is full: serve delivery reports until there is room.
+      this.producer.poll();
+      id = this.producer.forward(m);
+    }
+    this.expected.set(id, { p, offset, bytes });
+    p.inFlight++;
+    this.inFlightBytes += bytes;
+    p.next = offset + 1;
+  }
+
+  private delivered(r: DeliveryReport): void {
+    const e = this.expected.get(r.id);
+    if (!e) return;
+    this.expected.delete(r.id);
+    const p = e.p;
+    p.inFlight--;
+    this.inFlightBytes -= e.bytes;
+    if (r.error) return this.fail(p, r.error);
+    if (r.offset !== e.offset) {
+      return this.fail(p, new KafkaError(ErrorCode.STATE, `source offset ${e.offset} landed at target offset ${r.offset}; something else writes to this target partition`));
+    }
+    p.copiedRecords++;
+    p.copiedBytes += e.bytes;
+  }
+
+  /** Waits until every record forwarded for `p` is acknowledged (before a transactional write). */
+  private async drain(p: Partition): Promise<void> {
+    while (p.inFlight > 0) {
+      if (this.producer.poll() === 0) await Bun.sleep(1);
+    }
+    if (p.error) throw new Error(p.error);
+  }
+
+  /** Fills `hole` (≥ 2) offsets at the end of the target partition with invisible slots. */
+  private async fillHole(p: Partition, hole: number): Promise<void> {
+    if (hole === 1) {
+      throw new KafkaError(ErrorCode.STATE, `a one-offset hole at ${p.next} follows no record klink still holds; exact offsets cannot continue (translate mode is not available yet)`);
+    }
+    await this.drain(p);
+    await this.filler.fillAborted(p.topic, p.partition, hole, p.next);
+    p.next += hole;
+  }
+
+  /** First record (or end) of a fresh partition: make the target's log start equal `firstOffset`. */
+  private async align(p: Partition, firstOffset: number): Promise<void> {
+    if (firstOffset > this.options.prefixFillLimit) {
+      throw new KafkaError(ErrorCode.STATE, `aligning the start needs ${firstOffset} invisible offsets, more than offsets.prefixFillLimit (${this.options.prefixFillLimit}); raise the limit (translate mode is not available yet)`);
+    }
+    await alignPrefix(this.targetAdmin, this.filler, this.producer, p.topic, p.partition, firstOffset);
+    p.next = firstOffset;
+    p.alignAt = null;
+    this.options.log(`${p.topic}[${p.partition}]: aligned, log start offset ${firstOffset} on both clusters`);
+  }
+
+  private fail(p: Partition, err: Error): void {
+    if (p.error) return;
+    p.error = err.message;
+    this.options.log(`${p.topic}[${p.partition}]: stopped: ${err.message}`);
+    p.held?.destroy();
+    p.held = null;
+    try {
+      this.consumer.pause([{ topic: p.topic, partition: p.partition }]);
+    } catch {
+      // the consumer may be closing
+    }
+  }
+
+  /**
+   * Stops copying: records still held (their successor unknown) are dropped and will be read
+   * again on restart; forwarded ones are flushed.
+   */
+  async close(): Promise<void> {
+    for (const p of this.partitions.values()) {
+      p.held?.destroy();
+      p.held = null;
+    }
+    await this.producer.close();
+    await this.filler.close();
+    this.consumer.close();
+    this.sourceAdmin.close();
+    this.targetAdmin.close();
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Target topic provisioning: create a missing target topic with the source's partition count
+ * and topic-level configs (overrides from the YAML win), and add partitions when the source
+ * grows. Never shrinks or recreates anything.
+ */
+import type { Admin, ConfigEntry } from "../rdkafka/index.ts";
+
+/** Configs that describe one cluster's brokers or internals, not the topic's data contract. */
+const NOT_COPIED = [
+  /^leader\.replication\.throttled\.replicas$/,
+  /^follower\.replication\.throttled\.replicas$/,
+  /^message\.format\.version$/, // gone in Kafka 4.x
+  /^confluent\./,
+  /^remote\.storage\.enable$/,
+  /^local\.retention\./,
+];
+
+/** The topic configs that were set on the source topic (not broker or default values). */
+export function copiableConfigs(entries: ConfigEntry[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of entries) {
+    if (e.source !== "DYNAMIC_TOPIC" || e.value === null || e.isSensitive) continue;
+    if (NOT_COPIED.some((re) => re.test(e.name))) continue;
+    out[e.name] = e.value;
+  }
+  return out;
+}
+
+export interface ProvisionResult {
+  topic: string;
+  action: "created" | "partitions-added" | "exists";
+  partitions: number;
+  configs?: Record<string, string>;
+}
+
+export async function provisionTopic(
+  source: Admin,
+  target: Admin,
+  topic: string,
+  overrides: Record<string, string> = {},
+): Promise<ProvisionResult> {
+  const [src] = await source.describeTopics([topic]);
+  const partitions = src!.partitions.length;
+  const existing = await target.describeTopics([topic]).catch((err) => {
+    if (err.codeName === "UNKNOWN_TOPIC_OR_PART" || err.codeName === "UNKNOWN_TOPIC_ID") return [];
+    throw err;
+  });
+  if (existing.length === 0) {
+    const configs = { ...copiableConfigs(await source.describeTopicConfigs(topic)), ...overrides };
+    await target.createTopics([{ name: topic, partitions, configs }]).catch((err) => {
+      if (err.codeName !== "TOPIC_ALREADY_EXISTS") throw err; // another instance won the race
+    });
+    await waitForLeaders(target, topic, partitions);
+    return { topic, action: "created", partitions, configs };
+  }
+  const have = existing[0]!.partitions.length;
+  if (have < partitions) {
+    await target.createPartitions([{ topic, totalCount: partitions }]);
+    await waitForLeaders(target, topic, partitions);
+    return { topic, action: "partitions-added", partitions };
+  }
+  return { topic, action: "exists", partitions: have };
+}
+
+/** A new topic's partitions need a few moments before their leaders are known everywhere. */
+async function waitForLeaders(admin: Admin, topic: string, partitions: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [desc] = await admin.describeTopics([topic]).catch(() => [undefined]);
+    if (desc && desc.partitions.length >= partitions && desc.partitions.every((p) => p.leader)) {
+      // ListOffsets goes to each leader: ask once to be sure they answer.
+      const ok = await admin.watermarks(desc.partitions.map((p) => ({ topic, partition: p.partition }))).then(() => true, () => false);
+      if (ok) return;
+    }
+    if (Date.now() > deadline) throw new Error(`target topic ${topic}: partitions have no leader ${timeoutMs / 1000} s after creation`);
+    await Bun.sleep(200);
+  }
+}
