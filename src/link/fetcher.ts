@@ -84,7 +84,7 @@ export class Fetcher {
     this.targetAdmin = new Admin(o.target);
     // The filler producer first: its initTransactions aborts a transaction a killed klink left open,
     // so the target end offsets read below are final.
-    this.filler = new SlotFiller(o.target, `klink-${o.linkName}-filler`);
+    this.filler = new SlotFiller(o.target, `klink-${o.linkName}-filler`, this.targetAdmin);
     this.producer = new Producer(
       { ...o.target, "linger.ms": 5, "batch.size": 1_048_576, acks: "all", "max.in.flight.requests.per.connection": 5 },
       { onDelivery: (r) => this.delivered(r), onError: (e) => e.fatal && o.log(`target producer: ${e.message}`) },
@@ -224,7 +224,7 @@ export class Fetcher {
     if (p.held) {
       await this.writeHeld(p, end - (p.held.offset + 1));
     } else if (p.alignAt !== null) {
-      if (end > p.alignAt) await this.align(p, end);
+      await this.align(p, Math.max(end, p.alignAt));
     } else if (end - p.next >= 2) {
       await this.fillHole(p, end - p.next);
     }

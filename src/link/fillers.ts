@@ -8,7 +8,7 @@
  * Both go through one transactional producer, one transaction at a time. The caller makes sure
  * nothing else is in flight to the same partition while it runs.
  */
-import { Producer, KafkaError, ErrorCode, type ClientConfig, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
+import { Producer, KafkaError, ErrorCode, OffsetSpec, type Admin, type ClientConfig, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
 
 /** Key of filler records: compacted topics reject null keys. */
 export const FILLER_KEY = "klink.filler";
@@ -18,7 +18,7 @@ export class SlotFiller {
   private readonly landed = new Map<number, DeliveryReport>();
 
   /** `transactionalId` must be stable across restarts: initTransactions fences a killed predecessor. */
-  constructor(target: ClientConfig, transactionalId: string) {
+  constructor(target: ClientConfig, transactionalId: string, private readonly admin: Admin) {
     this.producer = new Producer(
       { ...target, "transactional.id": transactionalId, "linger.ms": 5 },
       { onDelivery: (r) => this.landed.set(r.id, r) },
@@ -56,6 +56,7 @@ export class SlotFiller {
       throw err;
     }
     await this.producer.abortTransaction();
+    await this.waitForEnd(topic, partition, expectedStart + count);
   }
 
   /**
@@ -75,6 +76,24 @@ export class SlotFiller {
       throw err;
     }
     await this.producer.commitTransaction();
+    await this.waitForEnd(topic, partition, expectedOffset + 2);
+  }
+
+  /**
+   * The coordinator writes the transaction marker after it answers EndTxn: wait until the
+   * partition's end includes it, or the next record could land before the marker.
+   */
+  private async waitForEnd(topic: string, partition: number, end: number, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+      const [latest] = await this.admin.listOffsets([{ topic, partition, offset: OffsetSpec.LATEST }], false);
+      if (latest!.offset >= end) {
+        if (latest!.offset > end) throw new KafkaError(ErrorCode.STATE, `${topic}[${partition}]: target ends at ${latest!.offset}, beyond the expected ${end}; something else writes to this target partition`);
+        return;
+      }
+      if (Date.now() > deadline) throw new KafkaError(ErrorCode.TIMED_OUT, `${topic}[${partition}]: transaction marker not written within ${timeoutMs / 1000} s`);
+      await Bun.sleep(delay);
+    }
   }
 
   private check(topic: string, partition: number, id: number, expected: number): void {

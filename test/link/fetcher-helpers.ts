@@ -1,0 +1,33 @@
+/** Runs the Fetcher directly (without the CLI) for engine-level tests. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create as createSqlite } from "../../plugins/storage/sqlite.ts";
+import { Fetcher, type LinkedTopic } from "../../src/link/fetcher.ts";
+import { verifyTopic, identical, type PartitionVerdict } from "../../src/link/verify.ts";
+import { source, target, plain, uniqueName } from "../helpers.ts";
+import type { Store } from "../../plugins/plugin.ts";
+
+export function tempStore(): Store {
+  const dir = mkdtempSync(join(tmpdir(), "klink-test-"));
+  return createSqlite({ path: join(dir, "state.db"), synchronous: "normal" }, { configFile: join(dir, "m.yaml"), configDir: dir, linkName: "test", readOnly: false });
+}
+
+/** Mirrors `topics` source → target until caught up; returns what the Fetcher logged. */
+export async function mirrorOnce(topics: LinkedTopic[], store: Store = tempStore(), linkName = uniqueName("link")): Promise<{ log: string[]; fetcher: Fetcher }> {
+  const log: string[] = [];
+  const fetcher = new Fetcher({
+    linkName, source: plain(source()), target: plain(target()), topics, store,
+    maxInFlightBytes: 64 << 20, prefixFillLimit: 10_000_000, log: (l) => log.push(l),
+  });
+  await fetcher.start();
+  await fetcher.run(true);
+  await fetcher.close();
+  return { log, fetcher };
+}
+
+export async function verify(topic: string): Promise<PartitionVerdict[]> {
+  const verdicts = await verifyTopic(plain(source()), plain(target()), topic);
+  for (const v of verdicts) if (!identical(v)) console.error(JSON.stringify(v));
+  return verdicts;
+}
