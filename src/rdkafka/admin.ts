@@ -191,6 +191,33 @@ export class Admin extends Client {
     }
   }
 
+  /**
+   * Every topic of the cluster with its partition count (the Metadata API). Blocks the JS thread
+   * until the answer or `timeoutMs`; topics the broker reports with an error are left out.
+   * Layout: rd_kafka_metadata_t { broker_cnt @0, brokers @8, topic_cnt @16, topics @24 };
+   * rd_kafka_metadata_topic_t (32 bytes) { topic @0, partition_cnt @8, partitions @16, err @24 }.
+   */
+  listTopics(timeoutMs = 15_000): Array<{ name: string; partitions: number }> {
+    const lib = rdkafka();
+    const out = new BigUint64Array(1);
+    const err = lib.rd_kafka_metadata(this.handle, 1, null, out, timeoutMs);
+    if (err) throw new KafkaError(err, `list topics: ${errorDescription(err)}`);
+    const md = Number(out[0]);
+    try {
+      const count = read.i32(md as never, 16);
+      const topics = read.ptr(md as never, 24);
+      const result: Array<{ name: string; partitions: number }> = [];
+      for (let i = 0; i < count; i++) {
+        const t = topics + i * 32;
+        if (read.i32(t as never, 24) !== 0) continue;
+        result.push({ name: cstr(read.ptr(t as never, 0))!, partitions: read.i32(t as never, 8) });
+      }
+      return result;
+    } finally {
+      lib.rd_kafka_metadata_destroy(md);
+    }
+  }
+
   async describeTopics(names: string[]): Promise<TopicDescription[]> {
     const lib = rdkafka();
     const nameBufs = names.map(cbuf);

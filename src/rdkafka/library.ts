@@ -40,6 +40,8 @@ const symbols = {
   rd_kafka_topic_new: { args: [ptr, ptr, ptr], returns: ptr },
   rd_kafka_topic_destroy: { args: [ptr], returns: none },
   rd_kafka_topic_name: { args: [ptr], returns: cstring },
+  rd_kafka_metadata: { args: [ptr, i32, ptr, ptr, i32], returns: i32 },
+  rd_kafka_metadata_destroy: { args: [ptr], returns: none },
   rd_kafka_query_watermark_offsets: { args: [ptr, ptr, i32, ptr, ptr, i32], returns: i32 },
   rd_kafka_oauthbearer_set_token: { args: [ptr, ptr, i64, ptr, ptr, usize, ptr, usize], returns: i32 },
   rd_kafka_oauthbearer_set_token_failure: { args: [ptr, ptr], returns: i32 },
