@@ -1,5 +1,13 @@
 import type { Command } from "./command.ts";
 import { version } from "./version.ts";
+import { init } from "./init.ts";
+import { validate } from "./validate.ts";
+import { plan } from "./plan.ts";
+import { schema } from "./schema.ts";
+import { plugins } from "./plugins.ts";
+import { run } from "./run.ts";
+import { status } from "./status.ts";
+import { verify } from "./verify.ts";
 
 /** Every sub-command, in the order `klink --help` lists them. Add new commands here. */
-export const commands: Command[] = [version];
+export const commands: Command[] = [init, validate, plan, run, status, verify, schema, plugins, version];

@@ -13,6 +13,8 @@ export interface Issue {
   message: string;
   /** Point at the key of `path` (unknown or duplicate keys) rather than at its value. */
   at?: "key" | "value";
+  /** The JSON Schema keyword that failed ("type", "enum", ...), for schema issues. */
+  keyword?: string;
   /** 1-based; filled in from `path` when the file is known. */
   line?: number;
   column?: number;

@@ -1,7 +1,8 @@
 /**
  * Secret values of a migration.yaml: everything that came from `${env:...}` or `${file:...}`
- * (bootstrap servers excepted: they are addresses klink has to name when it cannot connect),
- * and every string under a key that names a secret (password, token, ...), however written.
+ * (except bootstrap servers, addresses klink has to name when it cannot connect, and numbers
+ * and booleans, which are settings), and every string the schema marks writeOnly or that sits
+ * under a key naming a secret (password, token, ...), however written.
  * Nothing klink prints about a config may contain one: pass text through `redact()`.
  */
 import { isSecretKey } from "../rdkafka/config.ts";
@@ -18,6 +19,12 @@ export class Secrets {
     if (trimmed.length > 0) this.values.add(trimmed);
   }
 
+  /** A value that turned out not to be secret (a number or boolean setting read from the environment). */
+  remove(value: string): void {
+    this.values.delete(value);
+    this.values.delete(value.trim());
+  }
+
   has(value: string): boolean {
     return this.values.has(value);
   }
@@ -26,11 +33,18 @@ export class Secrets {
     return this.values.size;
   }
 
-  /** `text` with every secret replaced by <redacted>; longer secrets first, so none is half-replaced. */
+  /**
+   * `text` with every secret replaced by <redacted>; longer secrets first, so none is half-replaced.
+   * Secrets shorter than 4 characters only where they stand alone (not inside a word), so that a
+   * silly one-letter password does not blank out every such letter of a message.
+   */
   redact(text: string): string {
     if (this.values.size === 0) return text;
     let out = text;
-    for (const v of [...this.values].sort((a, b) => b.length - a.length)) out = out.split(v).join(REDACTED);
+    for (const v of [...this.values].sort((a, b) => b.length - a.length)) {
+      if (v.length >= 4) out = out.split(v).join(REDACTED);
+      else out = out.replace(new RegExp(`(?<![\\w-])${v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w-])`, "g"), REDACTED);
+    }
     return out;
   }
 

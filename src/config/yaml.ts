@@ -17,10 +17,14 @@ export function parseYaml(file: string, text: string): { source: YamlSource; iss
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
   const source = { file, doc, lines };
-  const issues: Issue[] = doc.errors.map((e) => {
-    const { line, col } = lines.linePos(e.pos[0]);
-    return { ...error([], syntaxMessage(e.code, e.message)), line, column: col };
-  });
+  const issues: Issue[] = [];
+  for (const e of doc.errors) {
+    const { line, col } = lines.linePos(errorOffset(text, e.code, e.message, e.pos[0]));
+    // one error per line: the first, the others are usually its consequences
+    const lineText = text.split("\n")[line - 1] ?? "";
+    const hint = /[{[].*\$\{/.test(lineText) ? " (inside { } or [ ], put a ${...} value in quotes)" : "";
+    if (!issues.some((i) => i.line === line)) issues.push({ ...error([], syntaxMessage(e.code, e.message) + hint), line, column: col });
+  }
   if (issues.length) return { source, issues };
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     return { source, issues: [{ ...error([], "the file is empty: start from `klink init` or the example migration.yaml"), line: 1, column: 1 }] };
@@ -28,9 +32,17 @@ export function parseYaml(file: string, text: string): { source: YamlSource; iss
   return { source, issues: duplicateKeys(source) };
 }
 
+/** Where to point: an unclosed quote is reported at the end of the file, its opening quote is more useful. */
+function errorOffset(text: string, code: string, message: string, offset: number): number {
+  const quote = /Missing closing (["'])quote/.exec(message)?.[1];
+  if (code === "MISSING_CHAR" && quote) return Math.max(0, text.lastIndexOf(quote, offset));
+  return offset;
+}
+
 function syntaxMessage(code: string, message: string): string {
   if (code === "MULTIPLE_DOCS") return "more than one YAML document: a migration.yaml holds one (remove the extra '---')";
   if (code === "TAB_AS_INDENT") return "a tab indents this line: YAML indents with spaces";
+  if (code === "MISSING_CHAR" && /quote/.test(message)) return `this quoted string is not closed: its closing ${/["']/.exec(message)?.[0]} is missing`;
   // yaml's own text, without its " at line N, column M" tail (the position is already in front)
   return `invalid YAML: ${message.replace(/ at line \d+, column \d+.*$/s, "")}`;
 }

@@ -13,7 +13,7 @@
  */
 import { Producer, Consumer, Admin, KafkaError, ErrorCode, type ClientConfig, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
 import type { Store } from "../../plugins/plugin.ts";
-import { provisionTopic } from "./provision.ts";
+import { provisionTopic, type CreateSettings } from "./provision.ts";
 import { SlotFiller } from "./fillers.ts";
 import { alignPrefix } from "./align.ts";
 import { sourceRanges, type StartPosition } from "./start.ts";
@@ -21,8 +21,10 @@ import { sourceRanges, type StartPosition } from "./start.ts";
 export interface LinkedTopic {
   name: string;
   start: StartPosition;
-  /** Target topic configs that replace the source's. */
-  configOverrides?: Record<string, string>;
+  /** Longest prefix of invisible offsets written to align a partition's start. */
+  prefixFillLimit: number;
+  /** How a missing target topic is created. */
+  create: CreateSettings;
 }
 
 export interface FetcherOptions {
@@ -33,8 +35,6 @@ export interface FetcherOptions {
   store: Store;
   /** Cap on bytes consumed and not yet acknowledged by the target (backpressure). */
   maxInFlightBytes: number;
-  /** Longest prefix of invisible slots written to align a partition's start. */
-  prefixFillLimit: number;
   log: (line: string) => void;
 }
 
@@ -57,6 +57,7 @@ interface Partition extends PartitionProgress {
   inFlight: number;
   /** Not aligned yet: the target partition is empty and the prefix waits for the first record. */
   alignAt: number | null;
+  prefixFillLimit: number;
   maxRecordBytes: number;
 }
 
@@ -96,9 +97,10 @@ export class Fetcher {
       "queued.max.messages.kbytes": 65536,
       "fetch.max.bytes": 52_428_800,
     });
+    await this.checkClusterPair();
     const assignment: Array<{ topic: string; partition: number; offset: number }> = [];
     for (const t of o.topics) {
-      const provisioned = await provisionTopic(this.sourceAdmin, this.targetAdmin, t.name, t.configOverrides);
+      const provisioned = await provisionTopic(this.sourceAdmin, this.targetAdmin, t.name, t.create);
       if (provisioned.action !== "exists") o.log(`${t.name}: target topic ${provisioned.action} (${provisioned.partitions} partitions)`);
       const [desc] = await this.sourceAdmin.describeTopics([t.name]);
       const ids = desc!.partitions.map((p) => p.partition);
@@ -110,11 +112,15 @@ export class Fetcher {
         const mark = targetMarks.find((m) => m.partition === range.partition)!;
         const p: Partition = {
           topic: t.name, partition: range.partition, next: mark.high, sourceEnd: range.lastStableOffset,
-          copiedRecords: 0, copiedBytes: 0, error: null, held: null, inFlight: 0, alignAt: null, maxRecordBytes: maxBytes,
+          copiedRecords: 0, copiedBytes: 0, error: null, held: null, inFlight: 0, alignAt: null, prefixFillLimit: t.prefixFillLimit, maxRecordBytes: maxBytes,
         };
         this.partitions.set(this.key(t.name, range.partition), p);
         const state = known.get(range.partition);
-        if (state) {
+        if (state && mark.high === 0) {
+          // Linked before, but the target partition is empty now (topic recreated): start afresh.
+          p.next = range.start;
+          p.alignAt = range.start;
+        } else if (state) {
           // Linked before: the target end offset is the next source offset to copy.
           if (state.mode !== "exact") p.error = `partition is in ${state.mode} mode, which this version cannot continue`;
         } else if (mark.high > 0) {
@@ -134,13 +140,26 @@ export class Fetcher {
     this.consumer.assign(assignment);
   }
 
+  /** The state belongs to one (source, target) pair: refuse to continue against other clusters. */
+  private async checkClusterPair(): Promise<void> {
+    const store = this.options.store;
+    for (const [role, admin] of [["source", this.sourceAdmin], ["target", this.targetAdmin]] as const) {
+      const id = (await admin.describeCluster()).clusterId ?? "unknown";
+      const known = await store.get(`cluster.${role}.id`);
+      if (known === null) await store.write([{ put: `cluster.${role}.id`, value: id }]);
+      else if (known !== id) {
+        throw new KafkaError(ErrorCode.STATE, `the ${role} cluster's id is ${id}, but the state in ${store.location} belongs to cluster ${known}; use a new state file for a new cluster pair`);
+      }
+    }
+  }
+
   private async targetMaxMessageBytes(topic: string): Promise<number> {
     const configs = await this.targetAdmin.describeTopicConfigs(topic);
     return Number(configs.find((c) => c.name === "max.message.bytes")?.value ?? 1048588);
   }
 
   progress(): PartitionProgress[] {
-    return [...this.partitions.values()].map(({ held, inFlight, alignAt, maxRecordBytes, ...rest }) => ({ ...rest }));
+    return [...this.partitions.values()].map(({ held, inFlight, alignAt, prefixFillLimit, maxRecordBytes, ...rest }) => ({ ...rest }));
   }
 
   /** True when every partition has copied up to the source end seen last, with nothing in flight. */
@@ -298,8 +317,8 @@ export class Fetcher {
 
   /** First record (or end) of a fresh partition: make the target's log start equal `firstOffset`. */
   private async align(p: Partition, firstOffset: number): Promise<void> {
-    if (firstOffset > this.options.prefixFillLimit) {
-      throw new KafkaError(ErrorCode.STATE, `aligning the start needs ${firstOffset} invisible offsets, more than offsets.prefixFillLimit (${this.options.prefixFillLimit}); raise the limit (translate mode is not available yet)`);
+    if (firstOffset > p.prefixFillLimit) {
+      throw new KafkaError(ErrorCode.STATE, `aligning the start needs ${firstOffset} invisible offsets, more than link.prefixFillLimit (${p.prefixFillLimit}); raise the limit (translate mode is not available yet)`);
     }
     await alignPrefix(this.targetAdmin, this.filler, this.producer, p.topic, p.partition, firstOffset);
     p.next = firstOffset;

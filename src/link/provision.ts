@@ -33,12 +33,16 @@ export interface ProvisionResult {
   configs?: Record<string, string>;
 }
 
-export async function provisionTopic(
-  source: Admin,
-  target: Admin,
-  topic: string,
-  overrides: Record<string, string> = {},
-): Promise<ProvisionResult> {
+/** How to create a missing target topic (migration.yaml `link.create`). */
+export interface CreateSettings {
+  /** null: the target broker's default. */
+  replicationFactor: number | null;
+  copyConfigs: boolean;
+  /** Over the copied configs; null drops a copied one. */
+  configs: Record<string, string | null>;
+}
+
+export async function provisionTopic(source: Admin, target: Admin, topic: string, create: CreateSettings): Promise<ProvisionResult> {
   const [src] = await source.describeTopics([topic]);
   const partitions = src!.partitions.length;
   const existing = await target.describeTopics([topic]).catch((err) => {
@@ -46,8 +50,12 @@ export async function provisionTopic(
     throw err;
   });
   if (existing.length === 0) {
-    const configs = { ...copiableConfigs(await source.describeTopicConfigs(topic)), ...overrides };
-    await target.createTopics([{ name: topic, partitions, configs }]).catch((err) => {
+    const configs: Record<string, string> = create.copyConfigs ? copiableConfigs(await source.describeTopicConfigs(topic)) : {};
+    for (const [k, v] of Object.entries(create.configs)) {
+      if (v === null) delete configs[k];
+      else configs[k] = v;
+    }
+    await target.createTopics([{ name: topic, partitions, replicationFactor: create.replicationFactor ?? -1, configs }]).catch((err) => {
       if (err.codeName !== "TOPIC_ALREADY_EXISTS") throw err; // another instance won the race
     });
     await waitForLeaders(target, topic, partitions);

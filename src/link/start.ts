@@ -1,7 +1,9 @@
 /** Where copying starts in a source partition, from the link's `start` setting. */
 import { OffsetSpec, type Admin } from "../rdkafka/index.ts";
 
-export type StartPosition = { kind: "earliest" } | { kind: "latest" } | { kind: "timestamp"; ms: number };
+import type { StartPosition } from "../config/types.ts";
+
+export type { StartPosition };
 
 export interface SourceRange {
   partition: number;
@@ -20,7 +22,7 @@ export async function sourceRanges(admin: Admin, topic: string, partitions: numb
     admin.listOffsets(tps.map((tp) => ({ ...tp, offset: OffsetSpec.LATEST })), true),
   ]);
   const byTime =
-    start.kind === "timestamp" ? await admin.listOffsets(tps.map((tp) => ({ ...tp, offset: start.ms }))) : undefined;
+    start.kind === "timestamp" ? await admin.listOffsets(tps.map((tp) => ({ ...tp, offset: start.timestampMs }))) : undefined;
   return partitions.map((partition) => {
     const logStartOffset = earliest.find((e) => e.partition === partition)!.offset;
     const lastStableOffset = stable.find((e) => e.partition === partition)!.offset;

@@ -107,11 +107,12 @@ export class Client {
   }
 
   /** Answers an OAUTHBEARER token refresh request. */
-  setOAuthBearerToken(token: string, lifetimeMs: number, principal: string): void {
+  /** `expiresAtMs`: when the token expires, in ms since the epoch (librdkafka calls it the lifetime). */
+  setOAuthBearerToken(token: string, expiresAtMs: number, principal: string): void {
     const lib = rdkafka();
     const errstr = Buffer.alloc(512);
     const res = lib.rd_kafka_oauthbearer_set_token(
-      this.handle, Buffer.from(token + "\0"), BigInt(Math.floor(lifetimeMs)), Buffer.from(principal + "\0"), null, 0, errstr, errstr.length,
+      this.handle, Buffer.from(token + "\0"), BigInt(Math.floor(expiresAtMs)), Buffer.from(principal + "\0"), null, 0, errstr, errstr.length,
     );
     if (res !== 0) {
       const reason = errstr.toString("utf8", 0, errstr.indexOf(0));

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create as createSqlite } from "../../plugins/storage/sqlite.ts";
 import { Fetcher, type LinkedTopic } from "../../src/link/fetcher.ts";
+import type { StartPosition } from "../../src/config/types.ts";
 import { verifyTopic, identical, type PartitionVerdict } from "../../src/link/verify.ts";
 import { source, target, plain, uniqueName } from "../helpers.ts";
 import type { Store } from "../../plugins/plugin.ts";
@@ -14,11 +15,16 @@ export function tempStore(): Store {
 }
 
 /** Mirrors `topics` source → target until caught up; returns what the Fetcher logged. */
+/** A linked topic with the defaults of migration.yaml. */
+export function linked(name: string, start: StartPosition = { kind: "earliest" }): LinkedTopic {
+  return { name, start, prefixFillLimit: 10_000_000, create: { replicationFactor: null, copyConfigs: true, configs: {} } };
+}
+
 export async function mirrorOnce(topics: LinkedTopic[], store: Store = tempStore(), linkName = uniqueName("link")): Promise<{ log: string[]; fetcher: Fetcher }> {
   const log: string[] = [];
   const fetcher = new Fetcher({
     linkName, source: plain(source()), target: plain(target()), topics, store,
-    maxInFlightBytes: 64 << 20, prefixFillLimit: 10_000_000, log: (l) => log.push(l),
+    maxInFlightBytes: 64 << 20, log: (l) => log.push(l),
   });
   await fetcher.start();
   await fetcher.run(true);

@@ -1,7 +1,7 @@
 import { test, expect } from "bun:test";
 import { Producer, Consumer, Offset, OffsetSpec } from "../../src/rdkafka/index.ts";
 import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
-import { mirrorOnce, verify } from "./fetcher-helpers.ts";
+import { mirrorOnce, verify, linked } from "./fetcher-helpers.ts";
 import { identical } from "../../src/link/verify.ts";
 
 async function readAll(cluster: ReturnType<typeof source>, topic: string, partition: number, isolation: string): Promise<string[]> {
@@ -45,7 +45,7 @@ test("interleaved committed and aborted transactions from several producers, plu
   }
   for (const t of [...txn, plainProducer]) await t.close();
 
-  const { log } = await mirrorOnce([{ name: topic, start: { kind: "earliest" } }]);
+  const { log } = await mirrorOnce([linked(topic)]);
   expect(log.filter((l) => l.includes("stopped"))).toEqual([]);
 
   for (const v of await verify(topic)) expect(identical(v)).toBe(true);
@@ -86,7 +86,7 @@ test("a compacted source topic with holes is mirrored at the same offsets", asyn
   await p.close();
   expect(holes).toBeGreaterThan(100);
 
-  const { log } = await mirrorOnce([{ name: topic, start: { kind: "earliest" } }]);
+  const { log } = await mirrorOnce([linked(topic)]);
   expect(log.filter((l) => l.includes("stopped"))).toEqual([]);
   const [v] = await verify(topic);
   expect(identical(v!)).toBe(true);
@@ -108,7 +108,7 @@ test("start at latest and at a timestamp on a retention-trimmed source: offsets 
   // Timestamp: record i is at 1_700_000_000_000 + 10 i; partition 0 has even i at offset i/2.
   const ts = 1_700_000_000_000 + 10 * 2000; // i = 2000 → offset 1000 in both partitions
   const tsTopic = topic;
-  const { log } = await mirrorOnce([{ name: tsTopic, start: { kind: "timestamp", ms: ts } }]);
+  const { log } = await mirrorOnce([linked(tsTopic, { kind: "timestamp", timestampMs: ts })]);
   expect(log.filter((l) => l.includes("stopped"))).toEqual([]);
   const tw = await ends(target(), topic, [0, 1]);
   expect(tw.map((w) => [w.low, w.high])).toEqual([[1000, 2000], [1000, 2000]]);
@@ -125,11 +125,11 @@ test("start at latest and at a timestamp on a retention-trimmed source: offsets 
   await withAdmin(source(), (a) => a.deleteRecords([{ topic: latest, partition: 0, offset: 100 }]));
   const store = (await import("./fetcher-helpers.ts")).tempStore();
   const linkName = uniqueName("latest");
-  await mirrorOnce([{ name: latest, start: { kind: "latest" } }], store, linkName);
+  await mirrorOnce([linked(latest, { kind: "latest" })], store, linkName);
   for (let i = 0; i < 300; i++) p.produce({ topic: latest, partition: 0, value: `new${i}` });
   await p.flush();
   await p.close();
-  await mirrorOnce([{ name: latest, start: { kind: "latest" } }], store, linkName); // resumes
+  await mirrorOnce([linked(latest, { kind: "latest" })], store, linkName); // resumes
   const [lw] = await ends(target(), latest, [0]);
   expect([lw!.low, lw!.high]).toEqual([500, 800]);
   const [v] = await verify(latest);

@@ -1,0 +1,77 @@
+/**
+ * Where plugins come from: the built-ins below (one line each), or a user's module given by path
+ * in migration.yaml, imported at run time (also from the compiled executable).
+ */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { UserError } from "../src/commands/command.ts";
+import type { Instance, Plugin, PluginContext, PluginKind } from "./plugin.ts";
+import * as sqlite from "./storage/sqlite.ts";
+import * as sasl from "./auth/sasl.ts";
+import * as tls from "./auth/tls.ts";
+import * as oauthbearer from "./auth/oauthbearer.ts";
+import * as manual from "./cutover/manual.ts";
+
+export const builtins: Plugin[] = [sasl, tls, oauthbearer, manual, sqlite];
+
+export const KINDS: PluginKind[] = ["auth", "cutover", "storage"];
+
+export function builtinNames(kind: PluginKind): string[] {
+  return builtins.filter((p) => p.kind === kind).map((p) => p.name);
+}
+
+/** A `plugin:` value that is a file rather than a built-in name. */
+export function isPluginPath(ref: string): boolean {
+  return /[/\\]/.test(ref) || /\.(ts|js|mjs|cjs)$/.test(ref);
+}
+
+/**
+ * The plugin `ref` names: a built-in of `kind`, or the module at `ref` (relative to `dir`).
+ * Returns a problem to report instead when there is none, or it is not a `kind` plugin.
+ */
+export async function findPlugin(ref: string, kind: PluginKind, dir: string): Promise<Plugin | { problem: string }> {
+  if (!isPluginPath(ref)) {
+    const plugin = builtins.find((p) => p.kind === kind && p.name === ref);
+    if (plugin) return plugin;
+    const other = builtins.find((p) => p.name === ref);
+    if (other) return { problem: `'${ref}' is ${a(other.kind)} plugin, not ${a(kind)} plugin` };
+    return { problem: `unknown ${kind} plugin '${ref}'` };
+  }
+  const path = resolve(dir, ref);
+  if (!existsSync(path)) return { problem: `plugin file ${path} does not exist` };
+  let module: Record<string, unknown>;
+  try {
+    module = await import(pathToFileURL(path).href);
+  } catch (err) {
+    return { problem: `cannot load plugin ${ref}: ${firstLine(err)}` };
+  }
+  const candidate = (module.default && typeof module.default === "object" ? module.default : module) as Record<string, unknown>;
+  const missing = (["name", "kind", "optionsSchema", "create"] as const).filter((k) => candidate[k] === undefined);
+  if (missing.length) return { problem: `${ref} is not a klink plugin: it does not export ${missing.join(", ")} (see \`klink plugins --help\`)` };
+  if (typeof candidate.create !== "function") return { problem: `${ref}: its export 'create' is not a function` };
+  if (typeof candidate.optionsSchema !== "object" || candidate.optionsSchema === null) return { problem: `${ref}: its export 'optionsSchema' is not a JSON Schema object` };
+  if (candidate.kind !== kind) return { problem: `${ref} is ${a(String(candidate.kind))} plugin, not ${a(kind)} plugin` };
+  return candidate as unknown as Plugin;
+}
+
+const a = (kind: string) => (/^[aeiou]/.test(kind) ? `an ${kind}` : `a ${kind}`);
+
+/** A plugin's start-up failed: the message is its own, without a stack trace (exit code 1). */
+export class PluginStartError extends UserError {
+  override name = "PluginStartError";
+}
+
+/** Creates the plugin instance; a throw becomes a PluginStartError naming the plugin and where it is configured. */
+export async function startPlugin<K extends PluginKind>(plugin: Plugin<K>, options: unknown, context: PluginContext, where: string): Promise<Instance<K>> {
+  try {
+    return await plugin.create(options, context);
+  } catch (err) {
+    throw new PluginStartError(`${plugin.kind} plugin ${plugin.name} (${where}) failed to start: ${firstLine(err)}`);
+  }
+}
+
+function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split("\n")[0] ?? message;
+}

@@ -1,0 +1,33 @@
+/** Command-line arguments of one sub-command: positionals, boolean flags, and `--name VALUE` options. */
+import { UserError } from "./command.ts";
+import { didYouMean } from "../config/suggest.ts";
+
+export interface Args {
+  positionals: string[];
+  flags: Set<string>;
+  values: Map<string, string>;
+}
+
+/** `flags`: "--force" style; `options`: "--source" style, taking a value (`--source X` or `--source=X`). */
+export function parseArgs(args: string[], spec: { flags?: string[]; options?: string[]; maxPositionals: number; usage: string }): Args {
+  const flags = new Set<string>();
+  const values = new Map<string, string>();
+  const positionals: string[] = [];
+  const known = [...(spec.flags ?? []), ...(spec.options ?? [])];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith("--") || arg === "--") {
+      positionals.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    if (spec.flags?.includes(name)) flags.add(name);
+    else if (spec.options?.includes(name)) {
+      const value = inline ?? args[++i];
+      if (value === undefined || value.startsWith("--")) throw new UserError(`${name} needs a value\n\n${spec.usage}`);
+      values.set(name, value);
+    } else throw new UserError(`unknown option ${name}${didYouMean(name, known)}\n\n${spec.usage}`);
+  }
+  if (positionals.length > spec.maxPositionals) throw new UserError(`unexpected argument '${positionals[spec.maxPositionals]}'\n\n${spec.usage}`);
+  return { positionals, flags, values };
+}

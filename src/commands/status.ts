@@ -1,0 +1,47 @@
+import type { Command } from "./command.ts";
+import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
+import { parseArgs } from "./args.ts";
+import { loadForCommand } from "./load-config.ts";
+import { byTopic } from "../status/progress.ts";
+import type { PartitionProgress } from "../link/fetcher.ts";
+
+const usage = `klink status FILE [--json]
+
+Asks the klink running FILE (over its status endpoint, status.listen) how the link is doing:
+per topic the records and bytes copied, the lag in records, and partitions that stopped.
+
+Options:
+  --json   print the running instance's answer as JSON
+
+Exit codes: 0 answered, 1 invalid FILE, 2 no klink answers at status.listen.`;
+
+export const status: Command = {
+  name: "status",
+  summary: "ask a running klink for its progress",
+  usage,
+  async run(args) {
+    const { positionals, flags } = parseArgs(args, { flags: ["--json"], maxPositionals: 1, usage });
+    const loaded = await loadForCommand("status", positionals[0] ?? "migration.yaml");
+    if (typeof loaded === "number") return loaded;
+    const { config } = loaded;
+    const url = `http://${config.status.host}:${config.status.port}/status`;
+    let body: { link: string; partitions: PartitionProgress[] };
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      body = (await res.json()) as typeof body;
+    } catch (err) {
+      console.error(`klink status: no klink answers at ${url} (${(err as Error).message}); is \`klink run ${positionals[0] ?? "migration.yaml"}\` running?`);
+      return EXIT_RUNTIME;
+    }
+    if (flags.has("--json")) {
+      console.log(JSON.stringify(body, null, 2));
+      return EXIT_OK;
+    }
+    console.log(`link ${body.link}`);
+    for (const t of byTopic(body.partitions)) {
+      console.log(`  ${t.topic}: ${t.partitions} partitions, ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied this run, lag ${t.lagRecords}${t.stopped ? `, ${t.stopped} STOPPED` : ""}`);
+    }
+    for (const p of body.partitions.filter((p) => p.error)) console.log(`  ${p.topic}[${p.partition}] stopped: ${p.error}`);
+    return EXIT_OK;
+  },
+};

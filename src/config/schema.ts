@@ -1,0 +1,214 @@
+/**
+ * The JSON Schema (draft 2020-12) of migration.yaml: the single description of every key, its
+ * type, default and meaning. `klink validate` checks files with it (ajv, defaults filled in),
+ * `klink schema` prints it for editors, and the example migration.yaml follows it.
+ * Plugin options are described by each plugin's own schema (see plugins/plugin.ts).
+ */
+
+export type JsonSchema = Record<string, unknown>;
+
+export const SIZE_PATTERN = "^\\s*\\d+(\\.\\d+)?\\s*([KMGT]i?B|B)?\\s*$";
+
+const size = (description: string, dflt: string): JsonSchema => ({
+  title: "a size such as 64MiB, 1GiB or a number of bytes",
+  description,
+  type: ["integer", "string"],
+  minimum: 1,
+  pattern: SIZE_PATTERN,
+  default: dflt,
+  examples: [dflt],
+});
+
+const regexList = (description: string): JsonSchema => ({
+  description,
+  type: "array",
+  items: { type: "string", format: "regex" },
+});
+
+/** Which topics or groups: a list of names, or names and regular expressions with exclusions. */
+const selection = (what: "topic" | "consumer group", example: string): JsonSchema => ({
+  oneOf: [
+    { type: "array", description: `${what} names`, items: { type: "string", minLength: 1 }, examples: [[example]] },
+    {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        names: { description: `${what} names, exactly`, type: "array", items: { type: "string", minLength: 1 }, examples: [[example]] },
+        regex: regexList(`regular expressions matched against whole ${what} names (Java-style, anchored at both ends)`),
+        exclude: regexList(`regular expressions of ${what} names to leave out, even when listed or matched above`),
+      },
+    },
+  ],
+});
+
+const pluginRef = (kind: string, builtins: string, dflt: string | null): JsonSchema => ({
+  description: `the ${kind} plugin and its options${dflt ? ` (default: ${dflt})` : ""}`,
+  type: "object",
+  additionalProperties: false,
+  required: ["plugin"],
+  ...(dflt ? { default: { plugin: dflt } } : {}),
+  properties: {
+    plugin: {
+      description: `a built-in ${kind} plugin (${builtins}; see \`klink plugins\`) or the path of your own plugin module (.ts or .js), relative to this file`,
+      type: "string",
+      minLength: 1,
+      examples: builtins.split(", "),
+    },
+    options: { description: "the plugin's options, as its schema describes them (`klink plugins`)", type: "object", default: {} },
+  },
+});
+
+/** Per-link settings that each topic may override; defaults only on the link itself. */
+function topicSettings(withDefaults: boolean): Record<string, JsonSchema> {
+  const d = (value: unknown) => (withDefaults ? { default: value } : {});
+  return {
+    start: {
+      description:
+        "where mirroring starts when a partition has no state yet: `earliest` (the source's log start), `latest` (its end), " +
+        "or `{timestamp: 2024-05-01T00:00:00Z}` (the first record at or after that time; epoch milliseconds work too)",
+      ...d("earliest"),
+      oneOf: [
+        { type: "string", enum: ["earliest", "latest"] },
+        {
+          type: "object",
+          additionalProperties: false,
+          required: ["timestamp"],
+          properties: {
+            timestamp: {
+              description: "an ISO-8601 date-time with a time zone, or epoch milliseconds",
+              type: ["string", "integer"],
+              format: "date-time",
+              examples: ["2024-05-01T00:00:00Z"],
+            },
+          },
+        },
+      ],
+    },
+    offsets: {
+      description:
+        "`exact`: target offset == source offset for every record, or refuse; `translate`: offsets may differ and a per-record offset map " +
+        "is kept; `auto`: exact where possible, translate where not (`klink plan` says which partitions, and why)",
+      type: "string",
+      enum: ["exact", "translate", "auto"],
+      ...d("auto"),
+    },
+    prefixFillLimit: {
+      description:
+        "exact offsets on a source partition that starts at offset S > 0 need S invisible filler slots on the target: the largest S klink " +
+        "fills; above it `auto` translates and `exact` refuses",
+      type: "integer",
+      minimum: 0,
+      ...d(10_000_000),
+    },
+    create: {
+      description: "how missing target topics are created: always with the source's partition count",
+      type: "object",
+      additionalProperties: false,
+      ...d({}),
+      properties: {
+        replicationFactor: { description: "replication factor on the target (default: the target broker's default.replication.factor)", type: "integer", minimum: 1 },
+        copyConfigs: { description: "copy the topic configs set on the source topic (broker-specific ones excepted)", type: "boolean", ...d(true) },
+        configs: {
+          description: "topic configs to set on the target, over the copied ones; null drops a copied one",
+          type: "object",
+          additionalProperties: { type: ["string", "number", "boolean", "null"] },
+          examples: [{ "min.insync.replicas": 2, "retention.ms": null }],
+        },
+      },
+    },
+  };
+}
+
+const cluster = (role: "source" | "target"): JsonSchema => ({
+  description: `the ${role} cluster`,
+  type: "object",
+  additionalProperties: false,
+  required: ["bootstrap"],
+  properties: {
+    bootstrap: {
+      description: "bootstrap servers: HOST:PORT, a comma-separated string or a list",
+      oneOf: [
+        { type: "string", minLength: 1 },
+        { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
+      ],
+      examples: [`\${env:KLINK_${role.toUpperCase()}_BOOTSTRAP}`, "kafka-1:9092,kafka-2:9092"],
+    },
+    auth: pluginRef("auth", "sasl, tls, oauthbearer", null),
+    rack: { description: "this klink's rack, sent as client.rack (fetch from the nearest replica)", type: "string", minLength: 1 },
+    librdkafka: {
+      description: "raw librdkafka properties for every client of this cluster, under librdkafka's own names (CONFIGURATION.md)",
+      type: "object",
+      additionalProperties: { type: ["string", "number", "boolean"] },
+      examples: [{ "socket.keepalive.enable": true, "metadata.max.age.ms": 60000 }],
+    },
+  },
+});
+
+export const migrationSchema: JsonSchema = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  title: "klink migration.yaml",
+  description: "One live migration of Kafka topics and consumer groups from a source cluster to a target cluster.",
+  type: "object",
+  additionalProperties: false,
+  required: ["clusters", "link"],
+  properties: {
+    clusters: {
+      description: "the two clusters",
+      type: "object",
+      additionalProperties: false,
+      required: ["source", "target"],
+      properties: { source: cluster("source"), target: cluster("target") },
+    },
+    link: {
+      description: "what is mirrored from the source to the target, and how",
+      type: "object",
+      additionalProperties: false,
+      required: ["name", "topics"],
+      properties: {
+        name: {
+          description: "a name for this migration, unique among the migrations between these clusters (klink's client and transactional ids derive from it)",
+          title: "a name of letters, digits, '.', '_' and '-' (at most 100)",
+          type: "string",
+          pattern: "^[A-Za-z0-9._-]{1,100}$",
+          examples: ["orders-to-new-cluster"],
+        },
+        topics: { description: "the topics to mirror", ...selection("topic", "orders") },
+        ...topicSettings(true),
+        overrides: {
+          description: "settings for single topics, by exact name, over the link's",
+          type: "object",
+          additionalProperties: { type: "object", additionalProperties: false, properties: topicSettings(false) },
+          examples: [{ orders: { start: "latest", offsets: "translate" } }],
+        },
+      },
+    },
+    groups: { description: "the consumer groups to hand off from the source to the target (default: none)", ...selection("consumer group", "billing") },
+    cutover: pluginRef("cutover", "manual", "manual"),
+    storage: pluginRef("storage", "sqlite", "sqlite"),
+    status: {
+      description: "klink's HTTP status endpoint (`klink status` asks it)",
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        listen: {
+          description: "HOST:PORT to listen on; loopback only unless you say otherwise",
+          type: "string",
+          pattern: "^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):\\d{1,5}$",
+          title: "HOST:PORT such as 127.0.0.1:8787",
+          default: "127.0.0.1:8787",
+        },
+      },
+    },
+    limits: {
+      description: "resource limits of this klink process",
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        inFlightBytes: size("record bytes read from one cluster and not yet acknowledged by the other; fetching pauses above it", "256MiB"),
+        memory: size("memory klink may use in all; fetching pauses above it (must exceed inFlightBytes)", "1GiB"),
+      },
+    },
+  },
+};

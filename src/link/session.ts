@@ -1,0 +1,47 @@
+/**
+ * What `klink run` and `klink verify` share: the clients' settings from migration.yaml, the
+ * state store, and the linked topics as found on the source right now.
+ */
+import type { MigrationConfig } from "../config/types.ts";
+import { clientSettings, pluginContext } from "../config/clients.ts";
+import { select, settingsFor } from "../config/select.ts";
+import { formatPath } from "../config/issues.ts";
+import { startPlugin } from "../../plugins/registry.ts";
+import type { Store } from "../../plugins/plugin.ts";
+import { Admin, type ClientConfig } from "../rdkafka/index.ts";
+import type { LinkedTopic } from "./fetcher.ts";
+import { UserError } from "../commands/command.ts";
+
+export interface Clients {
+  source: ClientConfig;
+  target: ClientConfig;
+}
+
+export async function clusterClients(config: MigrationConfig, readOnly: boolean): Promise<Clients> {
+  // Auth plugins with token refresh need a handler per client; the Fetcher's clients take the
+  // properties only for now (SASL and TLS; OAUTHBEARER arrives with the status work).
+  const [source, target] = await Promise.all([clientSettings(config, "source", readOnly), clientSettings(config, "target", readOnly)]);
+  return { source: source.config, target: target.config };
+}
+
+export async function openStore(config: MigrationConfig, readOnly: boolean): Promise<Store> {
+  return startPlugin(config.storage.plugin, config.storage.options, pluginContext(config, readOnly), formatPath(config.storage.path));
+}
+
+/** The source topics the link selects, with their settings. Listed names that do not exist are an error. */
+export function linkedTopics(config: MigrationConfig, sourceAdmin: Admin, only?: string[]): LinkedTopic[] {
+  const existing = sourceAdmin.listTopics().map((t) => t.name).filter((n) => !n.startsWith("__") || config.link.topics.names.includes(n));
+  const { selected, missing } = select(config.link.topics, existing);
+  if (missing.length) throw new UserError(`link.topics names topics the source does not have: ${missing.join(", ")}`);
+  let topics = selected;
+  if (only) {
+    const unknown = only.filter((t) => !selected.includes(t));
+    if (unknown.length) throw new UserError(`not linked by ${config.file}: ${unknown.join(", ")} (linked: ${selected.join(", ") || "none"})`);
+    topics = only;
+  }
+  return topics.map((name) => {
+    const s = settingsFor(config.link, name);
+    if (s.offsets === "translate") throw new UserError(`topic ${name}: offsets: translate is not available yet; use exact or auto`);
+    return { name, start: s.start, prefixFillLimit: s.prefixFillLimit, create: s.create };
+  });
+}

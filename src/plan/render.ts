@@ -1,0 +1,52 @@
+/** `klink plan` for people: clusters, topics with one line per partition, groups, problems. */
+import type { Plan, TopicPlan } from "./types.ts";
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
+const n = (x: number | null) => (x === null ? "-" : x.toLocaleString("en-US"));
+
+export function renderPlan(plan: Plan, file: string): string {
+  const out: string[] = [`klink plan ${file} (read-only: nothing was written to either cluster)`, ""];
+  for (const role of ["source", "target"] as const) {
+    const c = plan.clusters[role];
+    out.push(`${role}  ${c.bootstrap}  cluster ${c.clusterId ?? "?"}, ${c.brokers} broker${c.brokers === 1 ? "" : "s"}`);
+  }
+  const toCreate = plan.topics.filter((t) => t.create).length;
+  out.push("", `topics: ${plan.topics.length} to mirror${toCreate ? `, ${toCreate} to create on the target` : ""}`);
+  for (const t of plan.topics) out.push("", ...renderTopic(t));
+  out.push("", `groups: ${plan.groups.length} to hand off`);
+  for (const g of plan.groups) {
+    const topics = g.linkedTopics.length ? `offsets on ${g.linkedTopics.join(", ")}` : "no offsets on linked topics";
+    const target = g.target ? `on the target: ${g.target.state}, ${g.target.members} member(s)` : "not on the target yet";
+    out.push(`  ${g.group}  ${g.state}, ${g.protocol} protocol${g.assignor ? ` (${g.assignor})` : ""}, ${g.members} member(s), ${topics}; ${target}; handoff: ${g.handoff === "fence" ? "held on the target until its last source member leaves" : "drain, then switch"}`);
+  }
+  const errors = plan.problems.filter((p) => p.severity === "error").length;
+  const warnings = plan.problems.length - errors;
+  out.push("", plan.problems.length ? `problems: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}` : "problems: none");
+  for (const p of plan.problems) out.push(`  ${p.severity.padEnd(7)}  ${p.subject}: ${p.message}`);
+  return out.join("\n");
+}
+
+function renderTopic(t: TopicPlan): string[] {
+  const head = t.create
+    ? `create on the target with ${plural(t.create.partitions, "partition")}, replication factor ${t.create.replicationFactor ?? "(broker default)"}` +
+      (Object.keys(t.create.configs).length ? `, configs ${Object.entries(t.create.configs).map(([k, v]) => `${k}=${v}`).join(" ")}` : "")
+    : `exists on the target with ${plural(t.target!.partitions, "partition")}${t.target!.linkedState ? `, linked (${t.target!.linkedState})` : ""}`;
+  const lines = [`  ${t.topic}  ${plural(t.partitions, "partition")}; ${head}`];
+  for (const [k, why] of Object.entries(t.create?.skipped ?? {})) lines.push(`    not copied: ${k} (${why})`);
+  const rows = [
+    ["partition", "source start", "source end", "copy from", "target", "target start..end", "offsets", "why"],
+    ...t.partitionPlans.map((p) => [
+      String(p.partition),
+      n(p.sourceLogStart),
+      n(p.sourceLogEnd),
+      n(p.startOffset),
+      p.target,
+      p.targetLogEnd === null ? "-" : `${n(p.targetLogStart)}..${n(p.targetLogEnd)}`,
+      p.mode ?? "none",
+      p.why,
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) lines.push(`    ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")}`);
+  return lines;
+}

@@ -1,0 +1,72 @@
+/** What `klink plan` found and decided; `--json` prints exactly this. */
+
+export interface Plan {
+  file: string;
+  clusters: { source: ClusterSummary; target: ClusterSummary };
+  topics: TopicPlan[];
+  groups: GroupPlan[];
+  problems: Problem[];
+}
+
+export interface ClusterSummary {
+  bootstrap: string;
+  clusterId: string | null;
+  brokers: number;
+}
+
+export type TargetState = "missing" | "empty" | "linked" | "foreign data";
+
+export interface TopicPlan {
+  topic: string;
+  partitions: number;
+  /** The target topic: null when it does not exist (then `create` says how it will). */
+  target: { partitions: number; linkedState: string | null } | null;
+  create: CreatePlan | null;
+  cleanupPolicy: string;
+  partitionPlans: PartitionPlan[];
+}
+
+export interface CreatePlan {
+  partitions: number;
+  /** null: the target broker's default. */
+  replicationFactor: number | null;
+  configs: Record<string, string>;
+  /** Source configs not copied, with why. */
+  skipped: Record<string, string>;
+}
+
+export interface PartitionPlan {
+  partition: number;
+  sourceLogStart: number;
+  sourceLogEnd: number;
+  /** The first source offset klink would copy. */
+  startOffset: number;
+  target: TargetState;
+  targetLogStart: number | null;
+  targetLogEnd: number | null;
+  /** null: klink would not copy this partition (see problems). */
+  mode: "exact" | "translate" | null;
+  why: string;
+}
+
+export interface GroupPlan {
+  group: string;
+  state: string;
+  /** "classic", "consumer" (KIP-848), or what the broker said. */
+  protocol: string;
+  assignor: string;
+  members: number;
+  /** Linked topics it has committed offsets on, and other topics. */
+  linkedTopics: string[];
+  otherTopics: string[];
+  /** How it would move: held on the target by klink (fence), or stopped then restarted (drain). */
+  handoff: "fence" | "drain";
+  target: { state: string; members: number } | null;
+}
+
+export interface Problem {
+  severity: "error" | "warning";
+  /** "topic orders", "group billing", "source cluster". */
+  subject: string;
+  message: string;
+}

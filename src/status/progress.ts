@@ -1,0 +1,67 @@
+/**
+ * Progress of the Fetcher per topic: records/s and MB/s since the last report, lag in records
+ * (source end − next offset to copy), and the time to catch up at the current rate.
+ */
+import type { PartitionProgress } from "../link/fetcher.ts";
+
+export interface TopicProgress {
+  topic: string;
+  partitions: number;
+  copiedRecords: number;
+  copiedBytes: number;
+  lagRecords: number;
+  stopped: number;
+}
+
+export function byTopic(partitions: PartitionProgress[]): TopicProgress[] {
+  const out = new Map<string, TopicProgress>();
+  for (const p of partitions) {
+    const t = out.get(p.topic) ?? { topic: p.topic, partitions: 0, copiedRecords: 0, copiedBytes: 0, lagRecords: 0, stopped: 0 };
+    t.partitions++;
+    t.copiedRecords += p.copiedRecords;
+    t.copiedBytes += p.copiedBytes;
+    t.lagRecords += Math.max(0, p.sourceEnd - p.next);
+    if (p.error) t.stopped++;
+    out.set(p.topic, t);
+  }
+  return [...out.values()];
+}
+
+export class ProgressReporter {
+  private timer: Timer | null = null;
+  private last = new Map<string, { records: number; bytes: number; at: number }>();
+
+  constructor(
+    private readonly read: () => PartitionProgress[],
+    private readonly log: (line: string) => void,
+    private readonly everyMs = process.stderr.isTTY ? 2_000 : 10_000,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.report(), this.everyMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** One line per topic. `final`: totals instead of rates. */
+  report(final = false): void {
+    const now = performance.now();
+    for (const t of byTopic(this.read())) {
+      const prev = this.last.get(t.topic) ?? { records: 0, bytes: 0, at: now - this.everyMs };
+      const seconds = Math.max((now - prev.at) / 1000, 0.001);
+      const rps = (t.copiedRecords - prev.records) / seconds;
+      const mbps = (t.copiedBytes - prev.bytes) / seconds / 1e6;
+      this.last.set(t.topic, { records: t.copiedRecords, bytes: t.copiedBytes, at: now });
+      const eta = rps > 0 && t.lagRecords > 0 ? `, caught up in ~${Math.ceil(t.lagRecords / rps)} s` : "";
+      const stopped = t.stopped ? `, ${t.stopped} partition(s) STOPPED` : "";
+      this.log(
+        final
+          ? `${t.topic}: ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied, lag ${t.lagRecords}${stopped}`
+          : `${t.topic}: ${Math.round(rps)} records/s, ${mbps.toFixed(1)} MB/s, lag ${t.lagRecords} records${eta}${stopped}`,
+      );
+    }
+  }
+}

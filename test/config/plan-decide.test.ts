@@ -1,0 +1,73 @@
+/** The decisions `klink plan` reports, from facts alone (no cluster needed). */
+import { expect, test } from "bun:test";
+import { createPlan, decidePartition, type PartitionContext, type PartitionFacts } from "../../src/plan/decide.ts";
+import type { TopicSettings } from "../../src/config/types.ts";
+import type { ConfigEntry } from "../../src/rdkafka/admin.ts";
+
+const settings = (over: Partial<TopicSettings> = {}): TopicSettings => ({
+  start: { kind: "earliest" },
+  offsets: "auto",
+  prefixFillLimit: 1_000,
+  create: { replicationFactor: null, copyConfigs: true, configs: {} },
+  ...over,
+});
+const ctx = (over: Partial<PartitionContext> = {}): PartitionContext => ({ settings: settings(), linkedState: null, recordedMode: null, targetDeletable: true, ...over });
+const facts = (over: Partial<PartitionFacts> = {}): PartitionFacts => ({ partition: 0, sourceLogStart: 0, sourceLogEnd: 100, ...over });
+const decide = (f: Partial<PartitionFacts>, c: Partial<PartitionContext> = {}) => {
+  const p = decidePartition(facts(f), ctx(c));
+  return [p.target, p.startOffset, p.mode, p.why];
+};
+
+test("offset modes and their reasons", () => {
+  expect(decide({})).toEqual(["missing", 0, "exact", "starts at offset 0"]);
+  expect(decide({ sourceLogStart: 600 })).toEqual(["missing", 600, "exact", "fill 600 invisible slots, then DeleteRecords(600)"]);
+  expect(decide({ sourceLogStart: 12_000_000, sourceLogEnd: 12_000_500 })).toEqual(["missing", 12_000_000, "translate", "prefix of 12,000,000 > limit 1,000: translate"]);
+  expect(decide({ sourceLogStart: 12_000_000, sourceLogEnd: 12_000_500 }, { settings: settings({ offsets: "exact" }) })).toEqual([
+    "missing", 12_000_000, null, "prefix of 12,000,000 > limit 1,000: exact offsets are impossible (offsets: exact)",
+  ]);
+  expect(decide({ sourceLogStart: 600 }, { settings: settings({ offsets: "translate" }) })).toEqual(["missing", 600, "translate", "offsets: translate is configured"]);
+  expect(decide({ sourceLogStart: 600 }, { targetDeletable: false })).toEqual(["missing", 600, "translate", "cleanup.policy without delete: DeleteRecords cannot move the target's start to 600: translate"]);
+});
+
+test("the target's state decides first", () => {
+  expect(decide({ targetLogStart: 0, targetLogEnd: 0 })).toEqual(["empty", 0, "exact", "starts at offset 0"]);
+  expect(decide({ sourceLogStart: 50, targetLogStart: 50, targetLogEnd: 50 })).toEqual(["empty", 50, "exact", "the target already ends at 50: nothing to fill"]);
+  expect(decide({ sourceLogStart: 10, targetLogStart: 40, targetLogEnd: 40 })).toEqual(["empty", 10, "translate", "the target's log end 40 is past the source start 10: translate"]);
+  expect(decide({ targetLogStart: 0, targetLogEnd: 5 })).toEqual(["foreign data", 0, null, "the target holds offsets 0..4 that klink did not write"]);
+  expect(decide({ targetLogStart: 0, targetLogEnd: 70 }, { linkedState: "mirroring" })).toEqual(["linked", 0, "exact", "already linked (mirroring): resumes at target end offset 70"]);
+  expect(decide({ targetLogStart: 0, targetLogEnd: 70 }, { linkedState: "dual-write", recordedMode: { mode: "translate", sinceOffset: 30 } })).toEqual([
+    "linked", 0, "translate", "already linked (dual-write): resumes at target end offset 70 (translate since source offset 30)",
+  ]);
+});
+
+test("start positions: latest, a timestamp, a timestamp after the last record", () => {
+  expect(decide({ sourceLogStart: 0, sourceLogEnd: 100 }, { settings: settings({ start: { kind: "latest" } }) })).toEqual(["missing", 100, "exact", "fill 100 invisible slots, then DeleteRecords(100)"]);
+  const at = settings({ start: { kind: "timestamp", timestampMs: 1 } });
+  expect(decide({ timestampOffset: 42 }, { settings: at })[1]).toBe(42);
+  expect(decide({ timestampOffset: -1 }, { settings: at })[1]).toBe(100);
+});
+
+const entry = (name: string, value: string, source = "DYNAMIC_TOPIC", isSensitive = false): ConfigEntry => ({ name, value, source, isDefault: source === "DEFAULT", isReadOnly: false, isSensitive });
+
+test("topics to create: topic-level configs copied, broker-specific ones skipped with why, overrides applied", () => {
+  const configs = [
+    entry("retention.ms", "86400000"),
+    entry("cleanup.policy", "delete", "DEFAULT"),
+    entry("message.format.version", "2.8-IV1"),
+    entry("leader.replication.throttled.replicas", "0:1"),
+    entry("message.timestamp.type", "LogAppendTime"),
+    entry("min.insync.replicas", "2"),
+  ];
+  const plan = createPlan(6, configs, settings({ create: { replicationFactor: 3, copyConfigs: true, configs: { "min.insync.replicas": null, "compression.type": "zstd" } } }));
+  expect(plan).toEqual({
+    partitions: 6,
+    replicationFactor: 3,
+    configs: { "retention.ms": "86400000", "compression.type": "zstd" },
+    skipped: {
+      "message.format.version": "removed in Kafka 4",
+      "leader.replication.throttled.replicas": "names broker ids of the source",
+      "message.timestamp.type": "the target would restamp copied records: they keep their timestamps as CreateTime",
+    },
+  });
+  expect(createPlan(1, configs, settings({ create: { replicationFactor: null, copyConfigs: false, configs: {} } })).configs).toEqual({});
+});
