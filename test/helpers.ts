@@ -7,6 +7,12 @@ import { Admin, Consumer, type ConsumedMessage, type ClientConfig } from "../src
 export const source = (): KafkaCluster => getCluster("source");
 export const target = (): KafkaCluster => getCluster("target");
 
+/**
+ * Topic configs for tests that write records with old CreateTime timestamps: without them the
+ * broker's 7-day retention deletes those records within seconds (the harness checks every 5 s).
+ */
+export const KEEP_OLD_TIMESTAMPS = { "retention.ms": "-1" };
+
 /** librdkafka settings for a cluster's PLAINTEXT listener. */
 export function plain(c: KafkaCluster, extra: ClientConfig = {}): ClientConfig {
   return { "bootstrap.servers": c.bootstrap, ...extra };
@@ -34,7 +40,10 @@ export async function consumeCount(consumer: Consumer, count: number, onMessage:
   const deadline = Date.now() + timeoutMs;
   let seen = 0;
   while (seen < count) {
-    if (Date.now() > deadline) throw new Error(`consumed ${seen} of ${count} records within ${timeoutMs} ms`);
+    if (Date.now() > deadline) {
+      const where = consumer.position(consumer.assignment()).map((p) => `${p.topic}[${p.partition}]@${p.offset}`).join(" ");
+      throw new Error(`consumed ${seen} of ${count} records within ${timeoutMs} ms; positions: ${where}`);
+    }
     for (const m of await consumer.consume(1000, 200)) {
       try {
         if (m.errorCode === -191) continue; // partition EOF

@@ -3,7 +3,7 @@ import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { Admin } from "../rdkafka/index.ts";
-import { clusterClients, linkedTopics } from "../link/session.ts";
+import { clusterClients, linkedTopics, openStore } from "../link/session.ts";
 import { verifyTopic, identical, type PartitionVerdict } from "../link/verify.ts";
 
 const usage = `klink verify FILE [--topics T1,T2] [--json]
@@ -36,8 +36,13 @@ export const verify: Command = {
     } finally {
       admin.close();
     }
+    const store = await openStore(config, true);
     const verdicts: PartitionVerdict[] = [];
-    for (const t of topics) verdicts.push(...(await verifyTopic(clients.source, clients.target, t.name)));
+    try {
+      for (const t of topics) verdicts.push(...(await verifyTopic(clients.source, clients.target, t.name, store)));
+    } finally {
+      await store.close();
+    }
     const ok = verdicts.every(identical);
     if (flags.has("--json")) {
       console.log(JSON.stringify({ identical: ok, partitions: verdicts }, null, 2));

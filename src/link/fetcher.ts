@@ -16,11 +16,16 @@ import type { Store } from "../../plugins/plugin.ts";
 import { provisionTopic, type CreateSettings } from "./provision.ts";
 import { SlotFiller } from "./fillers.ts";
 import { alignPrefix } from "./align.ts";
-import { sourceRanges, type StartPosition } from "./start.ts";
+import { sourceRanges, type StartPosition, type SourceRange } from "./start.ts";
+import { readDigests } from "./verify.ts";
+import type { OffsetsSetting } from "../config/types.ts";
+import type { OffsetMapRow, PartitionState as StoredPartition } from "../../plugins/plugin.ts";
 
 export interface LinkedTopic {
   name: string;
   start: StartPosition;
+  /** exact: offsets identical or the partition stops; translate: an offset map; auto: exact where possible. */
+  offsets: OffsetsSetting;
   /** Longest prefix of invisible offsets written to align a partition's start. */
   prefixFillLimit: number;
   /** How a missing target topic is created. */
@@ -41,6 +46,8 @@ export interface FetcherOptions {
 export interface PartitionProgress {
   topic: string;
   partition: number;
+  /** exact: target offset == source offset; translate: copied records are in the offset map. */
+  mode: "exact" | "translate";
   /** Next source offset to copy (= target end offset once in-flight records land). */
   next: number;
   /** Source end as last seen (last stable offset). */
@@ -53,6 +60,7 @@ export interface PartitionProgress {
 const PARTITION_EOF = -191;
 
 interface Partition extends PartitionProgress {
+  setting: OffsetsSetting;
   held: ConsumedMessage | null;
   inFlight: number;
   /** Not aligned yet: the target partition is empty and the prefix waits for the first record. */
@@ -64,6 +72,9 @@ interface Partition extends PartitionProgress {
 export class Fetcher {
   private readonly partitions = new Map<string, Partition>();
   private readonly expected = new Map<number, { p: Partition; offset: number; bytes: number }>();
+  /** Offset-map rows of translate-mode partitions, delivered and not yet in the store. */
+  private pendingRows: OffsetMapRow[] = [];
+  private lastRowsFlush = 0;
   private inFlightBytes = 0;
   private consumer!: Consumer;
   private producer!: Producer;
@@ -111,24 +122,14 @@ export class Fetcher {
       for (const range of ranges) {
         const mark = targetMarks.find((m) => m.partition === range.partition)!;
         const p: Partition = {
-          topic: t.name, partition: range.partition, next: mark.high, sourceEnd: range.lastStableOffset,
+          topic: t.name, partition: range.partition, mode: "exact", setting: t.offsets, next: mark.high, sourceEnd: range.lastStableOffset,
           copiedRecords: 0, copiedBytes: 0, error: null, held: null, inFlight: 0, alignAt: null, prefixFillLimit: t.prefixFillLimit, maxRecordBytes: maxBytes,
         };
         this.partitions.set(this.key(t.name, range.partition), p);
-        const state = known.get(range.partition);
-        if (state && mark.high === 0) {
-          // Linked before, but the target partition is empty now (topic recreated): start afresh.
-          p.next = range.start;
-          p.alignAt = range.start;
-        } else if (state) {
-          // Linked before: the target end offset is the next source offset to copy.
-          if (state.mode !== "exact") p.error = `partition is in ${state.mode} mode, which this version cannot continue`;
-        } else if (mark.high > 0) {
-          p.error = `the target partition already holds ${mark.high - mark.low} records that klink did not write (offsets ${mark.low}..${mark.high - 1}); empty it or link another topic`;
-        } else {
-          p.next = range.start;
-          p.alignAt = range.start;
-          await o.store.write([{ partition: { topic: t.name, partition: range.partition }, mode: "exact", sinceOffset: range.start }]);
+        try {
+          await this.resumeOrBegin(p, range, mark, known.get(range.partition));
+        } catch (err) {
+          p.error = (err as Error).message;
         }
         if (p.error) {
           o.log(`${t.name}[${range.partition}]: not copied: ${p.error}`);
@@ -138,6 +139,64 @@ export class Fetcher {
       }
     }
     this.consumer.assign(assignment);
+  }
+
+  /**
+   * Where a partition starts: a new exact link (aligned at its first record), an exact link
+   * resumed at the target's end offset, or a translate-mode link (new, or resumed after its
+   * offset map is reconciled with what reached the target).
+   */
+  private async resumeOrBegin(p: Partition, range: SourceRange, mark: { low: number; high: number }, state: StoredPartition | undefined): Promise<void> {
+    if (state?.mode === "translate") return this.resumeTranslated(p, state);
+    if (state && mark.high > 0) return; // exact: the target end offset is the next source offset to copy
+    if (mark.high > 0 || p.setting === "translate") {
+      if (p.setting === "exact") {
+        throw new Error(`the target partition already holds ${mark.high - mark.low} records that klink did not write (offsets ${mark.low}..${mark.high - 1}); empty it, or set offsets: auto or translate`);
+      }
+      const why = mark.high > 0 ? `the target partition already held ${mark.high - mark.low} records` : "offsets: translate";
+      return this.beginTranslated(p, range.start, mark.high, why);
+    }
+    // New (or the target topic was recreated): align at the first record.
+    p.next = range.start;
+    p.alignAt = range.start;
+    await this.options.store.write([{ partition: { topic: p.topic, partition: p.partition }, mode: "exact", sinceOffset: range.start }]);
+  }
+
+  /** From source offset `from` on, records are appended after target offset `targetEnd` and mapped. */
+  private async beginTranslated(p: Partition, from: number, targetEnd: number, why: string): Promise<void> {
+    await this.options.store.write([
+      { partition: { topic: p.topic, partition: p.partition }, mode: "translate", sinceOffset: from, detail: why },
+      { put: translateStartKey(p), value: String(targetEnd) },
+    ]);
+    p.mode = "translate";
+    p.next = from;
+    p.alignAt = null;
+    this.options.log(`${p.topic}[${p.partition}]: translate mode from source offset ${from} (target offset ${targetEnd}): ${why}`);
+  }
+
+  /**
+   * Records that reached the target after the last mapped row (klink was stopped before it stored
+   * their rows) are matched, in order, with the source records after the last mapped one.
+   */
+  private async resumeTranslated(p: Partition, state: StoredPartition): Promise<void> {
+    const store = this.options.store;
+    p.mode = "translate";
+    const last = await store.last("source", p.topic, p.partition, "source");
+    const targetFrom = last ? last.targetOffset + 1 : Number((await store.get(translateStartKey(p))) ?? 0);
+    const sourceFrom = last ? last.sourceOffset + 1 : state.sinceOffset;
+    const tail = await readDigests(this.options.target, p.topic, p.partition, targetFrom, Infinity);
+    const heads = tail.length ? await readDigests(this.options.source, p.topic, p.partition, sourceFrom, tail.length) : [];
+    const rows: OffsetMapRow[] = [];
+    for (let i = 0; i < tail.length; i++) {
+      const s = heads[i];
+      if (!s || s.hash !== tail[i]!.hash) {
+        throw new Error(`target offset ${tail[i]!.offset} does not match the next source record${s ? ` (offset ${s.offset})` : ""}; something else wrote to this target partition`);
+      }
+      rows.push({ topic: p.topic, partition: p.partition, sourceOffset: s.offset, targetOffset: tail[i]!.offset, origin: "source" });
+    }
+    if (rows.length) await store.write([{ offsets: rows }]);
+    p.next = rows.length ? rows[rows.length - 1]!.sourceOffset + 1 : sourceFrom;
+    if (rows.length) this.options.log(`${p.topic}[${p.partition}]: ${rows.length} records copied before the last stop mapped again`);
   }
 
   /** The state belongs to one (source, target) pair: refuse to continue against other clusters. */
@@ -159,7 +218,7 @@ export class Fetcher {
   }
 
   progress(): PartitionProgress[] {
-    return [...this.partitions.values()].map(({ held, inFlight, alignAt, prefixFillLimit, maxRecordBytes, ...rest }) => ({ ...rest }));
+    return [...this.partitions.values()].map(({ held, inFlight, alignAt, prefixFillLimit, maxRecordBytes, setting, ...rest }) => ({ ...rest }));
   }
 
   /** True when every partition has copied up to the source end seen last, with nothing in flight. */
@@ -168,7 +227,7 @@ export class Fetcher {
       if (p.error) continue;
       if (p.held || p.inFlight > 0 || p.next < p.sourceEnd || p.alignAt !== null) return false;
     }
-    return true;
+    return this.pendingRows.length === 0;
   }
 
   /** Copies until `stop()` is called, or (with `untilCaughtUp`) until `caughtUp()`. */
@@ -179,9 +238,11 @@ export class Fetcher {
         if (this.producer.poll() === 0) await Bun.sleep(1);
         continue;
       }
+      await this.flushRows(false);
       const messages = this.consumer.consumeBatch(2000, 0);
       if (messages.length === 0) {
         this.producer.poll();
+        await this.flushRows(true);
         if (untilCaughtUp && this.caughtUp()) break;
         await Bun.sleep(Math.min(++idle, 10));
         continue;
@@ -205,6 +266,16 @@ export class Fetcher {
     this.stopping = true;
   }
 
+  /** Stores delivered offset-map rows: at least every 200 ms, or at once with `now`. */
+  private async flushRows(now: boolean): Promise<void> {
+    if (this.pendingRows.length === 0) return;
+    if (!now && this.pendingRows.length < 50_000 && performance.now() - this.lastRowsFlush < 200) return;
+    const rows = this.pendingRows;
+    this.pendingRows = [];
+    this.lastRowsFlush = performance.now();
+    await this.options.store.write([{ offsets: rows }]);
+  }
+
   private async handle(m: ConsumedMessage): Promise<void> {
     const p = this.partitions.get(this.key(m.topic, m.partition))!;
     if (m.errorCode) {
@@ -216,6 +287,11 @@ export class Fetcher {
     }
     if (p.error) return m.destroy();
     const offset = m.offset;
+    if (p.mode === "translate") {
+      if (offset < p.next) return m.destroy();
+      this.checkSize(p, m);
+      return this.forward(p, m);
+    }
     const last = p.held ? p.held.offset + 1 : p.next;
     if (offset < last) return m.destroy(); // already copied (a re-fetch after a seek)
     if (p.held) {
@@ -225,21 +301,27 @@ export class Fetcher {
     } else if (offset > p.next) {
       await this.fillHole(p, offset - p.next);
     }
+    if (translating(p)) return this.forward(p, m); // placing it switched the partition to translate mode
+    this.checkSize(p, m);
+    p.held = m;
+  }
+
+  private checkSize(p: Partition, m: ConsumedMessage): void {
     const bytes = m.valueLength + m.keyLength;
     if (bytes > p.maxRecordBytes) {
+      const offset = m.offset;
       m.destroy();
       throw new KafkaError(
         ErrorCode.MSG_SIZE_TOO_LARGE,
         `record at offset ${offset} is ${bytes} bytes, more than the target topic's max.message.bytes (${p.maxRecordBytes}); raise it on the target topic and restart`,
       );
     }
-    p.held = m;
   }
 
   /** The source partition's end (last stable offset): what lies before it is final. */
   private async reachedEnd(p: Partition, end: number): Promise<void> {
     p.sourceEnd = end;
-    if (p.error) return;
+    if (p.error || p.mode === "translate") return;
     if (p.held) {
       await this.writeHeld(p, end - (p.held.offset + 1));
     } else if (p.alignAt !== null) {
@@ -290,7 +372,9 @@ export class Fetcher {
     p.inFlight--;
     this.inFlightBytes -= e.bytes;
     if (r.error) return this.fail(p, r.error);
-    if (r.offset !== e.offset) {
+    if (p.mode === "translate") {
+      this.pendingRows.push({ topic: p.topic, partition: p.partition, sourceOffset: e.offset, targetOffset: r.offset, origin: "source" });
+    } else if (r.offset !== e.offset) {
       return this.fail(p, new KafkaError(ErrorCode.STATE, `source offset ${e.offset} landed at target offset ${r.offset}; something else writes to this target partition`));
     }
     p.copiedRecords++;
@@ -308,7 +392,10 @@ export class Fetcher {
   /** Fills `hole` (≥ 2) offsets at the end of the target partition with invisible slots. */
   private async fillHole(p: Partition, hole: number): Promise<void> {
     if (hole === 1) {
-      throw new KafkaError(ErrorCode.STATE, `a one-offset hole at ${p.next} follows no record klink still holds; exact offsets cannot continue (translate mode is not available yet)`);
+      const why = `a one-offset hole at source offset ${p.next} follows no record klink still holds`;
+      if (p.setting === "exact") throw new KafkaError(ErrorCode.STATE, `${why}: exact offsets cannot continue (set offsets: auto to fall back to translate mode)`);
+      await this.drain(p);
+      return this.beginTranslated(p, p.next + 1, p.next, `${why}; offsets below ${p.next + 1} are identical`);
     }
     await this.drain(p);
     await this.filler.fillAborted(p.topic, p.partition, hole, p.next);
@@ -318,7 +405,9 @@ export class Fetcher {
   /** First record (or end) of a fresh partition: make the target's log start equal `firstOffset`. */
   private async align(p: Partition, firstOffset: number): Promise<void> {
     if (firstOffset > p.prefixFillLimit) {
-      throw new KafkaError(ErrorCode.STATE, `aligning the start needs ${firstOffset} invisible offsets, more than link.prefixFillLimit (${p.prefixFillLimit}); raise the limit (translate mode is not available yet)`);
+      const why = `aligning the start needs ${firstOffset} invisible offsets, more than link.prefixFillLimit (${p.prefixFillLimit})`;
+      if (p.setting === "exact") throw new KafkaError(ErrorCode.STATE, `${why}; raise the limit or set offsets: auto`);
+      return this.beginTranslated(p, firstOffset, 0, why);
     }
     await alignPrefix(this.targetAdmin, this.filler, this.producer, p.topic, p.partition, firstOffset);
     p.next = firstOffset;
@@ -349,9 +438,18 @@ export class Fetcher {
       p.held = null;
     }
     await this.producer.close();
+    await this.flushRows(true);
     await this.filler.close();
     this.consumer.close();
     this.sourceAdmin.close();
     this.targetAdmin.close();
   }
+}
+
+function translateStartKey(p: { topic: string; partition: number }): string {
+  return `translate.targetStart.${p.topic}.${p.partition}`;
+}
+
+function translating(p: PartitionProgress): boolean {
+  return p.mode === "translate";
 }

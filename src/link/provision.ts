@@ -13,13 +13,25 @@ const NOT_COPIED = [
   /^confluent\./,
   /^remote\.storage\.enable$/,
   /^local\.retention\./,
+  /^min\.insync\.replicas$/, // depends on the target's replication factor: set it under link.create.configs
 ];
 
-/** The topic configs that were set on the source topic (not broker or default values). */
+/** What records are kept and accepted: copied also when the source inherits them from its brokers. */
+const DATA_CONTRACT = new Set([
+  "cleanup.policy", "retention.ms", "retention.bytes", "delete.retention.ms", "min.compaction.lag.ms",
+  "max.compaction.lag.ms", "max.message.bytes", "message.timestamp.type", "compression.type",
+]);
+
+/**
+ * The source topic's configs that are not Kafka's defaults: set on the topic, or inherited from
+ * the source brokers' own settings (a source broker with log.retention.hours=720 gives its topics
+ * 30 days; the target broker may not), so the target topic behaves as the source topic does.
+ */
 export function copiableConfigs(entries: ConfigEntry[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of entries) {
-    if (e.source !== "DYNAMIC_TOPIC" || e.value === null || e.isSensitive) continue;
+    if (e.value === null || e.isSensitive) continue;
+    if (e.source !== "DYNAMIC_TOPIC" && !(DATA_CONTRACT.has(e.name) && e.source !== "DEFAULT" && e.source !== "UNKNOWN")) continue;
     if (NOT_COPIED.some((re) => re.test(e.name))) continue;
     out[e.name] = e.value;
   }

@@ -41,7 +41,6 @@ export function linkedTopics(config: MigrationConfig, sourceAdmin: Admin, only?:
   }
   return topics.map((name) => {
     const s = settingsFor(config.link, name);
-    if (s.offsets === "translate") throw new UserError(`topic ${name}: offsets: translate is not available yet; use exact or auto`);
-    return { name, start: s.start, prefixFillLimit: s.prefixFillLimit, create: s.create };
+    return { name, start: s.start, offsets: s.offsets, prefixFillLimit: s.prefixFillLimit, create: s.create };
   });
 }

@@ -5,6 +5,7 @@
  */
 import { toArrayBuffer } from "bun:ffi";
 import { Admin, Consumer, OffsetSpec, type ClientConfig, type ConsumedMessage } from "../rdkafka/index.ts";
+import type { Store } from "../../plugins/plugin.ts";
 
 export interface PartitionVerdict {
   topic: string;
@@ -26,7 +27,7 @@ export function identical(v: PartitionVerdict): boolean {
   return v.mismatched === 0 && v.missingOnTarget === 0 && v.extraOnTarget === 0;
 }
 
-type Digest = { offset: number; hash: bigint };
+export type Digest = { offset: number; hash: bigint };
 
 function view(p: number, len: number): Uint8Array {
   return len ? new Uint8Array(toArrayBuffer(p as never, 0, len)) : new Uint8Array(0);
@@ -45,8 +46,11 @@ export function recordDigest(m: ConsumedMessage): bigint {
   return h;
 }
 
-/** Compares every partition of `topic`. Both clusters must have the topic with the same partitions. */
-export async function verifyTopic(source: ClientConfig, target: ClientConfig, topic: string): Promise<PartitionVerdict[]> {
+/**
+ * Compares every partition of `topic`. Partitions in translate mode (per `store`) are compared
+ * through the offset map: each target record is checked against the source record its row names.
+ */
+export async function verifyTopic(source: ClientConfig, target: ClientConfig, topic: string, store?: Store): Promise<PartitionVerdict[]> {
   const sourceAdmin = new Admin(source);
   const targetAdmin = new Admin(target);
   let ranges;
@@ -69,11 +73,49 @@ export async function verifyTopic(source: ClientConfig, target: ClientConfig, to
     sourceAdmin.close();
     targetAdmin.close();
   }
-  const [sourceDigests, targetDigests] = await Promise.all([
-    readDigests(source, topic, ranges),
-    readDigests(target, topic, ranges),
-  ]);
-  return ranges.map((r) => compare(topic, r, sourceDigests.get(r.partition)!, targetDigests.get(r.partition)!));
+  const modes = new Map((store ? await store.partitions(topic) : []).map((p) => [p.partition, p]));
+  const translated = new Map<number, { sinceOffset: number; targetStart: number; exactBelow: boolean }>();
+  for (const [partition, state] of modes) {
+    if (state.mode !== "translate") continue;
+    const targetStart = Number((await store!.get(`translate.targetStart.${topic}.${partition}`)) ?? 0);
+    translated.set(partition, { sinceOffset: state.sinceOffset, targetStart, exactBelow: /identical/.test(state.detail ?? "") });
+  }
+  // Translate-mode partitions: the source from the mapped start (or the link's start when the
+  // offsets below it are identical), the target from where klink began appending.
+  const sourceRanges = ranges.map((r) => {
+    const tr = translated.get(r.partition);
+    return tr && !tr.exactBelow ? { ...r, from: Math.max(r.source.logStartOffset, tr.sinceOffset) } : r;
+  });
+  const targetRanges = ranges.map((r) => {
+    const tr = translated.get(r.partition);
+    return tr && !tr.exactBelow ? { ...r, from: Math.max(r.target.logStartOffset, tr.targetStart) } : r;
+  });
+  const [sourceDigests, targetDigests] = await Promise.all([readRanges(source, topic, sourceRanges), readRanges(target, topic, targetRanges)]);
+  const verdicts: PartitionVerdict[] = [];
+  for (const r of sourceRanges) {
+    let tgt = targetDigests.get(r.partition)!;
+    const tr = translated.get(r.partition);
+    if (tr) tgt = await inSourceOffsets(store!, topic, r.partition, tr, tgt);
+    verdicts.push(compare(topic, r, sourceDigests.get(r.partition)!, tgt));
+  }
+  return verdicts;
+}
+
+/** Target digests renumbered with the source offsets the offset map gives them (unmapped: -1 − offset). */
+async function inSourceOffsets(store: Store, topic: string, partition: number, tr: { sinceOffset: number; targetStart: number }, digests: Digest[]): Promise<Digest[]> {
+  const toSource = new Map<number, number>();
+  for (let from = tr.sinceOffset; ; ) {
+    const rows = await store.offsetMap(topic, partition, from, 100_000);
+    for (const row of rows) if (row.origin === "source") toSource.set(row.targetOffset, row.sourceOffset);
+    if (rows.length < 100_000) break;
+    from = rows[rows.length - 1]!.sourceOffset + 1;
+  }
+  const out = digests.map((d) => {
+    if (d.offset < tr.targetStart) return d; // identical offsets below the switch
+    const mapped = toSource.get(d.offset);
+    return { offset: mapped ?? Number.MAX_SAFE_INTEGER - d.offset, hash: d.hash };
+  });
+  return out.sort((a, b) => a.offset - b.offset);
 }
 
 function compare(
@@ -110,8 +152,14 @@ function compare(
   return v;
 }
 
-/** Reads [from, to) of every partition (read_committed) into per-partition digest lists. */
-async function readDigests(config: ClientConfig, topic: string, ranges: Array<{ partition: number; from: number; to: number }>): Promise<Map<number, Digest[]>> {
+/** Digests of up to `max` records of one partition from offset `from` (read_committed), until its end. */
+export async function readDigests(config: ClientConfig, topic: string, partition: number, from: number, max: number): Promise<Digest[]> {
+  const found = await readRanges(config, topic, [{ partition, from, to: Number.MAX_SAFE_INTEGER, max }]);
+  return found.get(partition)!;
+}
+
+/** Reads [from, to) of every partition (read_committed, at most `max` records) into per-partition digest lists. */
+async function readRanges(config: ClientConfig, topic: string, ranges: Array<{ partition: number; from: number; to: number; max?: number }>): Promise<Map<number, Digest[]>> {
   const out = new Map<number, Digest[]>(ranges.map((r) => [r.partition, []]));
   const open = new Map(ranges.filter((r) => r.to > r.from).map((r) => [r.partition, r]));
   if (open.size === 0) return out;
@@ -132,7 +180,9 @@ async function readDigests(config: ClientConfig, topic: string, ranges: Array<{ 
             open.delete(m.partition);
             continue;
           }
-          out.get(m.partition)!.push({ offset: m.offset, hash: recordDigest(m) });
+          const list = out.get(m.partition)!;
+          list.push({ offset: m.offset, hash: recordDigest(m) });
+          if (r.max !== undefined && list.length >= r.max) open.delete(m.partition);
         } finally {
           m.destroy();
         }

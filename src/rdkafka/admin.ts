@@ -93,6 +93,8 @@ export interface AdminOptions {
 }
 
 const sizeOut = () => new BigUint64Array(1);
+/** COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR. */
+const COORDINATOR_ERRORS = new Set([14, 15, 16]);
 
 export class Admin extends Client {
   private readonly timeoutMs: number;
@@ -395,6 +397,23 @@ export class Admin extends Client {
 
   // --- Consumer groups
 
+  /**
+   * Group requests go to the group's coordinator, which may still be loading or moving (right
+   * after a broker start, or during failover): retry those answers for up to the request timeout.
+   */
+  private async withCoordinatorRetry<T>(call: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        return await call();
+      } catch (err) {
+        const retriable = err instanceof KafkaError && COORDINATOR_ERRORS.has(err.code);
+        if (!retriable || Date.now() > deadline) throw err;
+        await Bun.sleep(delay);
+      }
+    }
+  }
+
   async listConsumerGroups(): Promise<GroupListing[]> {
     const lib = rdkafka();
     return this.request(
@@ -419,7 +438,7 @@ export class Admin extends Client {
   async describeConsumerGroups(groupIds: string[]): Promise<GroupDescription[]> {
     const lib = rdkafka();
     const names = groupIds.map(cbuf);
-    return this.request(
+    return this.withCoordinatorRetry(() => this.request(
       "describe consumer groups",
       (o, q) => lib.rd_kafka_DescribeConsumerGroups(this.handle, pointerArray(names), names.length, o, q),
       (ev) => {
@@ -454,7 +473,7 @@ export class Admin extends Client {
           };
         });
       },
-    );
+    ));
   }
 
   /** Committed offsets of a group (all its partitions when `partitions` is omitted). */
@@ -463,11 +482,11 @@ export class Admin extends Client {
     const list = partitions ? toNativeList(partitions) : null;
     const req = lib.rd_kafka_ListConsumerGroupOffsets_new(cbuf(groupId), list)!;
     try {
-      return await this.request(
+      return await this.withCoordinatorRetry(() => this.request(
         `list offsets of group ${groupId}`,
         (o, q) => lib.rd_kafka_ListConsumerGroupOffsets(this.handle, pointerArray([req]), 1, o, q),
         (ev) => groupResultPartitions(lib.rd_kafka_event_ListConsumerGroupOffsets_result(ev)!, lib.rd_kafka_ListConsumerGroupOffsets_result_groups, groupId),
-      );
+      ));
     } finally {
       lib.rd_kafka_ListConsumerGroupOffsets_destroy(req);
       if (list) destroyList(list);
@@ -480,11 +499,11 @@ export class Admin extends Client {
     const list = toNativeList(offsets);
     const req = lib.rd_kafka_AlterConsumerGroupOffsets_new(cbuf(groupId), list)!;
     try {
-      await this.request(
+      await this.withCoordinatorRetry(() => this.request(
         `alter offsets of group ${groupId}`,
         (o, q) => lib.rd_kafka_AlterConsumerGroupOffsets(this.handle, pointerArray([req]), 1, o, q),
         (ev) => groupResultPartitions(lib.rd_kafka_event_AlterConsumerGroupOffsets_result(ev)!, lib.rd_kafka_AlterConsumerGroupOffsets_result_groups, groupId),
-      );
+      ));
     } finally {
       lib.rd_kafka_AlterConsumerGroupOffsets_destroy(req);
       destroyList(list);
@@ -496,11 +515,11 @@ export class Admin extends Client {
     const list = toNativeList(partitions);
     const req = lib.rd_kafka_DeleteConsumerGroupOffsets_new(cbuf(groupId), list)!;
     try {
-      await this.request(
+      await this.withCoordinatorRetry(() => this.request(
         `delete offsets of group ${groupId}`,
         (o, q) => lib.rd_kafka_DeleteConsumerGroupOffsets(this.handle, pointerArray([req]), 1, o, q),
         (ev) => groupResultPartitions(lib.rd_kafka_event_DeleteConsumerGroupOffsets_result(ev)!, lib.rd_kafka_DeleteConsumerGroupOffsets_result_groups, groupId),
-      );
+      ));
     } finally {
       lib.rd_kafka_DeleteConsumerGroupOffsets_destroy(req);
       destroyList(list);

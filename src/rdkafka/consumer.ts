@@ -1,7 +1,8 @@
 /**
  * A consumer: manual assignment (assign / incremental assign) or group subscription, seek,
  * pause / resume, and batch consumption from the consumer queue. `isolation.level` defaults to
- * `read_committed`.
+ * `read_committed`. Without a `group.id` it gets a unique one: an assign-only reader that shares
+ * nothing with other readers (pass the group's id to subscribe or commit).
  *
  * Ownership: every ConsumedMessage returned belongs to the caller, who must `destroy()` it or
  * hand it to `Producer.forward`. Destroy (or forward and flush) all of them before `close()`.
@@ -22,7 +23,8 @@ export class Consumer extends Client {
   constructor(config: ClientConfig, options: ClientOptions = {}) {
     super(
       HandleType.CONSUMER,
-      { "isolation.level": "read_committed", "enable.auto.commit": false, "group.id": "klink-assign-only", ...config },
+      // librdkafka's consumer API needs a group.id even to assign: an assign-only reader gets its own.
+      { "isolation.level": "read_committed", "enable.auto.commit": false, "group.id": `klink-reader-${crypto.randomUUID()}`, ...config },
       0,
       options,
     );

@@ -16,8 +16,8 @@ export function tempStore(): Store {
 
 /** Mirrors `topics` source → target until caught up; returns what the Fetcher logged. */
 /** A linked topic with the defaults of migration.yaml. */
-export function linked(name: string, start: StartPosition = { kind: "earliest" }): LinkedTopic {
-  return { name, start, prefixFillLimit: 10_000_000, create: { replicationFactor: null, copyConfigs: true, configs: {} } };
+export function linked(name: string, start: StartPosition = { kind: "earliest" }, more: Partial<LinkedTopic> = {}): LinkedTopic {
+  return { name, start, offsets: "auto", ...more, prefixFillLimit: more.prefixFillLimit ?? 10_000_000, create: { replicationFactor: null, copyConfigs: true, configs: {} } };
 }
 
 export async function mirrorOnce(topics: LinkedTopic[], store: Store = tempStore(), linkName = uniqueName("link")): Promise<{ log: string[]; fetcher: Fetcher }> {
@@ -32,8 +32,8 @@ export async function mirrorOnce(topics: LinkedTopic[], store: Store = tempStore
   return { log, fetcher };
 }
 
-export async function verify(topic: string): Promise<PartitionVerdict[]> {
-  const verdicts = await verifyTopic(plain(source()), plain(target()), topic);
+export async function verify(topic: string, store?: Store): Promise<PartitionVerdict[]> {
+  const verdicts = await verifyTopic(plain(source()), plain(target()), topic, store);
   for (const v of verdicts) if (!identical(v)) console.error(JSON.stringify(v));
   return verdicts;
 }

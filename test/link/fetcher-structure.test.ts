@@ -1,6 +1,7 @@
 import { test, expect } from "bun:test";
 import { Producer, Consumer, Offset, OffsetSpec } from "../../src/rdkafka/index.ts";
 import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
+import { KEEP_OLD_TIMESTAMPS } from "../helpers.ts";
 import { mirrorOnce, verify, linked } from "./fetcher-helpers.ts";
 import { identical } from "../../src/link/verify.ts";
 
@@ -99,7 +100,7 @@ test("a compacted source topic with holes is mirrored at the same offsets", asyn
 
 test("start at latest and at a timestamp on a retention-trimmed source: offsets and log start equal", async () => {
   const topic = uniqueName("start-pos");
-  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 2 }]));
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 2, configs: KEEP_OLD_TIMESTAMPS }]));
   const p = new Producer(plain(source(), { "linger.ms": 5 }));
   for (let i = 0; i < 4000; i++) p.produce({ topic, partition: i % 2, value: `v${i}`, timestamp: 1_700_000_000_000 + i * 10 });
   await p.flush();

@@ -1,6 +1,7 @@
 import { test, expect, afterAll } from "bun:test";
 import { Producer, Consumer, Offset, OffsetSpec, AlterConfigOp, KafkaError } from "../../src/rdkafka/index.ts";
 import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
+import { KEEP_OLD_TIMESTAMPS } from "../helpers.ts";
 import { verifiableConsumer, stopAllTools } from "../harness/tools.ts";
 
 afterAll(() => stopAllTools());
@@ -63,7 +64,7 @@ for (const which of ["source", "target"] as const) {
   test(`${which}: DeleteRecords moves the log start offset that ListOffsets(earliest) reports; ListOffsets by timestamp`, async () => {
     const topic = uniqueName("admin-offsets");
     await withAdmin(cluster(), async (admin) => {
-      await admin.createTopics([{ name: topic, partitions: 1 }]);
+      await admin.createTopics([{ name: topic, partitions: 1, configs: KEEP_OLD_TIMESTAMPS }]);
       await produceN(cluster(), topic, 1000, (i) => 1_650_000_000_000 + i * 1000);
       expect(await admin.watermarks([{ topic, partition: 0 }])).toEqual([{ topic, partition: 0, low: 0, high: 1000 }]);
 

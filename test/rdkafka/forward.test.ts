@@ -1,13 +1,14 @@
 import { test, expect } from "bun:test";
 import { Producer, Consumer, Offset } from "../../src/rdkafka/index.ts";
 import { source, target, plain, uniqueName, withAdmin, consumeCount } from "../helpers.ts";
+import { KEEP_OLD_TIMESTAMPS } from "../helpers.ts";
 
 test("forwarding consumed records source → target without copying keeps key, value, headers, timestamp, partition", async () => {
   const topic = uniqueName("forward");
   const N = 20_000;
   const partitions = 4;
-  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions }]));
-  await withAdmin(target(), (a) => a.createTopics([{ name: topic, partitions }]));
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions, configs: KEEP_OLD_TIMESTAMPS }]));
+  await withAdmin(target(), (a) => a.createTopics([{ name: topic, partitions, configs: KEEP_OLD_TIMESTAMPS }]));
 
   const producer = new Producer(plain(source(), { "linger.ms": 5 }));
   for (let i = 0; i < N; i++) {
@@ -27,7 +28,9 @@ test("forwarding consumed records source → target without copying keeps key, v
   const forwarder = new Producer(plain(target(), { "linger.ms": 5 }), { onDelivery: (r) => r.error && forwardFailures++ });
   consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: Offset.BEGINNING })));
   let forwarded = 0;
+  const t0 = Date.now();
   while (forwarded < N) {
+    if (Date.now() - t0 > 60_000) throw new Error(`forwarded ${forwarded} of ${N} in 60 s`);
     for (const m of await consumer.consume(1000, 200)) {
       if (m.errorCode) {
         m.destroy();

@@ -1,6 +1,7 @@
 import { test, expect } from "bun:test";
 import { Producer, Consumer, Offset, TimestampType, type ProducerRecord } from "../../src/rdkafka/index.ts";
 import { source, plain, uniqueName, withAdmin, consumeCount } from "../helpers.ts";
+import { KEEP_OLD_TIMESTAMPS } from "../helpers.ts";
 
 // Deterministic record i: some null keys, null and empty values, headers (repeated names, null
 // values), explicit CreateTime timestamps, and one 1 MiB value.
@@ -19,7 +20,7 @@ test("100k records with headers, nulls, a 1 MiB value and timestamps read back b
   const cluster = source();
   const topic = uniqueName("produce-consume");
   const N = 100_000;
-  await withAdmin(cluster, (a) => a.createTopics([{ name: topic, partitions: 3, configs: { "max.message.bytes": String(2 * 1024 * 1024) } }]));
+  await withAdmin(cluster, (a) => a.createTopics([{ name: topic, partitions: 3, configs: { "max.message.bytes": String(2 * 1024 * 1024), ...KEEP_OLD_TIMESTAMPS } }]));
 
   // Delivery reports give each record's offset; a delivery error fails the test.
   const sentOffset = new Map<number, number>(); // record index -> offset
