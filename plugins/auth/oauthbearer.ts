@@ -59,8 +59,19 @@ export function create(options: OAuthBearerOptions, context: PluginContext): Aut
     token,
     onTokenRefresh(client: Client) {
       token().then(
-        (t) => client.setOAuthBearerToken(t.token, t.expiresAtMs, t.principal),
-        (err: Error) => client.setOAuthBearerTokenFailure(err.message),
+        (t) => {
+          // the client may have been closed while the command ran: its handle is freed
+          if (client.isDestroyed) return;
+          try {
+            client.setOAuthBearerToken(t.token, t.expiresAtMs, t.principal);
+          } catch {
+            // librdkafka refused it and has been told why (setOAuthBearerToken reports the failure):
+            // its error event says so, and it asks again later
+          }
+        },
+        (err: Error) => {
+          if (!client.isDestroyed) client.setOAuthBearerTokenFailure(err.message);
+        },
       );
     },
   };
@@ -94,6 +105,7 @@ export function parseToken(raw: string, options: Pick<OAuthBearerOptions, "princ
   const principal = options.principal ?? claims?.sub;
   if (!principal) throw new Error("the token names no principal (no JWT `sub`): set the plugin's `principal` option");
   const expiresAtMs = claims?.exp ? claims.exp * 1000 : now + (expiresIn ?? options.lifetimeSeconds ?? 3600) * 1000;
+  if (expiresAtMs <= now) throw new Error(`the token expired at ${new Date(expiresAtMs).toISOString()} (${Math.round((now - expiresAtMs) / 1000)} s ago)`);
   return { token, expiresAtMs, principal };
 }
 

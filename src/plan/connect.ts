@@ -47,7 +47,7 @@ export async function connectAdmin(role: "source" | "target", bootstrap: string,
   } finally {
     probe.close();
   }
-  if (failure) throw new KafkaError(failure.code, `${role} cluster (${bootstrap}): ${reason(failure)}${hint(failure)}`);
+  if (failure) throw new KafkaError(failure.code, `${role} cluster (${bootstrap}): ${reason(failure)}${hint(failure, settings.config["sasl.mechanism"])}`);
   const admin = new Admin(config, settings.options);
   return { admin, cluster: await admin.describeCluster() };
 }
@@ -58,7 +58,8 @@ function reason(err: KafkaError): string {
 }
 
 /** What to check, for the failures an operator meets first. */
-function hint(err: KafkaError): string {
+function hint(err: KafkaError, saslMechanism: unknown): string {
+  if ((err.code === -169 || err.code === 58) && saslMechanism === "OAUTHBEARER") return "; check the token the oauthbearer plugin's `command` or `file` gives";
   if (err.code === -169 || err.code === 58) return "; check the auth plugin's username, password and mechanism";
   if (/certificate verify failed/.test(err.message)) return "; give the CA that signed the brokers' certificates as the auth plugin's tls option `ca`";
   if (/alert (bad certificate|certificate required)/.test(err.message)) return "; the brokers want a client certificate: tls options `certificate` and `key`, or `keystore`";

@@ -1,6 +1,6 @@
 // bun test/harness/cli.ts up [--three] [--security] | down | status
 //   up      start (or keep, if already up) the test clusters and record them in clusters.json:
-//           source  Kafka 3.9.2, 1 node, with SASL_SSL (SCRAM) and SSL (mTLS) listeners
+//           source  Kafka 3.9.2, 1 node, with SASL_SSL (SCRAM), SSL (mTLS) and SASL_PLAINTEXT (OAUTHBEARER) listeners
 //           target  Kafka 4.3.1, 1 node, PLAINTEXT only
 //           three   Kafka 3.9.2, 3 nodes (only with --three)
 //   down    stop every JVM the harness recorded (by pid) and remove the cluster data dirs
@@ -13,7 +13,8 @@ import { clustersFile, killStale, readClusters, stateDir, writeClusters } from "
 
 function describe(c: KafkaCluster, up: boolean): string {
   const lines = [`${c.name}: Kafka ${c.version}, ${c.brokers.length} node(s), ${up ? "up" : "DOWN"}`, `  bootstrap         ${c.bootstrap}`];
-  if (c.security) lines.push(`  sasl_ssl (SCRAM)  ${c.security.saslSslBootstrap}`, `  ssl (mTLS)        ${c.security.sslBootstrap}`);
+  if (c.security) lines.push(`  sasl_ssl (SCRAM)  ${c.security.saslSslBootstrap}`, `  ssl (mTLS)        ${c.security.sslBootstrap}`,
+    `  oauthbearer       ${c.security.oauthBootstrap}`);
   lines.push(`  pids              ${c.brokers.map((b) => b.pid).join(" ")}`, `  dir               ${c.dir}`);
   return lines.join("\n");
 }

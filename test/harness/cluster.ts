@@ -22,6 +22,7 @@ export interface KafkaCluster {
   security?: {
     saslSslBootstrap: string; // SASL_SSL listener, SCRAM-SHA-512 and SCRAM-SHA-256
     sslBootstrap: string; // SSL listener with ssl.client.auth=required (mTLS)
+    oauthBootstrap: string; // SASL_PLAINTEXT listener, OAUTHBEARER with Kafka's unsecured validator: any `alg: none` JWT with `sub` and `exp`
     users: { admin: string; alice: string }; // username -> password
     caPem: string;
     clientCertPem: string;
@@ -81,7 +82,7 @@ async function freePorts(n: number): Promise<number[]> {
 }
 
 function clusterPorts(c: KafkaCluster): number[] {
-  const all = [c.bootstrap, c.security?.saslSslBootstrap ?? "", c.security?.sslBootstrap ?? ""].join(",");
+  const all = [c.bootstrap, c.security?.saslSslBootstrap ?? "", c.security?.sslBootstrap ?? "", c.security?.oauthBootstrap ?? ""].join(",");
   return [...all.matchAll(/:(\d+)/g)].map((m) => Number(m[1]));
 }
 
@@ -128,6 +129,7 @@ function makeCerts(dir: string): NonNullable<KafkaCluster["security"]> {
   return {
     saslSslBootstrap: "",
     sslBootstrap: "",
+    oauthBootstrap: "",
     users: { ...USERS },
     caPem: join(dir, "ca.pem"),
     clientCertPem: join(dir, "client.pem"),
@@ -147,6 +149,7 @@ interface NodePorts {
   controller: number;
   saslSsl?: number;
   ssl?: number;
+  oauth?: number;
 }
 
 function serverProperties(c: KafkaCluster, n: NodePorts, all: NodePorts[]): string {
@@ -156,8 +159,9 @@ function serverProperties(c: KafkaCluster, n: NodePorts, all: NodePorts[]): stri
   const listeners = [`PLAINTEXT://127.0.0.1:${n.plain}`, `CONTROLLER://127.0.0.1:${n.controller}`];
   const advertised = [`PLAINTEXT://127.0.0.1:${n.plain}`];
   if (secure) {
-    listeners.push(`SASL_SSL://127.0.0.1:${n.saslSsl}`, `SSL://127.0.0.1:${n.ssl}`);
-    advertised.push(`SASL_SSL://127.0.0.1:${n.saslSsl}`, `SSL://127.0.0.1:${n.ssl}`);
+    const secured = [`SASL_SSL://127.0.0.1:${n.saslSsl}`, `SSL://127.0.0.1:${n.ssl}`, `OAUTH://127.0.0.1:${n.oauth}`];
+    listeners.push(...secured);
+    advertised.push(...secured);
   }
   const p: Record<string, string | number | boolean> = {
     "process.roles": "broker,controller",
@@ -168,7 +172,7 @@ function serverProperties(c: KafkaCluster, n: NodePorts, all: NodePorts[]): stri
     listeners: listeners.join(","),
     "advertised.listeners": advertised.join(","),
     "inter.broker.listener.name": "PLAINTEXT",
-    "listener.security.protocol.map": `CONTROLLER:${secure ? "SASL_PLAINTEXT" : "PLAINTEXT"},PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL`,
+    "listener.security.protocol.map": `CONTROLLER:${secure ? "SASL_PLAINTEXT" : "PLAINTEXT"},PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL,OAUTH:SASL_PLAINTEXT`,
     "log.dirs": join(nodeDir(c, n.id), "data"),
     "num.partitions": 1,
     "default.replication.factor": size,
@@ -199,6 +203,14 @@ function serverProperties(c: KafkaCluster, n: NodePorts, all: NodePorts[]): stri
       "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required;",
       "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required;",
       "listener.name.ssl.ssl.client.auth": "required",
+      // OAUTHBEARER with Kafka's default server callback handler, OAuthBearerUnsecuredValidatorCallbackHandler:
+      // it accepts unsigned JWTs (`alg: none`, empty signature, parts in base64 without padding), checks
+      // `exp` (and `iat` if present) and takes the principal from `sub`. The session ends when the token
+      // expires (KIP-368), so a client must re-authenticate with a fresh one. unsecuredLoginStringClaim_sub
+      // is for the broker's own login module, which every SASL listener runs at start-up; no client sees it.
+      "listener.name.oauth.sasl.enabled.mechanisms": "OAUTHBEARER",
+      "listener.name.oauth.oauthbearer.sasl.jaas.config":
+        'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";',
       "ssl.keystore.type": "PKCS12",
       "ssl.keystore.location": join(c.dir, "certs", "server.p12"),
       "ssl.keystore.password": STORE_PASSWORD,
@@ -324,8 +336,9 @@ export async function startCluster(opts: {
   const size = opts.brokers ?? 1;
   const dir = resolve(opts.dir ?? join(stateDir, "clusters", opts.name));
   const recorded = readClusters()[opts.name];
+  // a secured cluster recorded before it had the OAUTHBEARER listener is started anew
   if (recorded && recorded.dir === dir && recorded.version === opts.version && recorded.brokers.length === size &&
-      !!recorded.security === !!opts.security && (await isAnswering(recorded))) {
+      !!recorded.security === !!opts.security && (!opts.security || recorded.security?.oauthBootstrap) && (await isAnswering(recorded))) {
     return recorded;
   }
   if (recorded) await stopCluster(recorded);
@@ -335,16 +348,18 @@ export async function startCluster(opts: {
 
   const c: KafkaCluster = { name: opts.name, version: opts.version, dir, bootstrap: "", brokers: [] };
   if (opts.security) c.security = makeCerts(join(dir, "certs"));
-  const ports = await freePorts(size * (opts.security ? 4 : 2));
+  const perNode = opts.security ? 5 : 2;
+  const ports = await freePorts(size * perNode);
   const nodes: NodePorts[] = [];
   for (let i = 0; i < size; i++) {
-    const [plain, controller, saslSsl, ssl] = ports.slice(i * (opts.security ? 4 : 2));
-    nodes.push({ id: i + 1, plain: plain!, controller: controller!, saslSsl, ssl });
+    const [plain, controller, saslSsl, ssl, oauth] = ports.slice(i * perNode);
+    nodes.push({ id: i + 1, plain: plain!, controller: controller!, saslSsl, ssl, oauth });
   }
   c.bootstrap = nodes.map((n) => `127.0.0.1:${n.plain}`).join(",");
   if (c.security) {
     c.security.saslSslBootstrap = nodes.map((n) => `127.0.0.1:${n.saslSsl}`).join(",");
     c.security.sslBootstrap = nodes.map((n) => `127.0.0.1:${n.ssl}`).join(",");
+    c.security.oauthBootstrap = nodes.map((n) => `127.0.0.1:${n.oauth}`).join(",");
   }
   for (const n of nodes) {
     mkdirSync(nodeDir(c, n.id), { recursive: true });

@@ -94,6 +94,15 @@ describe("source security listeners", () => {
     expect(r.records).toBe(500);
   }, T);
 
+  test("OAUTHBEARER listener accepts an unsecured JWT from Kafka's own client", async () => {
+    const topic = unique("oauth");
+    await createTopic(c(), topic, { partitions: 1 });
+    const p = await producerPerformance(c(), { topic, numRecords: 500, listener: "oauthbearer" });
+    expect(p.records).toBe(500);
+    const r = await consumerPerformance(c(), { topic, numRecords: 500, listener: "oauthbearer" });
+    expect(r.records).toBe(500);
+  }, T);
+
   // ProducerPerformance exits 0 even when nothing could be sent, so check the count and the error.
   // One record: every send re-tries the failed authentication (about 1 s each).
   test("a wrong SCRAM password is rejected", async () => {

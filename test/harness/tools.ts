@@ -134,9 +134,12 @@ async function runToEnd(version: KafkaVersion, mainClass: string, args: string[]
 
 // ---------- client configs ----------
 
-export type Listener = "plaintext" | "sasl_ssl" | "ssl";
+export type Listener = "plaintext" | "sasl_ssl" | "ssl" | "oauthbearer";
 
-/** Java client properties for one of the cluster's listeners (SCRAM user `user`, or the mTLS client cert). */
+/**
+ * Java client properties for one of the cluster's listeners (SCRAM user `user`, the mTLS client
+ * cert, or on the OAUTHBEARER listener an unsecured JWT for `user` made by Kafka's own login module).
+ */
 export function clientProps(
   c: KafkaCluster,
   listener: Listener,
@@ -162,6 +165,14 @@ export function clientProps(
     };
   }
   const user = auth.user ?? "admin";
+  if (listener === "oauthbearer") {
+    return {
+      "bootstrap.servers": s.oauthBootstrap,
+      "security.protocol": "SASL_PLAINTEXT",
+      "sasl.mechanism": "OAUTHBEARER",
+      "sasl.jaas.config": `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="${user}";`,
+    };
+  }
   const password = auth.password ?? (s.users as Record<string, string>)[user];
   if (password === undefined) throw new Error(`no password for SCRAM user ${user}; known users: ${Object.keys(s.users).join(", ")}`);
   return {

@@ -41,6 +41,7 @@ test("oauthbearer: a JWT gives expiry and principal; a JSON token response and a
   expect(oauthbearer.parseToken('{"access_token":"opaque","expires_in":120}', { principal: "klink", lifetimeSeconds: 3600 }, now)).toEqual({ token: "opaque", expiresAtMs: now + 120_000, principal: "klink" });
   expect(oauthbearer.parseToken("opaque", { principal: "klink", lifetimeSeconds: 60 }, now).expiresAtMs).toBe(now + 60_000);
   expect(() => oauthbearer.parseToken("opaque", { lifetimeSeconds: 60 }, now)).toThrow("set the plugin's `principal` option");
+  expect(() => oauthbearer.parseToken(jwt({ sub: "svc-klink", exp: 1_699_999_940 }), { lifetimeSeconds: 3600 }, now)).toThrow("the token expired at 2023-11-14T22:12:20.000Z (60 s ago)");
 });
 
 /** A stand-in for the librdkafka client: records what the plugin answered. */
@@ -69,6 +70,20 @@ test("oauthbearer: a failing command is reported to librdkafka, which retries la
   auth.onTokenRefresh!(client, "");
   await settled();
   expect(calls).toEqual([["failure", "token command exited with 3: vault: permission denied"]]);
+});
+
+test("oauthbearer: a token that librdkafka refuses, or that arrives after the client was closed, throws nowhere", async () => {
+  const auth = oauthbearer.create({ command: `printf '%s' '${jwt({ sub: "svc-klink", exp: 4_000_000_000 })}'`, lifetimeSeconds: 3600, timeoutSeconds: 30, tls: true }, context(tempDir()));
+  // setOAuthBearerToken reports librdkafka's refusal itself, then throws: that must not become an unhandled rejection
+  let refused = 0;
+  const refusing = { isDestroyed: false, setOAuthBearerToken: () => { refused++; throw new Error("refused"); }, setOAuthBearerTokenFailure: () => {} } as unknown as Client;
+  auth.onTokenRefresh!(refusing, "");
+  while (refused === 0) await Bun.sleep(5);
+  const { client, calls } = fakeClient();
+  Object.defineProperty(client, "isDestroyed", { value: true });
+  auth.onTokenRefresh!(client, "");
+  await Bun.sleep(200);
+  expect(calls).toEqual([]);
 });
 
 test("oauthbearer: a token file relative to the YAML, read at each refresh", async () => {
