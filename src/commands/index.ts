@@ -8,6 +8,7 @@ import { plugins } from "./plugins.ts";
 import { run } from "./run.ts";
 import { status } from "./status.ts";
 import { verify } from "./verify.ts";
+import { offsets } from "./offsets.ts";
 
 /** Every sub-command, in the order `klink --help` lists them. Add new commands here. */
-export const commands: Command[] = [init, validate, plan, run, status, verify, schema, plugins, version];
+export const commands: Command[] = [init, validate, plan, run, status, verify, offsets, schema, plugins, version];

@@ -1,0 +1,76 @@
+import type { Command } from "./command.ts";
+import { EXIT_OK, EXIT_RUNTIME, UserError } from "./command.ts";
+import { parseArgs } from "./args.ts";
+import { loadForCommand } from "./load-config.ts";
+import { openStore } from "../link/session.ts";
+import { translateOffset } from "../link/translate-offset.ts";
+import { exportRows, writeExport } from "../link/offset-export.ts";
+
+const usage = `klink offsets translate FILE --topic T --partition P --offset O [--to target|source] [--json]
+klink offsets export FILE --format parquet|csv --out PATH [--topics T1,T2]
+
+translate: the offset on the other cluster of record O of T[P] (default: a source offset, answered
+  with the target offset). In exact mode offsets are identical; in translate mode the answer comes
+  from the offset map. An offset that holds no copied record (a committed group position, a
+  transaction marker, a compacted hole) maps to the first copied record at or after it, so a
+  consumer group moved with the answer skips nothing it had not consumed.
+
+export: writes the offset map: one row per copied record of translate-mode partitions
+  (topic, partition, mode, source_offset, target_offset, origin) and one row per exact-mode
+  partition (origin "identical-from-here": offsets are equal from source_offset on).
+
+Reads klink's state only (the storage in FILE); connects to no cluster.
+Exit codes: 0 answered, 1 invalid FILE or arguments, 2 the partition is not linked or nothing
+was copied at or after the offset yet.`;
+
+export const offsets: Command = {
+  name: "offsets",
+  summary: "translate an offset between the clusters, or export the offset map (Parquet/CSV)",
+  usage,
+  async run(args) {
+    const [action, ...rest] = args;
+    if (action !== "translate" && action !== "export") throw new UserError(`expected 'translate' or 'export', got ${action === undefined ? "nothing" : `'${action}'`}\n\n${usage}`);
+    const { positionals, flags, values } = parseArgs(rest, {
+      flags: ["--json"], options: ["--topic", "--partition", "--offset", "--to", "--format", "--out", "--topics"], maxPositionals: 1, usage,
+    });
+    const loaded = await loadForCommand("offsets", positionals[0] ?? "migration.yaml");
+    if (typeof loaded === "number") return loaded;
+    const store = await openStore(loaded.config, true);
+    try {
+      if (action === "export") {
+        const format = values.get("--format") ?? "parquet";
+        if (format !== "parquet" && format !== "csv") throw new UserError(`--format must be parquet or csv, got '${format}'`);
+        const out = values.get("--out");
+        if (!out) throw new UserError(`--out PATH is required\n\n${usage}`);
+        const rows = await exportRows(store, values.get("--topics")?.split(",").map((t) => t.trim()).filter(Boolean));
+        writeExport(rows, format, out);
+        console.log(`${rows.length} rows written to ${out} (${format})`);
+        return EXIT_OK;
+      }
+      const topic = values.get("--topic");
+      const partition = integer(values.get("--partition"), "--partition");
+      const offset = integer(values.get("--offset"), "--offset");
+      if (!topic) throw new UserError(`--topic is required\n\n${usage}`);
+      const to = values.get("--to") ?? "target";
+      if (to !== "target" && to !== "source") throw new UserError(`--to must be target or source, got '${to}'`);
+      const t = await translateOffset(store, topic, partition, offset, to === "target" ? "source" : "target");
+      if (!t) {
+        console.error(`klink offsets: ${topic}[${partition}] is not linked in ${store.location}`);
+        return EXIT_RUNTIME;
+      }
+      if (flags.has("--json")) console.log(JSON.stringify(t));
+      else if (t.translated === null) console.log(`${topic}[${partition}] ${t.from} offset ${offset}: no translation yet (${t.how})`);
+      else console.log(`${topic}[${partition}] ${t.from} offset ${offset} = ${to} offset ${t.translated} (${t.how})`);
+      return t.translated === null ? EXIT_RUNTIME : EXIT_OK;
+    } finally {
+      await store.close();
+    }
+  },
+};
+
+function integer(value: string | undefined, flag: string): number {
+  if (value === undefined) throw new UserError(`${flag} is required\n\n${usage}`);
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`${flag} must be a non-negative integer, got '${value}'`);
+  return n;
+}

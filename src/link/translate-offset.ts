@@ -1,0 +1,36 @@
+/**
+ * Translating one offset between the clusters, from the state klink keeps. An offset that is a
+ * record klink copied maps to that record's offset on the other side; any other offset (a
+ * consumer group's committed position, a hole) maps to the first copied record at or after it,
+ * so a group moved with the answer skips nothing it had not consumed.
+ */
+import type { Store } from "../../plugins/plugin.ts";
+
+export interface Translation {
+  topic: string;
+  partition: number;
+  from: "source" | "target";
+  offset: number;
+  /** The offset on the other cluster; null when nothing was copied at or after `offset` yet. */
+  translated: number | null;
+  mode: "exact" | "translate";
+  /** How the answer was found. */
+  how: string;
+}
+
+export async function translateOffset(store: Store, topic: string, partition: number, offset: number, from: "source" | "target"): Promise<Translation | null> {
+  const state = (await store.partitions(topic)).find((p) => p.partition === partition);
+  if (!state) return null;
+  const base = { topic, partition, from, offset, mode: state.mode };
+  if (state.mode === "exact") return { ...base, translated: offset, how: "exact mode: offsets are identical on both clusters" };
+  const targetStart = Number((await store.get(`translate.targetStart.${topic}.${partition}`)) ?? 0);
+  const identicalBelow = /identical/.test(state.detail ?? "");
+  if (identicalBelow && offset < (from === "source" ? state.sinceOffset - 1 : targetStart)) {
+    return { ...base, translated: offset, how: `identical below the switch to translate mode (source offset ${state.sinceOffset})` };
+  }
+  const row = await store.seek(from, topic, partition, offset);
+  if (!row) return { ...base, translated: null, how: "no record at or after this offset was copied yet" };
+  const own = from === "source" ? row.sourceOffset : row.targetOffset;
+  const other = from === "source" ? row.targetOffset : row.sourceOffset;
+  return { ...base, translated: other, how: own === offset ? "the offset map's row for this record" : `offset ${offset} holds no copied record: the next copied record is at ${own}` };
+}
