@@ -41,7 +41,7 @@ export const run: Command = {
     const sourceAdmin = new Admin(clients.source);
     let topics;
     try {
-      topics = linkedTopics(config, sourceAdmin);
+      topics = await linkedTopics(config, sourceAdmin);
     } finally {
       sourceAdmin.close();
     }

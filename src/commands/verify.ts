@@ -32,7 +32,7 @@ export const verify: Command = {
     const admin = new Admin(clients.source);
     let topics;
     try {
-      topics = linkedTopics(config, admin, values.get("--topics")?.split(",").map((t) => t.trim()).filter(Boolean));
+      topics = await linkedTopics(config, admin, values.get("--topics")?.split(",").map((t) => t.trim()).filter(Boolean));
     } finally {
       admin.close();
     }

@@ -11,7 +11,7 @@
  * The target's end offset is therefore always the next source offset to copy: a restart resumes
  * from it without a checkpoint, losing and duplicating nothing.
  */
-import { Producer, Consumer, Admin, KafkaError, ErrorCode, type ClientConfig, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
+import { Producer, Consumer, Admin, KafkaError, ErrorCode, OffsetSpec, type ClientConfig, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
 import type { Store } from "../../plugins/plugin.ts";
 import { provisionTopic, type CreateSettings } from "./provision.ts";
 import { SlotFiller } from "./fillers.ts";
@@ -98,7 +98,8 @@ export class Fetcher {
     // so the target end offsets read below are final.
     this.filler = new SlotFiller(o.target, `klink-${o.linkName}-filler`, this.targetAdmin);
     this.producer = new Producer(
-      { ...o.target, "linger.ms": 5, "batch.size": 1_048_576, acks: "all", "max.in.flight.requests.per.connection": 5 },
+      // message.max.bytes at librdkafka's maximum: the target topic's max.message.bytes is the limit that counts (checkSize).
+      { ...o.target, "linger.ms": 5, "batch.size": 1_048_576, acks: "all", "max.in.flight.requests.per.connection": 5, "message.max.bytes": 1_000_000_000 },
       { onDelivery: (r) => this.delivered(r), onError: (e) => e.fatal && o.log(`target producer: ${e.message}`) },
     );
     this.consumer = new Consumer({
@@ -149,6 +150,13 @@ export class Fetcher {
   private async resumeOrBegin(p: Partition, range: SourceRange, mark: { low: number; high: number }, state: StoredPartition | undefined): Promise<void> {
     if (state?.mode === "translate") return this.resumeTranslated(p, state);
     if (state && mark.high > 0) return; // exact: the target end offset is the next source offset to copy
+    if (mark.high > 0 && p.setting !== "translate" && (await this.isExactCopy(p, mark))) {
+      // No state, but the target already holds the source's records at the same offsets: klink
+      // copied them before and lost its state. Continue in exact mode rather than copy twice.
+      await this.options.store.write([{ partition: { topic: p.topic, partition: p.partition }, mode: "exact", sinceOffset: mark.low, detail: "adopted an exact copy found on the target" }]);
+      this.options.log(`${p.topic}[${p.partition}]: the target already holds an exact copy of source offsets ${mark.low}..${mark.high - 1} (klink's state was lost?): continuing in exact mode`);
+      return;
+    }
     if (mark.high > 0 || p.setting === "translate") {
       if (p.setting === "exact") {
         throw new Error(`the target partition already holds ${mark.high - mark.low} records that klink did not write (offsets ${mark.low}..${mark.high - 1}); empty it, or set offsets: auto or translate`);
@@ -160,6 +168,23 @@ export class Fetcher {
     p.next = range.start;
     p.alignAt = range.start;
     await this.options.store.write([{ partition: { topic: p.topic, partition: p.partition }, mode: "exact", sinceOffset: range.start }]);
+  }
+
+  /** The target partition's first and last records equal the source's at the same offsets. */
+  private async isExactCopy(p: Partition, mark: { low: number; high: number }): Promise<boolean> {
+    const o = this.options;
+    const [targetHead, targetTail] = await Promise.all([
+      readDigests(o.target, p.topic, p.partition, mark.low, 5),
+      readDigests(o.target, p.topic, p.partition, Math.max(mark.low, mark.high - 20), 20),
+    ]);
+    const target = [...targetHead, ...targetTail];
+    if (target.length === 0) return false;
+    const [sourceHead, sourceTail] = await Promise.all([
+      readDigests(o.source, p.topic, p.partition, targetHead[0]!.offset, targetHead.length),
+      readDigests(o.source, p.topic, p.partition, targetTail[0]?.offset ?? mark.low, targetTail.length),
+    ]);
+    const source = [...sourceHead, ...sourceTail];
+    return source.length === target.length && source.every((d, i) => d.offset === target[i]!.offset && d.hash === target[i]!.hash);
   }
 
   /** From source offset `from` on, records are appended after target offset `targetEnd` and mapped. */
@@ -239,6 +264,7 @@ export class Fetcher {
         continue;
       }
       await this.flushRows(false);
+      this.refreshSourceEnds();
       const messages = this.consumer.consumeBatch(2000, 0);
       if (messages.length === 0) {
         this.producer.poll();
@@ -250,10 +276,11 @@ export class Fetcher {
       idle = 0;
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i]!;
+        const key = this.key(m.topic, m.partition); // read now: handle() may free m
         try {
           await this.handle(m);
         } catch (err) {
-          const p = this.partitions.get(this.key(m.topic, m.partition));
+          const p = this.partitions.get(key);
           if (p) this.fail(p, err as Error);
           m.destroy();
         }
@@ -264,6 +291,44 @@ export class Fetcher {
 
   stop(): void {
     this.stopping = true;
+  }
+
+  private lastEndsRefresh = 0;
+  private refreshingEnds = false;
+
+  /**
+   * Every few seconds, in the background: each source partition's last stable offset (for the
+   * lag shown by progress and status), which also notices a source topic that was deleted.
+   */
+  private refreshSourceEnds(): void {
+    if (this.refreshingEnds || performance.now() - this.lastEndsRefresh < 5_000) return;
+    this.refreshingEnds = true;
+    this.lastEndsRefresh = performance.now();
+    const byTopic = new Map<string, Partition[]>();
+    for (const p of this.partitions.values()) if (!p.error) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+    Promise.all(
+      [...byTopic].map(async ([topic, parts]) => {
+        try {
+          const ends = await this.sourceAdmin.listOffsets(parts.map((p) => ({ topic, partition: p.partition, offset: OffsetSpec.LATEST })), true);
+          for (const e of ends) {
+            const p = this.partitions.get(this.key(topic, e.partition));
+            if (p && e.offset > p.sourceEnd) p.sourceEnd = e.offset;
+          }
+        } catch (err) {
+          if (err instanceof KafkaError && (err.codeName === "UNKNOWN_TOPIC_OR_PART" || err.codeName === "_UNKNOWN_TOPIC" || err.codeName === "_NOENT")) {
+            let gone = false;
+            try {
+              gone = this.sourceAdmin.listTopics().every((t) => t.name !== topic);
+            } catch {
+              // the source is unreachable right now: ask again next time
+            }
+            if (gone) for (const p of parts) this.fail(p, new KafkaError(err.code, `the source topic ${topic} no longer exists (deleted?): its partitions stop here`));
+          }
+        }
+      }),
+    )
+      .catch(() => {}) // a refresh that fails (a broker failing over) is simply tried again later
+      .finally(() => (this.refreshingEnds = false));
   }
 
   /** Stores delivered offset-map rows: at least every 200 ms, or at once with `now`. */
@@ -277,7 +342,17 @@ export class Fetcher {
   }
 
   private async handle(m: ConsumedMessage): Promise<void> {
-    const p = this.partitions.get(this.key(m.topic, m.partition))!;
+    const p = this.partitions.get(this.key(m.topic, m.partition));
+    if (!p) {
+      // An error about a whole topic (deleted, not authorized) or about no topic at all.
+      const err = m.error;
+      m.destroy();
+      if (!err) return;
+      const affected = [...this.partitions.values()].filter((q) => q.topic === m.topic);
+      if (affected.length) for (const q of affected) this.fail(q, err);
+      else this.options.log(`source consumer: ${err.message}`);
+      return;
+    }
     if (m.errorCode) {
       const code = m.errorCode;
       if (code === PARTITION_EOF) await this.reachedEnd(p, m.offset);
@@ -352,11 +427,17 @@ export class Fetcher {
   private forward(p: Partition, m: ConsumedMessage): void {
     const offset = m.offset;
     const bytes = m.valueLength + m.keyLength;
-    let id = this.producer.forward(m);
-    while (id === 0) {
-      // librdkafka's queue is full: serve delivery reports until there is room.
-      this.producer.poll();
+    let id = 0;
+    try {
       id = this.producer.forward(m);
+      while (id === 0) {
+        // librdkafka's queue is full: serve delivery reports until there is room.
+        this.producer.poll();
+        id = this.producer.forward(m);
+      }
+    } catch (err) {
+      m.destroy(); // refused: still ours (a message never freed would block the consumer's close)
+      throw err;
     }
     this.expected.set(id, { p, offset, bytes });
     p.inFlight++;
@@ -433,6 +514,7 @@ export class Fetcher {
    * again on restart; forwarded ones are flushed.
    */
   async close(): Promise<void> {
+    while (this.refreshingEnds) await Bun.sleep(5); // it uses the admin clients freed below
     for (const p of this.partitions.values()) {
       p.held?.destroy();
       p.held = null;

@@ -20,7 +20,7 @@ export class SlotFiller {
   /** `transactionalId` must be stable across restarts: initTransactions fences a killed predecessor. */
   constructor(target: ClientConfig, transactionalId: string, private readonly admin: Admin) {
     this.producer = new Producer(
-      { ...target, "transactional.id": transactionalId, "linger.ms": 5 },
+      { ...target, "transactional.id": transactionalId, "linger.ms": 5, "message.max.bytes": 1_000_000_000 },
       { onDelivery: (r) => this.landed.set(r.id, r) },
     );
     this.producer.initTransactions();
@@ -67,7 +67,12 @@ export class SlotFiller {
     this.landed.clear();
     this.producer.beginTransaction();
     try {
-      const id = this.producer.forward(message, topic, partition);
+      let id = 0;
+      try {
+        id = this.producer.forward(message, topic, partition);
+      } finally {
+        if (id === 0) message.destroy(); // refused: still ours
+      }
       if (id === 0) throw new KafkaError(ErrorCode.QUEUE_FULL, `${topic}[${partition}]: filler producer queue full`);
       await this.producer.flush();
       this.check(topic, partition, id, expectedOffset);

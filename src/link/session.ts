@@ -29,10 +29,18 @@ export async function openStore(config: MigrationConfig, readOnly: boolean): Pro
 }
 
 /** The source topics the link selects, with their settings. Listed names that do not exist are an error. */
-export function linkedTopics(config: MigrationConfig, sourceAdmin: Admin, only?: string[]): LinkedTopic[] {
-  const existing = sourceAdmin.listTopics().map((t) => t.name).filter((n) => !n.startsWith("__") || config.link.topics.names.includes(n));
-  const { selected, missing } = select(config.link.topics, existing);
-  if (missing.length) throw new UserError(`link.topics names topics the source does not have: ${missing.join(", ")}`);
+export async function linkedTopics(config: MigrationConfig, sourceAdmin: Admin, only?: string[]): Promise<LinkedTopic[]> {
+  let selected: string[] = [];
+  for (let attempt = 0; ; attempt++) {
+    const existing = sourceAdmin.listTopics().map((t) => t.name).filter((n) => !n.startsWith("__") || config.link.topics.names.includes(n));
+    const found = select(config.link.topics, existing);
+    selected = found.selected;
+    const missing = only ? found.missing.filter((t) => only.includes(t)) : found.missing;
+    if (missing.length === 0) break;
+    // A topic created moments ago may not be in every broker's metadata yet: ask again briefly.
+    if (attempt === 4) throw new UserError(`link.topics names topics the source does not have: ${missing.join(", ")}`);
+    await Bun.sleep(1_000);
+  }
   let topics = selected;
   if (only) {
     const unknown = only.filter((t) => !selected.includes(t));

@@ -52,8 +52,10 @@ export class ConsumedMessage {
     const detail = p && len ? Buffer.from(toArrayBuffer(p as never, 0, len)).toString() : errorDescription(code);
     return new KafkaError(code, `${this.topic}[${this.partition}]: ${detail}`);
   }
+  /** The topic name ("" for errors that concern no topic). */
   get topic(): string {
-    return this.client.topicName(read.ptr(this.pointer as never, 8));
+    const rkt = read.ptr(this.pointer as never, 8);
+    return rkt ? this.client.topicName(rkt) : "";
   }
   get topicHandle(): number {
     return read.ptr(this.pointer as never, 8);

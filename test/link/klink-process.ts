@@ -3,19 +3,20 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { source, target } from "../helpers.ts";
+import type { KafkaCluster } from "../harness/cluster.ts";
 
 const KLINK = resolve(import.meta.dir, "../../dist/klink");
 
 /** A migration.yaml in a fresh temp dir (its state file lands beside it). */
-export function writeMigration(opts: { topics: string[]; linkName: string; start?: string; extra?: string }): string {
+export function writeMigration(opts: { topics: string[]; linkName: string; start?: string; extra?: string; from?: KafkaCluster; to?: KafkaCluster }): string {
   const dir = mkdtempSync(join(tmpdir(), "klink-run-"));
   const port = 20000 + Math.floor(Math.random() * 10000);
   const file = join(dir, "migration.yaml");
   writeFileSync(
     file,
     `clusters:
-  source: { bootstrap: "${source().bootstrap}" }
-  target: { bootstrap: "${target().bootstrap}" }
+  source: { bootstrap: "${(opts.from ?? source()).bootstrap}" }
+  target: { bootstrap: "${(opts.to ?? target()).bootstrap}" }
 link:
   name: ${opts.linkName}
   topics: { names: [${opts.topics.join(", ")}] }

@@ -1,0 +1,66 @@
+import { test, expect, afterAll } from "bun:test";
+import { Producer } from "../../src/rdkafka/index.ts";
+import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
+import { writeMigration, spawnKlink, klink } from "./klink-process.ts";
+
+const running = new Set<ReturnType<typeof spawnKlink>>();
+afterAll(() => {
+  for (const p of running) p.kill("SIGKILL");
+});
+
+test("a record larger than the target's max.message.bytes stops its partition with the reason; others keep flowing", async () => {
+  const topic = uniqueName("too-large");
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 2, configs: { "max.message.bytes": "200000" } }]));
+  // The target topic exists (empty) with a smaller limit.
+  await withAdmin(target(), (a) => a.createTopics([{ name: topic, partitions: 2, configs: { "max.message.bytes": "20000" } }]));
+  const p = new Producer(plain(source(), { "linger.ms": 5 }));
+  for (let i = 0; i < 1000; i++) {
+    p.produce({ topic, partition: 0, value: i === 600 ? Buffer.alloc(100_000, 1) : Buffer.from(`a${i}`) });
+    p.produce({ topic, partition: 1, value: `b${i}` });
+  }
+  await p.flush();
+  await p.close();
+
+  const file = writeMigration({ topics: [topic], linkName: uniqueName("too-large") });
+  const run = await klink(["run", file, "--until-caught-up"]);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toContain(`${topic}[0] stopped: record at offset 600 is 100000 bytes, more than the target topic's max.message.bytes (20000); raise it on the target topic and restart`);
+  const marks = await withAdmin(target(), (a) => a.watermarks([0, 1].map((partition) => ({ topic, partition }))));
+  expect(marks.map((m) => m.high)).toEqual([600, 1000]); // partition 0 up to the big record, partition 1 whole
+
+  // Raising the limit and restarting continues partition 0 from where it stopped.
+  await withAdmin(target(), (a) => a.incrementalAlterTopicConfigs(topic, [{ name: "max.message.bytes", value: "200000" }]));
+  const again = await klink(["run", file, "--until-caught-up"]);
+  expect(again.code).toBe(0);
+  expect((await klink(["verify", file])).code).toBe(0);
+}, 180_000);
+
+test("a source topic deleted mid-run stops its partitions; other topics keep flowing", async () => {
+  const doomed = uniqueName("doomed");
+  const kept = uniqueName("kept");
+  await withAdmin(source(), (a) => a.createTopics([{ name: doomed, partitions: 2 }, { name: kept, partitions: 2 }]));
+  const p = new Producer(plain(source(), { "linger.ms": 5 }));
+  for (let i = 0; i < 500; i++) {
+    p.produce({ topic: doomed, value: `d${i}` });
+    p.produce({ topic: kept, value: `k${i}` });
+  }
+  await p.flush();
+
+  const file = writeMigration({ topics: [doomed, kept], linkName: uniqueName("deleted") });
+  const proc = spawnKlink(["run", file]);
+  running.add(proc);
+  await Bun.sleep(4_000);
+  await withAdmin(source(), (a) => a.deleteTopics([doomed]));
+  await Bun.sleep(4_000);
+  for (let i = 0; i < 500; i++) p.produce({ topic: kept, value: `late${i}` });
+  await p.flush();
+  await p.close();
+  await Bun.sleep(4_000);
+  proc.kill("SIGTERM");
+  const [stderr] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+  running.delete(proc);
+  expect(stderr).toMatch(new RegExp(`${doomed}\\[\\d\\]: stopped: .*(no longer exists|nknown topic|UNKNOWN_TOPIC)`));
+  expect(stderr).not.toContain(`${kept}[0]: stopped`);
+  const verify = await klink(["verify", file, "--topics", kept]);
+  expect(verify.stdout).toContain("identical: 1000 records in 2 partitions");
+}, 180_000);
