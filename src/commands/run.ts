@@ -38,7 +38,7 @@ export const run: Command = {
 
     const clients = await clusterClients(config, false);
     const store = await openStore(config, false);
-    const sourceAdmin = new Admin(clients.source);
+    const sourceAdmin = new Admin(clients.source.config, clients.source.options);
     let topics;
     try {
       topics = await linkedTopics(config, sourceAdmin);

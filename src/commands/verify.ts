@@ -29,7 +29,7 @@ export const verify: Command = {
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;
     const clients = await clusterClients(config, true);
-    const admin = new Admin(clients.source);
+    const admin = new Admin(clients.source.config, clients.source.options);
     let topics;
     try {
       topics = await linkedTopics(config, admin, values.get("--topics")?.split(",").map((t) => t.trim()).filter(Boolean));

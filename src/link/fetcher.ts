@@ -11,8 +11,9 @@
  * The target's end offset is therefore always the next source offset to copy: a restart resumes
  * from it without a checkpoint, losing and duplicating nothing.
  */
-import { Producer, Consumer, Admin, KafkaError, ErrorCode, OffsetSpec, type ClientConfig, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
+import { Producer, Consumer, Admin, KafkaError, ErrorCode, OffsetSpec, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
 import type { Store } from "../../plugins/plugin.ts";
+import type { Cluster } from "./cluster.ts";
 import { provisionTopic, type CreateSettings } from "./provision.ts";
 import { SlotFiller } from "./fillers.ts";
 import { alignPrefix } from "./align.ts";
@@ -34,8 +35,8 @@ export interface LinkedTopic {
 
 export interface FetcherOptions {
   linkName: string;
-  source: ClientConfig;
-  target: ClientConfig;
+  source: Cluster;
+  target: Cluster;
   topics: LinkedTopic[];
   store: Store;
   /** Cap on bytes consumed and not yet acknowledged by the target (backpressure). */
@@ -92,23 +93,23 @@ export class Fetcher {
   /** Provisions target topics, aligns and resumes partitions, and assigns the source consumer. */
   async start(): Promise<void> {
     const o = this.options;
-    this.sourceAdmin = new Admin(o.source);
-    this.targetAdmin = new Admin(o.target);
+    this.sourceAdmin = new Admin(o.source.config, o.source.options);
+    this.targetAdmin = new Admin(o.target.config, o.target.options);
     // The filler producer first: its initTransactions aborts a transaction a killed klink left open,
     // so the target end offsets read below are final.
     this.filler = new SlotFiller(o.target, `klink-${o.linkName}-filler`, this.targetAdmin);
     this.producer = new Producer(
       // message.max.bytes at librdkafka's maximum: the target topic's max.message.bytes is the limit that counts (checkSize).
-      { ...o.target, "linger.ms": 5, "batch.size": 1_048_576, acks: "all", "max.in.flight.requests.per.connection": 5, "message.max.bytes": 1_000_000_000 },
-      { onDelivery: (r) => this.delivered(r), onError: (e) => e.fatal && o.log(`target producer: ${e.message}`) },
+      { ...o.target.config, "linger.ms": 5, "batch.size": 1_048_576, acks: "all", "max.in.flight.requests.per.connection": 5, "message.max.bytes": 1_000_000_000 },
+      { ...o.target.options, onDelivery: (r) => this.delivered(r), onError: (e) => e.fatal && o.log(`target producer: ${e.message}`) },
     );
     this.consumer = new Consumer({
-      ...o.source,
+      ...o.source.config,
       "enable.partition.eof": true,
       "isolation.level": "read_committed",
       "queued.max.messages.kbytes": 65536,
       "fetch.max.bytes": 52_428_800,
-    });
+    }, o.source.options);
     await this.checkClusterPair();
     const assignment: Array<{ topic: string; partition: number; offset: number }> = [];
     for (const t of o.topics) {

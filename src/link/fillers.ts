@@ -8,7 +8,9 @@
  * Both go through one transactional producer, one transaction at a time. The caller makes sure
  * nothing else is in flight to the same partition while it runs.
  */
-import { Producer, KafkaError, ErrorCode, OffsetSpec, type Admin, type ClientConfig, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
+import { Producer, KafkaError, ErrorCode, OffsetSpec, type Admin, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
+
+import type { Cluster } from "./cluster.ts";
 
 /** Key of filler records: compacted topics reject null keys. */
 export const FILLER_KEY = "klink.filler";
@@ -18,10 +20,10 @@ export class SlotFiller {
   private readonly landed = new Map<number, DeliveryReport>();
 
   /** `transactionalId` must be stable across restarts: initTransactions fences a killed predecessor. */
-  constructor(target: ClientConfig, transactionalId: string, private readonly admin: Admin) {
+  constructor(target: Cluster, transactionalId: string, private readonly admin: Admin) {
     this.producer = new Producer(
-      { ...target, "transactional.id": transactionalId, "linger.ms": 5, "message.max.bytes": 1_000_000_000 },
-      { onDelivery: (r) => this.landed.set(r.id, r) },
+      { ...target.config, "transactional.id": transactionalId, "linger.ms": 5, "message.max.bytes": 1_000_000_000 },
+      { ...target.options, onDelivery: (r) => this.landed.set(r.id, r) },
     );
     this.producer.initTransactions();
   }

@@ -8,20 +8,20 @@ import { select, settingsFor } from "../config/select.ts";
 import { formatPath } from "../config/issues.ts";
 import { startPlugin } from "../../plugins/registry.ts";
 import type { Store } from "../../plugins/plugin.ts";
-import { Admin, type ClientConfig } from "../rdkafka/index.ts";
+import type { Admin } from "../rdkafka/index.ts";
+import type { Cluster } from "./cluster.ts";
 import type { LinkedTopic } from "./fetcher.ts";
 import { UserError } from "../commands/command.ts";
 
 export interface Clients {
-  source: ClientConfig;
-  target: ClientConfig;
+  source: Cluster;
+  target: Cluster;
 }
 
+/** Starts each cluster's auth plugin once; its token handler is shared by all clients of that cluster. */
 export async function clusterClients(config: MigrationConfig, readOnly: boolean): Promise<Clients> {
-  // Auth plugins with token refresh need a handler per client; the Fetcher's clients take the
-  // properties only for now (SASL and TLS; OAUTHBEARER arrives with the status work).
   const [source, target] = await Promise.all([clientSettings(config, "source", readOnly), clientSettings(config, "target", readOnly)]);
-  return { source: source.config, target: target.config };
+  return { source, target };
 }
 
 export async function openStore(config: MigrationConfig, readOnly: boolean): Promise<Store> {
@@ -30,6 +30,8 @@ export async function openStore(config: MigrationConfig, readOnly: boolean): Pro
 
 /** The source topics the link selects, with their settings. Listed names that do not exist are an error. */
 export async function linkedTopics(config: MigrationConfig, sourceAdmin: Admin, only?: string[]): Promise<LinkedTopic[]> {
+  // listTopics blocks the JS thread; connect (and answer an OAUTHBEARER token request) first.
+  await sourceAdmin.describeCluster();
   let selected: string[] = [];
   for (let attempt = 0; ; attempt++) {
     const existing = sourceAdmin.listTopics().map((t) => t.name).filter((n) => !n.startsWith("__") || config.link.topics.names.includes(n));

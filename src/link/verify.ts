@@ -4,8 +4,9 @@
  * sides are read `read_committed`, as a consumer of either cluster would see them.
  */
 import { toArrayBuffer } from "bun:ffi";
-import { Admin, Consumer, OffsetSpec, type ClientConfig, type ConsumedMessage } from "../rdkafka/index.ts";
+import { Admin, Consumer, OffsetSpec, type ConsumedMessage } from "../rdkafka/index.ts";
 import type { Store } from "../../plugins/plugin.ts";
+import type { Cluster } from "./cluster.ts";
 
 export interface PartitionVerdict {
   topic: string;
@@ -50,9 +51,9 @@ export function recordDigest(m: ConsumedMessage): bigint {
  * Compares every partition of `topic`. Partitions in translate mode (per `store`) are compared
  * through the offset map: each target record is checked against the source record its row names.
  */
-export async function verifyTopic(source: ClientConfig, target: ClientConfig, topic: string, store?: Store): Promise<PartitionVerdict[]> {
-  const sourceAdmin = new Admin(source);
-  const targetAdmin = new Admin(target);
+export async function verifyTopic(source: Cluster, target: Cluster, topic: string, store?: Store): Promise<PartitionVerdict[]> {
+  const sourceAdmin = new Admin(source.config, source.options);
+  const targetAdmin = new Admin(target.config, target.options);
   let ranges;
   try {
     const [desc] = await sourceAdmin.describeTopics([topic]);
@@ -153,17 +154,17 @@ function compare(
 }
 
 /** Digests of up to `max` records of one partition from offset `from` (read_committed), until its end. */
-export async function readDigests(config: ClientConfig, topic: string, partition: number, from: number, max: number): Promise<Digest[]> {
-  const found = await readRanges(config, topic, [{ partition, from, to: Number.MAX_SAFE_INTEGER, max }]);
+export async function readDigests(cluster: Cluster, topic: string, partition: number, from: number, max: number): Promise<Digest[]> {
+  const found = await readRanges(cluster, topic, [{ partition, from, to: Number.MAX_SAFE_INTEGER, max }]);
   return found.get(partition)!;
 }
 
 /** Reads [from, to) of every partition (read_committed, at most `max` records) into per-partition digest lists. */
-async function readRanges(config: ClientConfig, topic: string, ranges: Array<{ partition: number; from: number; to: number; max?: number }>): Promise<Map<number, Digest[]>> {
+async function readRanges(cluster: Cluster, topic: string, ranges: Array<{ partition: number; from: number; to: number; max?: number }>): Promise<Map<number, Digest[]>> {
   const out = new Map<number, Digest[]>(ranges.map((r) => [r.partition, []]));
   const open = new Map(ranges.filter((r) => r.to > r.from).map((r) => [r.partition, r]));
   if (open.size === 0) return out;
-  const consumer = new Consumer({ ...config, "enable.partition.eof": true, "isolation.level": "read_committed" });
+  const consumer = new Consumer({ ...cluster.config, "enable.partition.eof": true, "isolation.level": "read_committed" }, cluster.options);
   try {
     consumer.assign([...open.values()].map((r) => ({ topic, partition: r.partition, offset: r.from })));
     while (open.size > 0) {

@@ -29,8 +29,14 @@ export class Consumer extends Client {
       options,
     );
     const lib = rdkafka();
-    // Route the main queue (errors, rebalances) into the consumer queue: one place to read.
-    checkErr(lib.rd_kafka_poll_set_consumer(this.handle), "poll_set_consumer");
+    if (options.onTokenRefresh) {
+      // consume_batch_queue drops OAUTHBEARER token-refresh events: keep the main queue apart and
+      // serve it from the poller (errors then reach onError instead of arriving as messages).
+      this.startPolling();
+    } else {
+      // Route the main queue (errors) into the consumer queue: one place to read.
+      checkErr(lib.rd_kafka_poll_set_consumer(this.handle), "poll_set_consumer");
+    }
     this.consumerQueue = lib.rd_kafka_queue_get_consumer(this.handle)!;
   }
 

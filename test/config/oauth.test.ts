@@ -146,3 +146,22 @@ describe("token refresh", () => {
     }
   }, 60_000);
 });
+
+describe("klink run and verify with an OAUTHBEARER source", () => {
+  test("every client (admin, consumer, producer) gets its token: the topic is mirrored and identical", async () => {
+    const { Producer } = await import("../../src/rdkafka/index.ts");
+    const p = new Producer({ "bootstrap.servers": source().bootstrap, "linger.ms": 5 });
+    for (let i = 0; i < 2000; i++) p.produce({ topic, partition: 0, key: `k${i}`, value: `v${i}` });
+    await p.flush();
+    await p.close();
+    const { file } = migration("sh token.sh admin 300");
+    const run = await klink("run", file, "--until-caught-up");
+    if (run.code !== 0) console.error(run.stderr);
+    expect(run.stderr).not.toContain("stopped:");
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toContain(JWT_START);
+    const verify = await klink("verify", file);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toContain("identical: 2000 records in 1 partitions");
+  });
+});
