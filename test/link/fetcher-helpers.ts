@@ -23,7 +23,7 @@ export function linked(name: string, start: StartPosition = { kind: "earliest" }
 export async function mirrorOnce(topics: LinkedTopic[], store: Store = tempStore(), linkName = uniqueName("link")): Promise<{ log: string[]; fetcher: Fetcher }> {
   const log: string[] = [];
   const fetcher = new Fetcher({
-    linkName, source: plain(source()), target: plain(target()), topics, store,
+    linkName, source: { config: plain(source()), options: {} }, target: { config: plain(target()), options: {} }, topics, store,
     maxInFlightBytes: 64 << 20, log: (l) => log.push(l),
   });
   await fetcher.start();
@@ -33,7 +33,7 @@ export async function mirrorOnce(topics: LinkedTopic[], store: Store = tempStore
 }
 
 export async function verify(topic: string, store?: Store): Promise<PartitionVerdict[]> {
-  const verdicts = await verifyTopic(plain(source()), plain(target()), topic, store);
+  const verdicts = await verifyTopic({ config: plain(source()), options: {} }, { config: plain(target()), options: {} }, topic, store);
   for (const v of verdicts) if (!identical(v)) console.error(JSON.stringify(v));
   return verdicts;
 }
