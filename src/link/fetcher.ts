@@ -112,35 +112,71 @@ export class Fetcher {
     }, o.source.options);
     await this.checkClusterPair();
     const assignment: Array<{ topic: string; partition: number; offset: number }> = [];
-    for (const t of o.topics) {
-      const provisioned = await provisionTopic(this.sourceAdmin, this.targetAdmin, t.name, t.create);
-      if (provisioned.action !== "exists") o.log(`${t.name}: target topic ${provisioned.action} (${provisioned.partitions} partitions)`);
-      const [desc] = await this.sourceAdmin.describeTopics([t.name]);
-      const ids = desc!.partitions.map((p) => p.partition);
-      const ranges = await sourceRanges(this.sourceAdmin, t.name, ids, t.start);
-      const targetMarks = await this.targetAdmin.watermarks(ids.map((partition) => ({ topic: t.name, partition })));
-      const known = new Map((await o.store.partitions(t.name)).map((s) => [s.partition, s]));
-      const maxBytes = await this.targetMaxMessageBytes(t.name);
-      for (const range of ranges) {
-        const mark = targetMarks.find((m) => m.partition === range.partition)!;
-        const p: Partition = {
-          topic: t.name, partition: range.partition, mode: "exact", setting: t.offsets, next: mark.high, sourceEnd: range.lastStableOffset,
-          copiedRecords: 0, copiedBytes: 0, error: null, held: null, inFlight: 0, alignAt: null, prefixFillLimit: t.prefixFillLimit, maxRecordBytes: maxBytes,
-        };
-        this.partitions.set(this.key(t.name, range.partition), p);
-        try {
-          await this.resumeOrBegin(p, range, mark, known.get(range.partition));
-        } catch (err) {
-          p.error = (err as Error).message;
-        }
-        if (p.error) {
-          o.log(`${t.name}[${range.partition}]: not copied: ${p.error}`);
-          continue;
-        }
-        assignment.push({ topic: t.name, partition: range.partition, offset: p.next });
+    for (const t of o.topics) assignment.push(...(await this.linkTopic(t, t.start)));
+    this.consumer.assign(assignment);
+  }
+
+  /**
+   * Provisions the target topic and prepares every partition of `t` not linked yet in this run;
+   * returns where the consumer starts in each.
+   */
+  private async linkTopic(t: LinkedTopic, start: StartPosition): Promise<Array<{ topic: string; partition: number; offset: number }>> {
+    const o = this.options;
+    const provisioned = await provisionTopic(this.sourceAdmin, this.targetAdmin, t.name, t.create);
+    if (provisioned.action !== "exists") o.log(`${t.name}: target topic ${provisioned.action} (${provisioned.partitions} partitions)`);
+    const [desc] = await this.sourceAdmin.describeTopics([t.name]);
+    const ids = desc!.partitions.map((p) => p.partition).filter((id) => !this.partitions.has(this.key(t.name, id)));
+    if (ids.length === 0) return [];
+    const ranges = await sourceRanges(this.sourceAdmin, t.name, ids, start);
+    const targetMarks = await this.targetAdmin.watermarks(ids.map((partition) => ({ topic: t.name, partition })));
+    const known = new Map((await o.store.partitions(t.name)).map((s) => [s.partition, s]));
+    const maxBytes = await this.targetMaxMessageBytes(t.name);
+    const assignment: Array<{ topic: string; partition: number; offset: number }> = [];
+    for (const range of ranges) {
+      const mark = targetMarks.find((m) => m.partition === range.partition)!;
+      const p: Partition = {
+        topic: t.name, partition: range.partition, mode: "exact", setting: t.offsets, next: mark.high, sourceEnd: range.lastStableOffset,
+        copiedRecords: 0, copiedBytes: 0, error: null, held: null, inFlight: 0, alignAt: null, prefixFillLimit: t.prefixFillLimit, maxRecordBytes: maxBytes,
+      };
+      this.partitions.set(this.key(t.name, range.partition), p);
+      try {
+        await this.resumeOrBegin(p, range, mark, known.get(range.partition));
+      } catch (err) {
+        p.error = (err as Error).message;
+      }
+      if (p.error) {
+        o.log(`${t.name}[${range.partition}]: not copied: ${p.error}`);
+        continue;
+      }
+      assignment.push({ topic: t.name, partition: range.partition, offset: p.next });
+    }
+    return assignment;
+  }
+
+  private lastGrowthCheck = performance.now();
+
+  /**
+   * Every 10 s: partitions added to a source topic get their target partitions and are copied
+   * from their first record (everything in a new partition is new, whatever link.start says).
+   */
+  private async linkNewPartitions(): Promise<void> {
+    if (performance.now() - this.lastGrowthCheck < 10_000) return;
+    this.lastGrowthCheck = performance.now();
+    for (const t of this.options.topics) {
+      try {
+        const [desc] = await this.sourceAdmin.describeTopics([t.name]);
+        if (desc!.partitions.every((p) => this.partitions.has(this.key(t.name, p.partition)))) continue;
+        const added = await this.linkTopic(t, { kind: "earliest" });
+        if (added.length === 0) continue;
+        // The target producers must know the new partitions before records arrive for them.
+        this.producer.refreshMetadata(t.name);
+        this.filler.refreshMetadata(t.name);
+        this.consumer.incrementalAssign(added);
+        this.options.log(`${t.name}: the source grew to ${desc!.partitions.length} partitions; copying ${added.map((a) => a.partition).join(", ")} too`);
+      } catch {
+        // the source topic is unreachable or gone: refreshSourceEnds reports that
       }
     }
-    this.consumer.assign(assignment);
   }
 
   /**
@@ -266,6 +302,7 @@ export class Fetcher {
       }
       await this.flushRows(false);
       this.refreshSourceEnds();
+      await this.linkNewPartitions();
       const messages = this.consumer.consumeBatch(2000, 0);
       if (messages.length === 0) {
         this.producer.poll();

@@ -115,6 +115,11 @@ export class SlotFiller {
     }
   }
 
+  /** See Producer.refreshMetadata: after partitions were added to `topic`. */
+  refreshMetadata(topic: string): void {
+    this.producer.refreshMetadata(topic);
+  }
+
   async close(): Promise<void> {
     await this.producer.close();
   }

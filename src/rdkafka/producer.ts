@@ -90,6 +90,18 @@ export class Producer extends Client {
     return rkt;
   }
 
+  /**
+   * Refreshes this producer's metadata of `topic` (blocks up to `timeoutMs`): librdkafka refuses
+   * records for partitions it has not seen yet (`_UNKNOWN_PARTITION`) until its next refresh.
+   */
+  refreshMetadata(topic: string, timeoutMs = 10_000): void {
+    const lib = rdkafka();
+    const out = new BigUint64Array(1);
+    const err = lib.rd_kafka_metadata(this.handle, 0, this.topic(topic), out, timeoutMs);
+    if (err) throw new KafkaError(err, `${this.name}: metadata of ${topic}: ${errorDescription(err)}`);
+    lib.rd_kafka_metadata_destroy(Number(out[0]));
+  }
+
   /** Records produced or forwarded and not yet reported (incl. reports not yet served). */
   get outstanding(): number {
     return rdkafka().rd_kafka_outq_len(this.handle);

@@ -64,3 +64,42 @@ test("a source topic deleted mid-run stops its partitions; other topics keep flo
   const verify = await klink(["verify", file, "--topics", kept]);
   expect(verify.stdout).toContain("identical: 1000 records in 2 partitions");
 }, 180_000);
+
+test("partitions added to a source topic while klink runs are created on the target and copied", async () => {
+  const topic = uniqueName("growing");
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 2 }]));
+  const p = new Producer(plain(source(), { "linger.ms": 5, "topic.metadata.refresh.interval.ms": 1000 }));
+  for (let i = 0; i < 400; i++) p.produce({ topic, partition: i % 2, value: `before${i}` });
+  await p.flush();
+  const file = writeMigration({ topics: [topic], linkName: uniqueName("growing"), start: "latest" });
+  const proc = spawnKlink(["run", file]);
+  running.add(proc);
+  await Bun.sleep(3_000);
+  await withAdmin(source(), (a) => a.createPartitions([{ topic, totalCount: 4 }]));
+  await Bun.sleep(2_000);
+  for (let i = 0; i < 800; i++) {
+    for (;;) {
+      try {
+        p.produce({ topic, partition: i % 4, value: `after${i}` });
+        break;
+      } catch (e: any) {
+        if (e.codeName !== "_UNKNOWN_PARTITION") throw e;
+        await Bun.sleep(500); // the producer has not seen the new partitions yet
+      }
+    }
+  }
+  await p.flush();
+  await p.close();
+  await Bun.sleep(15_000);
+  proc.kill("SIGTERM");
+  const [stderr] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+  running.delete(proc);
+  expect(stderr).toContain(`${topic}: the source grew to 4 partitions; copying 2, 3 too`);
+  const [desc] = await withAdmin(target(), (a) => a.describeTopics([topic]));
+  expect(desc!.partitions).toHaveLength(4);
+  const verify = await klink(["verify", file, "--json"]);
+  const result = JSON.parse(verify.stdout);
+  if (!result.identical) console.error(stderr, JSON.stringify(result.partitions, null, 1));
+  expect(result.identical).toBe(true);
+  expect(result.partitions.map((v: any) => v.compared)).toEqual([200, 200, 200, 200]);
+}, 120_000);
