@@ -39,7 +39,7 @@ export const status: Command = {
     }
     console.log(`link ${body.link}`);
     for (const t of byTopic(body.partitions)) {
-      console.log(`  ${t.topic}: ${t.partitions} partitions, ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied this run, lag ${t.lagRecords}${t.stopped ? `, ${t.stopped} STOPPED` : ""}`);
+      console.log(`  ${t.topic}: ${t.partitions} partitions, ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied this run, lag ${t.lagRecords}${t.lagSeconds === null ? "" : ` (~${Math.round(t.lagSeconds)} s)`}${t.stopped ? `, ${t.stopped} STOPPED` : ""}`);
     }
     for (const p of body.partitions.filter((p) => p.error)) console.log(`  ${p.topic}[${p.partition}] stopped: ${p.error}`);
     return EXIT_OK;

@@ -55,6 +55,8 @@ export interface PartitionProgress {
   sourceEnd: number;
   copiedRecords: number;
   copiedBytes: number;
+  /** CreateTime of a recently copied record (sampled), for the lag in seconds; 0 when unknown. */
+  copiedTimestamp: number;
   error: string | null;
 }
 
@@ -136,7 +138,7 @@ export class Fetcher {
       const mark = targetMarks.find((m) => m.partition === range.partition)!;
       const p: Partition = {
         topic: t.name, partition: range.partition, mode: "exact", setting: t.offsets, next: mark.high, sourceEnd: range.lastStableOffset,
-        copiedRecords: 0, copiedBytes: 0, error: null, held: null, inFlight: 0, alignAt: null, prefixFillLimit: t.prefixFillLimit, maxRecordBytes: maxBytes,
+        copiedRecords: 0, copiedBytes: 0, copiedTimestamp: 0, error: null, held: null, inFlight: 0, alignAt: null, prefixFillLimit: t.prefixFillLimit, maxRecordBytes: maxBytes,
       };
       this.partitions.set(this.key(t.name, range.partition), p);
       try {
@@ -465,6 +467,7 @@ export class Fetcher {
   private forward(p: Partition, m: ConsumedMessage): void {
     const offset = m.offset;
     const bytes = m.valueLength + m.keyLength;
+    if ((offset & 255) === 0 || p.copiedTimestamp === 0) p.copiedTimestamp = m.timestamp().timestamp; // a sample is enough for "lag ~N s"
     let id = 0;
     try {
       id = this.producer.forward(m);

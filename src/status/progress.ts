@@ -10,17 +10,21 @@ export interface TopicProgress {
   copiedRecords: number;
   copiedBytes: number;
   lagRecords: number;
+  /** Age of the oldest recently copied record among lagging partitions (CreateTime), or null. */
+  lagSeconds: number | null;
   stopped: number;
 }
 
 export function byTopic(partitions: PartitionProgress[]): TopicProgress[] {
   const out = new Map<string, TopicProgress>();
   for (const p of partitions) {
-    const t = out.get(p.topic) ?? { topic: p.topic, partitions: 0, copiedRecords: 0, copiedBytes: 0, lagRecords: 0, stopped: 0 };
+    const t = out.get(p.topic) ?? { topic: p.topic, partitions: 0, copiedRecords: 0, copiedBytes: 0, lagRecords: 0, lagSeconds: null, stopped: 0 };
     t.partitions++;
     t.copiedRecords += p.copiedRecords;
     t.copiedBytes += p.copiedBytes;
-    t.lagRecords += Math.max(0, p.sourceEnd - p.next);
+    const lag = Math.max(0, p.sourceEnd - p.next);
+    t.lagRecords += lag;
+    if (lag > 0 && p.copiedTimestamp > 0) t.lagSeconds = Math.max(t.lagSeconds ?? 0, Math.max(0, (Date.now() - p.copiedTimestamp) / 1000));
     if (p.error) t.stopped++;
     out.set(p.topic, t);
   }
@@ -60,7 +64,7 @@ export class ProgressReporter {
       this.log(
         final
           ? `${t.topic}: ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied, lag ${t.lagRecords}${stopped}`
-          : `${t.topic}: ${Math.round(rps)} records/s, ${mbps.toFixed(1)} MB/s, lag ${t.lagRecords} records${eta}${stopped}`,
+          : `${t.topic}: ${Math.round(rps)} records/s, ${mbps.toFixed(1)} MB/s, lag ${t.lagRecords} records${t.lagSeconds === null ? "" : ` (~${Math.round(t.lagSeconds)} s)`}${eta}${stopped}`,
       );
     }
   }
