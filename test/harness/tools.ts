@@ -227,6 +227,12 @@ export function consumerGroupsTool(c: KafkaCluster, args: string[], opts: Client
   return adminTool(c, "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", args, opts);
 }
 
+/** kafka-acls.sh: args after --bootstrap-server, e.g. ["--add", "--deny-principal", "User:alice", "--operation", "Read", "--topic", "t"]. */
+export function aclTool(c: KafkaCluster, args: string[], opts: ClientOpts & { allowFail?: boolean } = {}) {
+  const mainClass = (opts.version ?? c.version).startsWith("3.") ? "kafka.admin.AclCommand" : "org.apache.kafka.tools.AclCommand";
+  return adminTool(c, mainClass, args, opts);
+}
+
 function adminTool(c: KafkaCluster, mainClass: string, args: string[], opts: ClientOpts & { allowFail?: boolean }) {
   const { "bootstrap.servers": bootstrap, ...rest } = connProps(c, opts);
   const conf = Object.keys(rest).length ? ["--command-config", writeProps(c, rest)] : [];

@@ -103,3 +103,47 @@ test("partitions added to a source topic while klink runs are created on the tar
   expect(result.identical).toBe(true);
   expect(result.partitions.map((v: any) => v.compared)).toEqual([200, 200, 200, 200]);
 }, 120_000);
+
+test("permissions revoked on one source topic stop its partitions with the reason; other topics keep flowing", async () => {
+  const { aclTool } = await import("../harness/tools.ts");
+  const s = source().security!;
+  const denied = uniqueName("revoked");
+  const kept = uniqueName("allowed");
+  await withAdmin(source(), (a) => a.createTopics([{ name: denied, partitions: 2 }, { name: kept, partitions: 2 }]));
+  const p = new Producer(plain(source(), { "linger.ms": 5 }));
+  for (let i = 0; i < 400; i++) {
+    p.produce({ topic: denied, value: `d${i}` });
+    p.produce({ topic: kept, value: `k${i}` });
+  }
+  await p.flush();
+  // klink reads the source as alice over SASL_SSL (SCRAM); the plaintext listener is not authorized.
+  const file = writeMigration({ topics: [denied, kept], linkName: uniqueName("revoked") });
+  const { readFileSync, writeFileSync } = await import("node:fs");
+  writeFileSync(
+    file,
+    readFileSync(file, "utf8").replace(
+      `source: { bootstrap: "${source().bootstrap}" }`,
+      `source:\n    bootstrap: "${s.saslSslBootstrap}"\n    auth: { plugin: sasl, options: { mechanism: SCRAM-SHA-512, username: alice, password: "${s.users.alice}", tls: { ca: "${s.caPem}" } } }`,
+    ),
+  );
+  const proc = spawnKlink(["run", file]);
+  running.add(proc);
+  await Bun.sleep(4_000);
+  await aclTool(source(), ["--add", "--deny-principal", "User:alice", "--operation", "Read", "--topic", denied], { listener: "sasl_ssl" });
+  await Bun.sleep(3_000);
+  for (let i = 0; i < 400; i++) {
+    p.produce({ topic: denied, value: `late-d${i}` });
+    p.produce({ topic: kept, value: `late-k${i}` });
+  }
+  await p.flush();
+  await p.close();
+  await Bun.sleep(6_000);
+  proc.kill("SIGTERM");
+  const [stderr] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+  running.delete(proc);
+  expect(stderr).toMatch(new RegExp(`${denied}\\[\\d\\]: stopped: .*(TOPIC_AUTHORIZATION_FAILED|not authorized|Authorization)`, "i"));
+  expect(stderr).not.toContain(`${kept}[0]: stopped`);
+  expect(stderr).not.toContain(`${kept}[1]: stopped`);
+  const verify = await klink(["verify", file, "--topics", kept]);
+  expect(verify.stdout).toContain("identical: 800 records in 2 partitions");
+}, 180_000);
