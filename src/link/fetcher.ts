@@ -318,7 +318,8 @@ export class Fetcher {
         const m = messages[i]!;
         const key = this.key(m.topic, m.partition); // read now: handle() may free m
         try {
-          await this.handle(m);
+          const pending = this.handle(m);
+          if (pending) await pending;
         } catch (err) {
           const p = this.partitions.get(key);
           if (p) this.fail(p, err as Error);
@@ -381,34 +382,36 @@ export class Fetcher {
     await this.options.store.write([{ offsets: rows }]);
   }
 
-  private async handle(m: ConsumedMessage): Promise<void> {
+  /**
+   * One consumed message. Synchronous on the hot path (a record right after the held one); a
+   * promise only when a transaction, an alignment or an event must be awaited.
+   */
+  private handle(m: ConsumedMessage): Promise<void> | void {
     const p = this.partitions.get(this.key(m.topic, m.partition));
-    if (!p) {
-      // An error about a whole topic (deleted, not authorized) or about no topic at all.
-      const err = m.error;
-      m.destroy();
-      if (!err) return;
-      const affected = [...this.partitions.values()].filter((q) => q.topic === m.topic);
-      if (affected.length) for (const q of affected) this.fail(q, err);
-      else this.options.log(`source consumer: ${err.message}`);
-      return;
-    }
-    if (m.errorCode) {
-      const code = m.errorCode;
-      if (code === PARTITION_EOF) await this.reachedEnd(p, m.offset);
-      else if (!p.error) this.fail(p, m.error!);
-      m.destroy();
-      return;
-    }
-    if (p.error) return m.destroy();
+    if (!p) return this.topicError(m);
+    if (m.errorCode) return this.partitionEvent(p, m);
     const offset = m.offset;
+    if (p.error) return m.destroy();
     if (p.mode === "translate") {
       if (offset < p.next) return m.destroy();
       this.checkSize(p, m);
       return this.forward(p, m);
     }
-    const last = p.held ? p.held.offset + 1 : p.next;
+    const held = p.held;
+    const last = held ? held.offset + 1 : p.next;
     if (offset < last) return m.destroy(); // already copied (a re-fetch after a seek)
+    if (held && offset === last) {
+      p.held = null;
+      this.forward(p, held); // no hole after it: the common case
+      this.checkSize(p, m);
+      p.held = m;
+      return;
+    }
+    return this.place(p, m, offset, last);
+  }
+
+  /** A record after a hole, or the first of a partition: fill or align first, then hold it. */
+  private async place(p: Partition, m: ConsumedMessage, offset: number, last: number): Promise<void> {
     if (p.held) {
       await this.writeHeld(p, offset - last);
     } else if (p.alignAt !== null) {
@@ -419,6 +422,30 @@ export class Fetcher {
     if (translating(p)) return this.forward(p, m); // placing it switched the partition to translate mode
     this.checkSize(p, m);
     p.held = m;
+  }
+
+  /** Partition end (EOF) or a partition error. */
+  private async partitionEvent(p: Partition, m: ConsumedMessage): Promise<void> {
+    const code = m.errorCode;
+    const offset = m.offset;
+    const err = code === PARTITION_EOF ? null : m.error;
+    m.destroy();
+    if (err) {
+      if (!p.error) this.fail(p, err);
+    } else {
+      await this.reachedEnd(p, offset);
+    }
+  }
+
+  /** An error about a whole topic (deleted, not authorized) or about no topic at all. */
+  private topicError(m: ConsumedMessage): void {
+    const topic = m.topic;
+    const err = m.error;
+    m.destroy();
+    if (!err) return;
+    const affected = [...this.partitions.values()].filter((q) => q.topic === topic);
+    if (affected.length) for (const q of affected) this.fail(q, err);
+    else this.options.log(`source consumer: ${err.message}`);
   }
 
   private checkSize(p: Partition, m: ConsumedMessage): void {
