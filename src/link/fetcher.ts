@@ -92,6 +92,22 @@ export class Fetcher {
     return `${topic}\u0000${partition}`;
   }
 
+  /** Source topic handle → its partitions by id: the per-record lookup without building strings. */
+  private byHandle = new Map<number, Partition[]>();
+
+  private partitionOf(m: ConsumedMessage): Partition | undefined {
+    const rkt = m.topicHandle;
+    if (!rkt) return undefined;
+    let parts = this.byHandle.get(rkt);
+    if (!parts) {
+      const topic = m.topic;
+      parts = [];
+      for (const p of this.partitions.values()) if (p.topic === topic) parts[p.partition] = p;
+      this.byHandle.set(rkt, parts);
+    }
+    return parts[m.partition];
+  }
+
   /** Provisions target topics, aligns and resumes partitions, and assigns the source consumer. */
   async start(): Promise<void> {
     const o = this.options;
@@ -170,6 +186,7 @@ export class Fetcher {
         if (desc!.partitions.every((p) => this.partitions.has(this.key(t.name, p.partition)))) continue;
         const added = await this.linkTopic(t, { kind: "earliest" });
         if (added.length === 0) continue;
+        this.byHandle = new Map();
         // The target producers must know the new partitions before records arrive for them.
         this.producer.refreshMetadata(t.name);
         this.filler.refreshMetadata(t.name);
@@ -316,12 +333,11 @@ export class Fetcher {
       idle = 0;
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i]!;
-        const key = this.key(m.topic, m.partition); // read now: handle() may free m
+        const p = this.partitionOf(m); // found now: handle() may free m
         try {
-          const pending = this.handle(m);
+          const pending = this.handle(m, p);
           if (pending) await pending;
         } catch (err) {
-          const p = this.partitions.get(key);
           if (p) this.fail(p, err as Error);
           m.destroy();
         }
@@ -386,8 +402,7 @@ export class Fetcher {
    * One consumed message. Synchronous on the hot path (a record right after the held one); a
    * promise only when a transaction, an alignment or an event must be awaited.
    */
-  private handle(m: ConsumedMessage): Promise<void> | void {
-    const p = this.partitions.get(this.key(m.topic, m.partition));
+  private handle(m: ConsumedMessage, p: Partition | undefined): Promise<void> | void {
     if (!p) return this.topicError(m);
     if (m.errorCode) return this.partitionEvent(p, m);
     const offset = m.offset;

@@ -40,6 +40,11 @@ export class ConsumedMessage {
     this.client = client;
   }
 
+  /** The client (consumer) the message came from. */
+  get from(): Client {
+    return this.client;
+  }
+
   /** librdkafka's error code for this message (0 for a record; e.g. -191 partition EOF). */
   get errorCode(): number {
     return read.i32(this.pointer as never, 0);

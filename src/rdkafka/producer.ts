@@ -195,7 +195,7 @@ export class Producer extends Client {
     const m = message.pointer;
     const id = this.nextId++;
     let n = 0;
-    this.setVuPtr(n++, VU.RKT, this.topic(topic ?? message.topic));
+    this.setVuPtr(n++, VU.RKT, topic === undefined ? this.sameTopic(message) : this.topic(topic));
     this.setVuI32(n++, VU.PARTITION, partition ?? read.i32(m as never, 16));
     this.setVuI32(n++, VU.MSGFLAGS, 0); // payload referenced, not copied
     this.setVuPtr(n++, VU.OPAQUE, id);
@@ -219,6 +219,23 @@ export class Producer extends Client {
     }
     this.held.set(id, message);
     return id;
+  }
+
+  /**
+   * A consumer's topic handle → this producer's handle of the same name (forward's hot path).
+   * Keyed by consumer too: a topic handle pointer is only meaningful within its own client.
+   */
+  private readonly sameTopics = new WeakMap<object, Map<number, number>>();
+  private sameTopic(message: ConsumedMessage): number {
+    let handles = this.sameTopics.get(message.from);
+    if (!handles) this.sameTopics.set(message.from, (handles = new Map()));
+    const from = message.topicHandle;
+    let rkt = handles.get(from);
+    if (rkt === undefined) {
+      rkt = this.topic(message.topic);
+      handles.set(from, rkt);
+    }
+    return rkt;
   }
 
   protected override handleEvent(ev: number, type: number): number {
