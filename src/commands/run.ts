@@ -34,7 +34,10 @@ export const run: Command = {
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;
     const redact = (s: string) => config.secrets.redact(s);
-    const log = (line: string) => console.error(redact(`${new Date().toISOString()} ${line}`));
+    const stamp = (line: string) => redact(`${new Date().toISOString()} ${line}`);
+    let fetcher: Fetcher | null = null;
+    const reporter = new ProgressReporter(() => fetcher?.progress() ?? [], (line) => process.stderr.write(`${stamp(line)}\n`));
+    const log = (line: string) => reporter.logAbove(stamp(line));
 
     const clients = await clusterClients(config, false);
     const store = await openStore(config, false);
@@ -50,30 +53,30 @@ export const run: Command = {
       await store.close();
       return EXIT_OK;
     }
-    const fetcher = new Fetcher({
+    fetcher = new Fetcher({
       linkName: config.link.name, source: clients.source, target: clients.target, topics, store,
       maxInFlightBytes: config.limits.inFlightBytes, log,
     });
-    const stop = () => fetcher.stop();
+    const running = fetcher;
+    const stop = () => running.stop();
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
-    const server = startStatusServer(config, () => ({ link: config.link.name, partitions: fetcher.progress() }));
-    const reporter = new ProgressReporter(() => fetcher.progress(), log);
+    const server = startStatusServer(config, () => ({ link: config.link.name, partitions: running.progress() }));
     try {
-      await fetcher.start();
+      await running.start();
       log(`mirroring ${topics.length} topic(s) ${topics.map((t) => t.name).join(", ")}; status on http://${config.status.host}:${config.status.port}/status`);
       reporter.start();
-      await fetcher.run(flags.has("--until-caught-up"));
+      await running.run(flags.has("--until-caught-up"));
     } finally {
       reporter.stop();
       server?.stop(true);
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
-      await fetcher.close().catch((err) => log(`closing: ${err.message}`));
+      await running.close().catch((err) => log(`closing: ${err.message}`));
       await store.close();
     }
     reporter.report(true);
-    const failed = fetcher.progress().filter((p) => p.error);
+    const failed = running.progress().filter((p) => p.error);
     for (const p of failed) log(`${p.topic}[${p.partition}] stopped: ${p.error}`);
     return failed.length ? EXIT_RUNTIME : EXIT_OK;
   },

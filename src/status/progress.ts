@@ -31,14 +31,22 @@ export function byTopic(partitions: PartitionProgress[]): TopicProgress[] {
   return [...out.values()];
 }
 
+/**
+ * Prints progress per topic. On a terminal it is a live view: the block of topic lines is
+ * redrawn in place every 2 s, and other log lines appear above it (`logAbove`). Elsewhere it is
+ * one plain line per topic every 10 s, for log files.
+ */
 export class ProgressReporter {
   private timer: Timer | null = null;
   private last = new Map<string, { records: number; bytes: number; at: number }>();
+  /** Lines of the live block on screen (terminal only). */
+  private drawn: string[] = [];
 
   constructor(
     private readonly read: () => PartitionProgress[],
     private readonly log: (line: string) => void,
-    private readonly everyMs = process.stderr.isTTY ? 2_000 : 10_000,
+    private readonly tty = Boolean(process.stderr.isTTY),
+    private readonly everyMs = tty ? 2_000 : 10_000,
   ) {}
 
   start(): void {
@@ -50,9 +58,16 @@ export class ProgressReporter {
     this.timer = null;
   }
 
-  /** One line per topic. `final`: totals instead of rates. */
+  /** A finished log line; on a terminal it goes above the live block, which is drawn again below it. */
+  logAbove(line: string): void {
+    if (!this.tty || this.drawn.length === 0) return void process.stderr.write(`${line}\n`);
+    process.stderr.write(`\x1b[${this.drawn.length}F\x1b[J${line}\n${this.drawn.join("\n")}\n`);
+  }
+
+  /** One line per topic. `final`: totals instead of rates, printed as plain lines. */
   report(final = false): void {
     const now = performance.now();
+    const lines: string[] = [];
     for (const t of byTopic(this.read())) {
       const prev = this.last.get(t.topic) ?? { records: 0, bytes: 0, at: now - this.everyMs };
       const seconds = Math.max((now - prev.at) / 1000, 0.001);
@@ -61,11 +76,20 @@ export class ProgressReporter {
       this.last.set(t.topic, { records: t.copiedRecords, bytes: t.copiedBytes, at: now });
       const eta = rps > 0 && t.lagRecords > 0 ? `, caught up in ~${Math.ceil(t.lagRecords / rps)} s` : "";
       const stopped = t.stopped ? `, ${t.stopped} partition(s) STOPPED` : "";
-      this.log(
+      lines.push(
         final
           ? `${t.topic}: ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied, lag ${t.lagRecords}${stopped}`
           : `${t.topic}: ${Math.round(rps)} records/s, ${mbps.toFixed(1)} MB/s, lag ${t.lagRecords} records${t.lagSeconds === null ? "" : ` (~${Math.round(t.lagSeconds)} s)`}${eta}${stopped}`,
       );
     }
+    if (this.tty && !final) {
+      const clear = this.drawn.length ? `\x1b[${this.drawn.length}F\x1b[J` : "";
+      this.drawn = lines.map((l) => `  ${l}`);
+      process.stderr.write(`${clear}${this.drawn.join("\n")}\n`);
+      return;
+    }
+    if (this.drawn.length) process.stderr.write(`\x1b[${this.drawn.length}F\x1b[J`);
+    this.drawn = [];
+    for (const line of lines) this.log(line);
   }
 }
