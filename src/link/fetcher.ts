@@ -127,6 +127,9 @@ export class Fetcher {
       "isolation.level": "read_committed",
       "queued.max.messages.kbytes": 65536,
       "fetch.max.bytes": 52_428_800,
+      // librdkafka's default (1000 ms) idles a partition for a second whenever its prefetch queue
+      // is full, which a fast reader of a backlog hits again and again.
+      "fetch.queue.backoff.ms": 10,
     }, o.source.options);
     await this.checkClusterPair();
     const assignment: Array<{ topic: string; partition: number; offset: number }> = [];
