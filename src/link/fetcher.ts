@@ -125,8 +125,12 @@ export class Fetcher {
       ...o.source.config,
       "enable.partition.eof": true,
       "isolation.level": "read_committed",
-      "queued.max.messages.kbytes": 65536,
-      "fetch.max.bytes": 52_428_800,
+      // librdkafka's prefetch limits apply per partition (and count compressed bytes): keep them
+      // small so memory does not grow with the number of partitions or the compression ratio.
+      "queued.max.messages.kbytes": 8192,
+      "queued.min.messages": 10_000,
+      "max.partition.fetch.bytes": 2_097_152,
+      "fetch.max.bytes": 16_777_216,
       // librdkafka's default (1000 ms) idles a partition for a second whenever its prefetch queue
       // is full, which a fast reader of a backlog hits again and again.
       "fetch.queue.backoff.ms": 10,
