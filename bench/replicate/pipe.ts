@@ -1,0 +1,67 @@
+/**
+ * The raw pipe: a librdkafka consumer feeding a librdkafka producer through klink's binding, with
+ * no logic at all (no offset checks, no hole filling, no state, no progress). It is the ceiling
+ * for any librdkafka-based replicator on this machine. Runs as its own process so its CPU and
+ * memory can be read from /proc like the other tools'; stops on SIGTERM after flushing.
+ *
+ *   bun bench/replicate/pipe.ts '{"source":"h:p","target":"h:p","topic":"t","partitions":12,"compression":"lz4"}'
+ *
+ * Client settings are the Fetcher's (src/link/fetcher.ts, copied by hand: keep them in step), so
+ * the difference to klink is the Fetcher's own work.
+ */
+import { Consumer, Producer, Offset } from "../../src/rdkafka/index.ts";
+
+interface PipeOptions {
+  source: string;
+  target: string;
+  topic: string;
+  partitions: number;
+  compression: string;
+  /** extra consumer settings (what-if runs) */
+  consumer?: Record<string, string | number>;
+}
+
+const o = JSON.parse(process.argv[2] ?? "{}") as PipeOptions;
+let failures = 0;
+const consumer = new Consumer({
+  "bootstrap.servers": o.source,
+  "isolation.level": "read_committed",
+  "queued.max.messages.kbytes": 8192,
+  "queued.min.messages": 10_000,
+  "max.partition.fetch.bytes": 2_097_152,
+  "fetch.max.bytes": 16_777_216,
+  "fetch.queue.backoff.ms": 10,
+  ...o.consumer,
+});
+const producer = new Producer(
+  { "bootstrap.servers": o.target, "linger.ms": 5, "batch.size": 1_048_576, acks: "all", "max.in.flight.requests.per.connection": 5, "message.max.bytes": 1_000_000_000, "compression.type": o.compression },
+  { onDelivery: (r) => r.error && failures++ },
+);
+consumer.assign(Array.from({ length: o.partitions }, (_, partition) => ({ topic: o.topic, partition, offset: Offset.BEGINNING })));
+
+let stopping = false;
+process.on("SIGTERM", () => (stopping = true));
+process.on("SIGINT", () => (stopping = true));
+
+let idle = 0;
+while (!stopping) {
+  const messages = consumer.consumeBatch(2000, 0);
+  if (messages.length === 0) {
+    producer.poll();
+    await Bun.sleep(Math.min(++idle, 10));
+    continue;
+  }
+  idle = 0;
+  for (const m of messages) {
+    if (m.errorCode) {
+      m.destroy();
+      continue;
+    }
+    while (producer.forward(m) === 0) producer.poll(); // queue full: serve delivery reports
+  }
+  producer.poll();
+}
+await producer.close();
+consumer.close();
+if (failures) console.error(`pipe: ${failures} delivery failures`);
+process.exit(failures ? 1 : 0);
