@@ -6,7 +6,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { cpus, loadavg, release, totalmem } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { stopAllTools } from "../../test/harness/tools.ts";
 import { stateDir } from "../../test/harness/state.ts";
 import { createTopics, deleteTopics, partitionRanges, startClusters, stopClusters, withAdmin, type Clusters } from "./clusters.ts";
@@ -61,6 +61,8 @@ const REPO = resolve(import.meta.dir, "../..");
 const TRIM = 0.01; // share of each partition deleted from the start, as retention would
 
 export async function main(argv: string[]): Promise<number> {
+  const render = argv.indexOf("--render");
+  if (render >= 0) return renderAgain(argv[render + 1]);
   let o: BenchOptions;
   try {
     o = parseOptions(argv);
@@ -116,10 +118,7 @@ export async function main(argv: string[]): Promise<number> {
     mkdirSync(rawDir, { recursive: true });
     const name = `${results.date}${o.quick ? "-quick" : ""}${whatIf ? "-whatif" : ""}${partial ? `-${o.tools.join("-")}` : ""}`;
     writeFileSync(join(rawDir, `${name}.json`), JSON.stringify(results, null, 2) + "\n");
-    const md = renderMarkdown(results, `${name}.svg`);
-    writeFileSync(join(dir, `${name}.md`), md);
-    writeFileSync(join(dir, `${name}.svg`), renderSvg(results));
-    console.log(md);
+    console.log(writeReport(results, dir, name));
     log(`written: ${join(dir, `${name}.md`)}, ${join(dir, `${name}.svg`)}, ${join(rawDir, `${name}.json`)}`);
     if (results.cases.some((r) => r.errors.length)) code = 1;
   } catch (err) {
@@ -133,6 +132,29 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   return code;
+}
+
+function writeReport(results: BenchResults, dir: string, name: string): string {
+  const md = renderMarkdown(results, `${name}.svg`);
+  writeFileSync(join(dir, `${name}.md`), md);
+  writeFileSync(join(dir, `${name}.svg`), renderSvg(results));
+  return md;
+}
+
+/** --render RAW.json: the Markdown and SVG again from a run's raw results (after a change to the report's layout). */
+function renderAgain(file: string | undefined): number {
+  if (!file || !existsSync(file)) {
+    console.error(`--render needs a results file (bench/results/raw/<date>.json); got ${file ?? "nothing"}`);
+    return 2;
+  }
+  const results = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+  const name = basename(file, ".json");
+  const o = results.options;
+  const official = !o.quick && !Object.keys(o.sourceLibrdkafka ?? {}).length && (o.tools?.length ?? 3) === 3;
+  const dir = join(REPO, "bench/results", official ? "" : "raw");
+  writeReport(results, dir, name);
+  console.error(`written: ${join(dir, `${name}.md`)}, ${join(dir, `${name}.svg`)}`);
+  return 0;
 }
 
 async function runCase(c: Clusters, kase: Case, index: number, o: BenchOptions, log: (s: string) => void): Promise<CaseResult> {

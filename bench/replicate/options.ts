@@ -44,6 +44,7 @@ export const ALL_CASES: Case[] = (["none", "lz4"] as const).flatMap((compression
 const usage = `usage: npx bun bench/run.ts [--quick] [--cases ID,...] [--reps N] [--mb MB] [--latency-seconds W,M] [--latency-rate N]
                                 [--no-latency] [--no-micro] [--keep-clusters] [--mm2-tasks N] [--tools klink,mm2,pipe]
                                 [--source-librdkafka key=value,...]   (what-if: klink's and the pipe's source consumer)
+       npx bun bench/run.ts --render bench/results/raw/<name>.json  (the report again from a run's raw results)
   cases: ${ALL_CASES.map((c) => c.id).join(", ")}`;
 
 export function parseOptions(argv: string[]): BenchOptions {

@@ -284,7 +284,7 @@ function panel(r: BenchResults, y0: number, width: number, height: number, title
         parts.push(`<line x1="${(x + barW / 2 - 4).toFixed(1)}" x2="${(x + barW / 2 + 4).toFixed(1)}" y1="${hi}" y2="${hi}" stroke="#000"/>`);
       }
       const label = m >= 100 ? Math.round(m).toString() : m.toFixed(1);
-      parts.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(y(m) - 3).toFixed(1)}" font-size="9" text-anchor="middle">${label}</text>`);
+      parts.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(y(Math.max(...vs)) - 3).toFixed(1)}" font-size="9" text-anchor="middle">${label}</text>`);
     });
     parts.push(`<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 16}" font-size="12" text-anchor="middle">${esc(c.kase.id)}</text>`);
   });
