@@ -6,10 +6,11 @@
  *
  *   bun bench/replicate/pipe.ts '{"source":"h:p","target":"h:p","topic":"t","partitions":12,"compression":"lz4"}'
  *
- * Client settings are the Fetcher's (src/link/fetcher.ts, copied by hand: keep them in step), so
+ * Client settings are the Fetcher's own (SOURCE_CONSUMER, FORWARD_PRODUCER from src/link/fetcher.ts), so
  * the difference to klink is the Fetcher's own work.
  */
 import { Consumer, Producer, Offset } from "../../src/rdkafka/index.ts";
+import { SOURCE_CONSUMER, FORWARD_PRODUCER } from "../../src/link/fetcher.ts";
 
 interface PipeOptions {
   source: string;
@@ -23,18 +24,9 @@ interface PipeOptions {
 
 const o = JSON.parse(process.argv[2] ?? "{}") as PipeOptions;
 let failures = 0;
-const consumer = new Consumer({
-  "bootstrap.servers": o.source,
-  "isolation.level": "read_committed",
-  "queued.max.messages.kbytes": 8192,
-  "queued.min.messages": 10_000,
-  "max.partition.fetch.bytes": 2_097_152,
-  "fetch.max.bytes": 16_777_216,
-  "fetch.queue.backoff.ms": 10,
-  ...o.consumer,
-});
+const consumer = new Consumer({ "bootstrap.servers": o.source, ...SOURCE_CONSUMER, ...o.consumer });
 const producer = new Producer(
-  { "bootstrap.servers": o.target, "linger.ms": 5, "batch.size": 1_048_576, acks: "all", "max.in.flight.requests.per.connection": 5, "message.max.bytes": 1_000_000_000, "compression.type": o.compression },
+  { "bootstrap.servers": o.target, ...FORWARD_PRODUCER, "compression.type": o.compression },
   { onDelivery: (r) => r.error && failures++ },
 );
 consumer.assign(Array.from({ length: o.partitions }, (_, partition) => ({ topic: o.topic, partition, offset: Offset.BEGINNING })));

@@ -72,6 +72,29 @@ interface Partition extends PartitionProgress {
   maxRecordBytes: number;
 }
 
+/** The source consumer's settings (also the benchmark's raw pipe's: keep them the same). */
+export const SOURCE_CONSUMER = {
+  "isolation.level": "read_committed",
+  // librdkafka's prefetch limits apply per partition (and count compressed bytes): keep them
+  // small so memory does not grow with the number of partitions or the compression ratio.
+  "queued.max.messages.kbytes": 8192,
+  "queued.min.messages": 10_000,
+  "max.partition.fetch.bytes": 2_097_152,
+  "fetch.max.bytes": 16_777_216,
+  // librdkafka's default (1000 ms) idles a partition for a second whenever its prefetch queue
+  // is full, which a fast reader of a backlog hits again and again.
+  "fetch.queue.backoff.ms": 10,
+} as const;
+
+/** The target producer's settings. message.max.bytes at librdkafka's maximum: the target topic's max.message.bytes is the limit that counts (checkSize). */
+export const FORWARD_PRODUCER = {
+  "linger.ms": 5,
+  "batch.size": 1_048_576,
+  acks: "all",
+  "max.in.flight.requests.per.connection": 5,
+  "message.max.bytes": 1_000_000_000,
+} as const;
+
 export class Fetcher {
   private readonly partitions = new Map<string, Partition>();
   private readonly expected = new Map<number, { p: Partition; offset: number; bytes: number }>();
@@ -117,24 +140,10 @@ export class Fetcher {
     // so the target end offsets read below are final.
     this.filler = new SlotFiller(o.target, `klink-${o.linkName}-filler`, this.targetAdmin);
     this.producer = new Producer(
-      // message.max.bytes at librdkafka's maximum: the target topic's max.message.bytes is the limit that counts (checkSize).
-      { ...o.target.config, "linger.ms": 5, "batch.size": 1_048_576, acks: "all", "max.in.flight.requests.per.connection": 5, "message.max.bytes": 1_000_000_000 },
+      { ...o.target.config, ...FORWARD_PRODUCER },
       { ...o.target.options, onDelivery: (r) => this.delivered(r), onError: (e) => e.fatal && o.log(`target producer: ${e.message}`) },
     );
-    this.consumer = new Consumer({
-      ...o.source.config,
-      "enable.partition.eof": true,
-      "isolation.level": "read_committed",
-      // librdkafka's prefetch limits apply per partition (and count compressed bytes): keep them
-      // small so memory does not grow with the number of partitions or the compression ratio.
-      "queued.max.messages.kbytes": 8192,
-      "queued.min.messages": 10_000,
-      "max.partition.fetch.bytes": 2_097_152,
-      "fetch.max.bytes": 16_777_216,
-      // librdkafka's default (1000 ms) idles a partition for a second whenever its prefetch queue
-      // is full, which a fast reader of a backlog hits again and again.
-      "fetch.queue.backoff.ms": 10,
-    }, o.source.options);
+    this.consumer = new Consumer({ ...o.source.config, ...SOURCE_CONSUMER, "enable.partition.eof": true }, o.source.options);
     await this.checkClusterPair();
     const assignment: Array<{ topic: string; partition: number; offset: number }> = [];
     for (const t of o.topics) assignment.push(...(await this.linkTopic(t, t.start)));
