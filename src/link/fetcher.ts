@@ -14,7 +14,7 @@
 import { Producer, Consumer, Admin, KafkaError, ErrorCode, OffsetSpec, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
 import type { Store } from "../../plugins/plugin.ts";
 import type { Cluster } from "./cluster.ts";
-import { provisionTopic, type CreateSettings } from "./provision.ts";
+import { provisionTopic, describeSourceTopic, type CreateSettings } from "./provision.ts";
 import { SlotFiller } from "./fillers.ts";
 import { alignPrefix } from "./align.ts";
 import { sourceRanges, type StartPosition, type SourceRange } from "./start.ts";
@@ -158,8 +158,8 @@ export class Fetcher {
     const o = this.options;
     const provisioned = await provisionTopic(this.sourceAdmin, this.targetAdmin, t.name, t.create);
     if (provisioned.action !== "exists") o.log(`${t.name}: target topic ${provisioned.action} (${provisioned.partitions} partitions)`);
-    const [desc] = await this.sourceAdmin.describeTopics([t.name]);
-    const ids = desc!.partitions.map((p) => p.partition).filter((id) => !this.partitions.has(this.key(t.name, id)));
+    const desc = await describeSourceTopic(this.sourceAdmin, t.name);
+    const ids = desc.partitions.map((p) => p.partition).filter((id) => !this.partitions.has(this.key(t.name, id)));
     if (ids.length === 0) return [];
     const ranges = await sourceRanges(this.sourceAdmin, t.name, ids, start);
     const targetMarks = await this.targetAdmin.watermarks(ids.map((partition) => ({ topic: t.name, partition })));

@@ -54,9 +54,26 @@ export interface CreateSettings {
   configs: Record<string, string | null>;
 }
 
+/**
+ * The source topic's description. A topic created moments ago may be unknown to the broker asked
+ * (metadata reaches every broker a little later): ask again for a few seconds.
+ */
+export async function describeSourceTopic(source: Admin, topic: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const [desc] = await source.describeTopics([topic]);
+      return desc!;
+    } catch (err) {
+      if ((err as { codeName?: string }).codeName !== "UNKNOWN_TOPIC_OR_PART" || Date.now() > deadline) throw err;
+      await Bun.sleep(500);
+    }
+  }
+}
+
 export async function provisionTopic(source: Admin, target: Admin, topic: string, create: CreateSettings): Promise<ProvisionResult> {
-  const [src] = await source.describeTopics([topic]);
-  const partitions = src!.partitions.length;
+  const src = await describeSourceTopic(source, topic);
+  const partitions = src.partitions.length;
   const existing = await target.describeTopics([topic]).catch((err) => {
     if (err.codeName === "UNKNOWN_TOPIC_OR_PART" || err.codeName === "UNKNOWN_TOPIC_ID") return [];
     throw err;
