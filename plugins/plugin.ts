@@ -172,16 +172,17 @@ export interface Store {
   partitions(topic?: string): Promise<PartitionState[]>;
 
   /**
-   * Translation through the offset map: the first row at or after `offset` on the `from` side.
-   * A group committed at source offset c (next record to read) resumes on the target at
-   * `(await seek("source", t, p, c))?.targetOffset`: no record the group had not consumed is skipped.
-   * null when no row is at or after `offset`.
+   * Translation through the offset map: among the rows at or after `offset` on the `from` side,
+   * the one with the lowest offset on the other side. A group committed at source offset c (next
+   * record to read) resumes on the target at `(await seek("source", t, p, c))?.targetOffset`: no
+   * record the group had not consumed is skipped, also where dual write made the two clusters'
+   * orders differ. null when no row is at or after `offset`.
    */
   seek(from: "source" | "target", topic: string, partition: number, offset: number): Promise<OffsetMapRow | null>;
   /** The row with the highest offset on the `side` given, optionally only those of one origin. */
   last(side: "source" | "target", topic: string, partition: number, origin?: OffsetMapRow["origin"]): Promise<OffsetMapRow | null>;
-  /** Rows in source-offset order from `fromSourceOffset`, at most `limit` (export, verify). */
-  offsetMap(topic: string, partition: number, fromSourceOffset: number, limit: number): Promise<OffsetMapRow[]>;
+  /** Rows in `side`-offset order (default source) from offset `from` on that side, at most `limit` (export, verify, restart). */
+  offsetMap(topic: string, partition: number, from: number, limit: number, side?: "source" | "target"): Promise<OffsetMapRow[]>;
 
   close(): Promise<void>;
 }

@@ -153,6 +153,14 @@ export class SqliteStore implements Store {
     return id;
   }
 
+  /** The partition's id, without creating it (read paths). */
+  private existingId(topic: string, partition: number): number | undefined {
+    const cached = this.ids.get(`${topic}\0${partition}`);
+    if (cached !== undefined) return cached;
+    const row = this.db.query("SELECT id FROM partition WHERE topic = ? AND partition = ?").get(topic, partition) as { id: number } | null;
+    return row?.id;
+  }
+
   async get(key: string): Promise<string | null> {
     const row = this.db.query("SELECT value FROM kv WHERE key = ?").get(key) as { value: string } | null;
     return row?.value ?? null;
@@ -174,10 +182,16 @@ export class SqliteStore implements Store {
 
   async seek(from: "source" | "target", topic: string, partition: number, offset: number): Promise<OffsetMapRow | null> {
     const col = from === "source" ? "source_offset" : "target_offset";
+    const other = from === "source" ? "target_offset" : "source_offset";
+    const pid = this.existingId(topic, partition);
+    if (pid === undefined) return null;
+    // Two steps, each one index range: the lowest other-side offset among rows at or after
+    // `offset` (the rows after a group's position are few), then that row.
+    const min = this.db.query(`SELECT MIN(${other}) AS o FROM offset_map WHERE pid = ? AND ${col} >= ?`).get(pid, offset) as { o: number | null };
+    if (min.o === null) return null;
     const row = this.db
-      .query(`SELECT ${MAP_COLUMNS} FROM offset_map m JOIN partition p ON p.id = m.pid
-              WHERE p.topic = ? AND p.partition = ? AND m.${col} >= ? ORDER BY m.${col} LIMIT 1`)
-      .get(topic, partition, offset) as MapRow | null;
+      .query(`SELECT ${MAP_COLUMNS} FROM offset_map m JOIN partition p ON p.id = m.pid WHERE m.pid = ? AND m.${other} = ?`)
+      .get(pid, min.o) as MapRow | null;
     return row && toRow(row);
   }
 
@@ -190,11 +204,12 @@ export class SqliteStore implements Store {
     return row && toRow(row);
   }
 
-  async offsetMap(topic: string, partition: number, fromSourceOffset: number, limit: number): Promise<OffsetMapRow[]> {
+  async offsetMap(topic: string, partition: number, from: number, limit: number, side: "source" | "target" = "source"): Promise<OffsetMapRow[]> {
+    const col = side === "source" ? "source_offset" : "target_offset";
     const rows = this.db
       .query(`SELECT ${MAP_COLUMNS} FROM offset_map m JOIN partition p ON p.id = m.pid
-              WHERE p.topic = ? AND p.partition = ? AND m.source_offset >= ? ORDER BY m.source_offset LIMIT ?`)
-      .all(topic, partition, fromSourceOffset, limit) as MapRow[];
+              WHERE p.topic = ? AND p.partition = ? AND m.${col} >= ? ORDER BY m.${col} LIMIT ?`)
+      .all(topic, partition, from, limit) as MapRow[];
     return rows.map(toRow);
   }
 

@@ -8,7 +8,9 @@ import type { PartitionProgress } from "../link/fetcher.ts";
 const usage = `klink status FILE [--json]
 
 Asks the klink running FILE (over its status endpoint, status.listen) how the link is doing:
-per topic the records and bytes copied, the lag in records, and partitions that stopped.
+per topic its lifecycle state (mirroring, dual-write, ...), the records and bytes copied,
+the lag in records, in dual write the records routed target → source and the Router's lag,
+and partitions that stopped.
 
 Options:
   --json   print the running instance's answer as JSON
@@ -39,7 +41,11 @@ export const status: Command = {
     }
     console.log(`link ${body.link}`);
     for (const t of byTopic(body.partitions)) {
-      console.log(`  ${t.topic}: ${t.partitions} partitions, ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied this run, lag ${t.lagRecords}${t.lagSeconds === null ? "" : ` (~${Math.round(t.lagSeconds)} s)`}${t.stopped ? `, ${t.stopped} STOPPED` : ""}`);
+      const routed = t.state === "mirroring" ? "" : `; ${t.routedRecords} routed target → source this run, router lag ${t.routerLagRecords}`;
+      console.log(
+        `  ${t.topic} (${t.state}): ${t.partitions} partitions, ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied this run, ` +
+          `lag ${t.lagRecords}${t.lagSeconds === null ? "" : ` (~${Math.round(t.lagSeconds)} s)`}${routed}${t.stopped ? `, ${t.stopped} STOPPED` : ""}`,
+      );
     }
     for (const p of body.partitions.filter((p) => p.error)) console.log(`  ${p.topic}[${p.partition}] stopped: ${p.error}`);
     return EXIT_OK;

@@ -20,7 +20,10 @@ import { alignPrefix } from "./align.ts";
 import { sourceRanges, type StartPosition, type SourceRange } from "./start.ts";
 import { readDigests } from "./verify.ts";
 import type { OffsetsSetting } from "../config/types.ts";
-import type { OffsetMapRow, PartitionState as StoredPartition } from "../../plugins/plugin.ts";
+import type { PartitionState as StoredPartition, TopicLifecycle } from "../../plugins/plugin.ts";
+import { Ledger, TwoWayPartition, positionKey } from "./ledger.ts";
+import { Router, type RoutedProgress } from "./router.ts";
+import { reconcile, findDivergence } from "./reconcile.ts";
 
 export interface LinkedTopic {
   name: string;
@@ -58,6 +61,10 @@ export interface PartitionProgress {
   /** CreateTime of a recently copied record (sampled), for the lag in seconds; 0 when unknown. */
   copiedTimestamp: number;
   error: string | null;
+  /** In dual write: the Router's progress on this partition (target → source). */
+  routed?: RoutedProgress;
+  /** The topic's lifecycle state (design.md). */
+  topicState?: TopicLifecycle;
 }
 
 const PARTITION_EOF = -191;
@@ -70,6 +77,10 @@ interface Partition extends PartitionProgress {
   alignAt: number | null;
   prefixFillLimit: number;
   maxRecordBytes: number;
+  /** Translate mode: the two-way bookkeeping shared with the Router. */
+  two: TwoWayPartition | null;
+  /** A filler transaction or an alignment is writing to the target partition. */
+  filling: boolean;
 }
 
 /** The source consumer's settings (also the benchmark's raw pipe's: keep them the same). */
@@ -98,9 +109,10 @@ export const FORWARD_PRODUCER = {
 export class Fetcher {
   private readonly partitions = new Map<string, Partition>();
   private readonly expected = new Map<number, { p: Partition; offset: number; bytes: number }>();
-  /** Offset-map rows of translate-mode partitions, delivered and not yet in the store. */
-  private pendingRows: OffsetMapRow[] = [];
-  private lastRowsFlush = 0;
+  private readonly ledger: Ledger;
+  private router!: Router;
+  /** Lifecycle state of each linked topic, as stored. */
+  private readonly topicStates = new Map<string, TopicLifecycle>();
   private inFlightBytes = 0;
   private consumer!: Consumer;
   private producer!: Producer;
@@ -109,7 +121,9 @@ export class Fetcher {
   private targetAdmin!: Admin;
   private stopping = false;
 
-  constructor(private readonly options: FetcherOptions) {}
+  constructor(private readonly options: FetcherOptions) {
+    this.ledger = new Ledger(options.store);
+  }
 
   private key(topic: string, partition: number): string {
     return `${topic}\u0000${partition}`;
@@ -144,7 +158,17 @@ export class Fetcher {
       { ...o.target.options, onDelivery: (r) => this.delivered(r), onError: (e) => e.fatal && o.log(`target producer: ${e.message}`) },
     );
     this.consumer = new Consumer({ ...o.source.config, ...SOURCE_CONSUMER, "enable.partition.eof": true }, o.source.options);
+    this.router = new Router({
+      source: o.source, target: o.target, ledger: this.ledger, maxInFlightBytes: o.maxInFlightBytes,
+      pollFetcher: () => this.producer.poll(),
+      onFirstRouted: (p, offset) => this.enterDualWrite(p.topic, `first record written straight to the target: ${p.topic}[${p.partition}] offset ${offset}`),
+      onFailed: (p, err) => {
+        const fp = this.partitions.get(this.key(p.topic, p.partition));
+        if (fp) this.fail(fp, new Error(`routing target → source: ${err.message}`));
+      },
+    });
     await this.checkClusterPair();
+    for (const t of await o.store.topics()) this.topicStates.set(t.topic, t.state);
     const assignment: Array<{ topic: string; partition: number; offset: number }> = [];
     for (const t of o.topics) assignment.push(...(await this.linkTopic(t, t.start)));
     this.consumer.assign(assignment);
@@ -171,6 +195,7 @@ export class Fetcher {
       const p: Partition = {
         topic: t.name, partition: range.partition, mode: "exact", setting: t.offsets, next: mark.high, sourceEnd: range.lastStableOffset,
         copiedRecords: 0, copiedBytes: 0, copiedTimestamp: 0, error: null, held: null, inFlight: 0, alignAt: null, prefixFillLimit: t.prefixFillLimit, maxRecordBytes: maxBytes,
+        two: null, filling: false,
       };
       this.partitions.set(this.key(t.name, range.partition), p);
       try {
@@ -221,7 +246,16 @@ export class Fetcher {
    */
   private async resumeOrBegin(p: Partition, range: SourceRange, mark: { low: number; high: number }, state: StoredPartition | undefined): Promise<void> {
     if (state?.mode === "translate") return this.resumeTranslated(p, state);
-    if (state && mark.high > 0) return; // exact: the target end offset is the next source offset to copy
+    if (state && mark.high > 0) {
+      // Exact: the target end offset is the next source offset to copy, unless producers wrote
+      // straight to the target while klink was stopped: then dual write begins where they did.
+      const diverged = await findDivergence(this.options.source, this.options.target, p.topic, p.partition, mark.low, mark.high);
+      if (diverged < mark.high) {
+        await this.beginTwoWay(p, diverged, diverged, `records written straight to the target from offset ${diverged} (dual write); offsets below ${diverged} are identical`, true);
+        await this.resumeTranslated(p, { ...state, mode: "translate", sinceOffset: diverged });
+      }
+      return;
+    }
     if (mark.high > 0 && p.setting !== "translate" && (await this.isExactCopy(p, mark))) {
       // No state, but the target already holds the source's records at the same offsets: klink
       // copied them before and lost its state. Continue in exact mode rather than copy twice.
@@ -261,39 +295,86 @@ export class Fetcher {
 
   /** From source offset `from` on, records are appended after target offset `targetEnd` and mapped. */
   private async beginTranslated(p: Partition, from: number, targetEnd: number, why: string): Promise<void> {
-    await this.options.store.write([
-      { partition: { topic: p.topic, partition: p.partition }, mode: "translate", sinceOffset: from, detail: why },
-      { put: translateStartKey(p), value: String(targetEnd) },
-    ]);
-    p.mode = "translate";
-    p.next = from;
-    p.alignAt = null;
+    await this.beginTwoWay(p, from, targetEnd, why, false);
+    this.startTwoWay(p, from, targetEnd);
     this.options.log(`${p.topic}[${p.partition}]: translate mode from source offset ${from} (target offset ${targetEnd}): ${why}`);
   }
 
   /**
-   * Records that reached the target after the last mapped row (klink was stopped before it stored
-   * their rows) are matched, in order, with the source records after the last mapped one.
+   * Stores the switch to translate mode (two-way bookkeeping): source offsets from `from` and
+   * target offsets from `targetFrom` are mapped; `identicalBelow`: offsets below `from` are the
+   * same on both clusters (an exact copy until then).
+   */
+  private async beginTwoWay(p: Partition, from: number, targetFrom: number, why: string, identicalBelow: boolean): Promise<void> {
+    await this.options.store.write(this.twoWayChanges(p, from, targetFrom, why, identicalBelow));
+    p.mode = "translate";
+    p.next = from;
+    p.alignAt = null;
+  }
+
+  private twoWayChanges(p: Partition, from: number, targetFrom: number, why: string, identicalBelow: boolean) {
+    return [
+      { partition: { topic: p.topic, partition: p.partition }, mode: "translate" as const, sinceOffset: from, detail: why },
+      { put: translateStartKey(p), value: String(targetFrom) },
+      { put: identicalBelowKey(p), value: identicalBelow ? String(from) : null },
+      { put: positionKey("fetch", p.topic, p.partition), value: String(from) },
+      { put: positionKey("route", p.topic, p.partition), value: String(targetFrom) },
+    ];
+  }
+
+  /** The ledger entry of a translate-mode partition, and its Router. */
+  private startTwoWay(p: Partition, fetchFrom: number, routeFrom: number, sourceCopied: number[] = [], targetCopied: number[] = []): TwoWayPartition {
+    const two = new TwoWayPartition(p.topic, p.partition, fetchFrom, routeFrom);
+    for (const o of sourceCopied) two.route.wrote.push(o);
+    for (const o of targetCopied) two.fetch.wrote.push(o);
+    two.route.lastWritten = sourceCopied.at(-1) ?? -1;
+    two.fetch.lastWritten = targetCopied.at(-1) ?? -1;
+    p.two = two;
+    this.ledger.add(two);
+    this.router.add(two, 0);
+    return two;
+  }
+
+  /**
+   * A producer wrote to the target partition at `targetOffset` (seen in a delivery report, or in
+   * the target's end offset while the Fetcher was idle): from there on offsets differ, and both
+   * directions are kept in the offset map. Synchronous: it runs inside a delivery-report callback.
+   */
+  private switchToTwoWay(p: Partition, at: number, inFlightFrom: number[]): void {
+    const why = `records written straight to the target from offset ${at} (dual write); offsets below ${at} are identical`;
+    for (const change of this.twoWayChanges(p, at, at, why, true)) this.ledger.note(change);
+    p.mode = "translate";
+    const two = this.startTwoWay(p, p.next, at);
+    for (const o of inFlightFrom) two.fetch.inFlight.push(o);
+    this.enterDualWrite(p.topic, `first record written straight to the target: ${p.topic}[${p.partition}] offset ${at}`);
+    this.options.log(`${p.topic}[${p.partition}]: ${why}; routing target → source from there`);
+  }
+
+  /** The topic's lifecycle moves to dual-write (stored with the next ledger flush). */
+  private enterDualWrite(topic: string, detail: string): void {
+    const state = this.topicStates.get(topic);
+    if (state && state !== "mirroring") return;
+    this.topicStates.set(topic, "dual-write");
+    this.ledger.note({ topic, state: "dual-write", detail });
+    this.options.log(`${topic}: dual-write (${detail})`);
+  }
+
+  /**
+   * Resumes a translate-mode partition at its stored positions, after pairing by content the
+   * copies whose delivery reports a stopped klink never stored (reconcile.ts).
    */
   private async resumeTranslated(p: Partition, state: StoredPartition): Promise<void> {
     const store = this.options.store;
     p.mode = "translate";
-    const last = await store.last("source", p.topic, p.partition, "source");
-    const targetFrom = last ? last.targetOffset + 1 : Number((await store.get(translateStartKey(p))) ?? 0);
-    const sourceFrom = last ? last.sourceOffset + 1 : state.sinceOffset;
-    const tail = await readDigests(this.options.target, p.topic, p.partition, targetFrom, Infinity);
-    const heads = tail.length ? await readDigests(this.options.source, p.topic, p.partition, sourceFrom, tail.length) : [];
-    const rows: OffsetMapRow[] = [];
-    for (let i = 0; i < tail.length; i++) {
-      const s = heads[i];
-      if (!s || s.hash !== tail[i]!.hash) {
-        throw new Error(`target offset ${tail[i]!.offset} does not match the next source record${s ? ` (offset ${s.offset})` : ""}; something else wrote to this target partition`);
-      }
-      rows.push({ topic: p.topic, partition: p.partition, sourceOffset: s.offset, targetOffset: tail[i]!.offset, origin: "source" });
-    }
-    if (rows.length) await store.write([{ offsets: rows }]);
-    p.next = rows.length ? rows[rows.length - 1]!.sourceOffset + 1 : sourceFrom;
-    if (rows.length) this.options.log(`${p.topic}[${p.partition}]: ${rows.length} records copied before the last stop mapped again`);
+    p.alignAt = null;
+    const fetchFrom = Number((await store.get(positionKey("fetch", p.topic, p.partition))) ?? state.sinceOffset);
+    const routeFrom = Number((await store.get(positionKey("route", p.topic, p.partition))) ?? (await store.get(translateStartKey(p))) ?? 0);
+    const r = await reconcile(store, this.options.source, this.options.target, p.topic, p.partition, fetchFrom, routeFrom);
+    p.next = fetchFrom;
+    const two = this.startTwoWay(p, fetchFrom, routeFrom, r.sourceCopied, r.targetCopied);
+    if (r.found.length) this.options.log(`${p.topic}[${p.partition}]: ${r.found.length} records copied before the last stop mapped again`);
+    if (await store.last("target", p.topic, p.partition, "target")) this.enterDualWrite(p.topic, "resumed");
+    void two;
   }
 
   /** The state belongs to one (source, target) pair: refuse to continue against other clusters. */
@@ -315,7 +396,11 @@ export class Fetcher {
   }
 
   progress(): PartitionProgress[] {
-    return [...this.partitions.values()].map(({ held, inFlight, alignAt, prefixFillLimit, maxRecordBytes, setting, ...rest }) => ({ ...rest }));
+    return [...this.partitions.values()].map(({ held, inFlight, alignAt, prefixFillLimit, maxRecordBytes, setting, two, ...rest }) => {
+      const routed = two ? this.router.progress(two) : undefined;
+      const topicState = this.topicStates.get(rest.topic) ?? "mirroring";
+      return routed ? { ...rest, topicState, routed } : { ...rest, topicState };
+    });
   }
 
   /** True when every partition has copied up to the source end seen last, with nothing in flight. */
@@ -324,24 +409,35 @@ export class Fetcher {
       if (p.error) continue;
       if (p.held || p.inFlight > 0 || p.next < p.sourceEnd || p.alignAt !== null) return false;
     }
-    return this.pendingRows.length === 0;
+    return this.ledger.pending() === 0 && this.router.caughtUp();
   }
 
-  /** Copies until `stop()` is called, or (with `untilCaughtUp`) until `caughtUp()`. */
+  /** Copies (and routes) until `stop()` is called, or (with `untilCaughtUp`) until `caughtUp()`. */
   async run(untilCaughtUp = false): Promise<void> {
+    const routing = this.router.run();
+    try {
+      await this.fetch(untilCaughtUp);
+    } finally {
+      this.router.stop();
+      await routing;
+    }
+  }
+
+  private async fetch(untilCaughtUp: boolean): Promise<void> {
     let idle = 0;
     while (!this.stopping) {
       if (this.inFlightBytes > this.options.maxInFlightBytes) {
         if (this.producer.poll() === 0) await Bun.sleep(1);
         continue;
       }
-      await this.flushRows(false);
+      await this.ledger.flush(false);
       this.refreshSourceEnds();
+      this.watchTargetEnds();
       await this.linkNewPartitions();
       const messages = this.consumer.consumeBatch(2000, 0);
       if (messages.length === 0) {
         this.producer.poll();
-        await this.flushRows(true);
+        await this.ledger.flush(true);
         if (untilCaughtUp && this.caughtUp()) break;
         await Bun.sleep(Math.min(++idle, 10));
         continue;
@@ -364,6 +460,7 @@ export class Fetcher {
 
   stop(): void {
     this.stopping = true;
+    this.router?.stop();
   }
 
   private lastEndsRefresh = 0;
@@ -404,14 +501,35 @@ export class Fetcher {
       .finally(() => (this.refreshingEnds = false));
   }
 
-  /** Stores delivered offset-map rows: at least every 200 ms, or at once with `now`. */
-  private async flushRows(now: boolean): Promise<void> {
-    if (this.pendingRows.length === 0) return;
-    if (!now && this.pendingRows.length < 50_000 && performance.now() - this.lastRowsFlush < 200) return;
-    const rows = this.pendingRows;
-    this.pendingRows = [];
-    this.lastRowsFlush = performance.now();
-    await this.options.store.write([{ offsets: rows }]);
+  private lastTargetWatch = performance.now();
+  private watchingTargets = false;
+
+  /**
+   * Every 2 s, in the background: an idle exact-mode partition whose target end offset moved
+   * past the Fetcher's next offset was written to by a producer (a busy one shows it in the
+   * delivery reports instead): dual write begins there.
+   */
+  private watchTargetEnds(): void {
+    if (this.watchingTargets || performance.now() - this.lastTargetWatch < 2_000) return;
+    const idle = [...this.partitions.values()].filter((p) => isIdleExact(p));
+    if (idle.length === 0) return;
+    this.watchingTargets = true;
+    this.lastTargetWatch = performance.now();
+    const seen = new Map(idle.map((p) => [p, p.next]));
+    const byTopic = new Map<string, Partition[]>();
+    for (const p of idle) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+    Promise.all(
+      [...byTopic].map(async ([topic, parts]) => {
+        const ends = await this.targetAdmin.listOffsets(parts.map((p) => ({ topic, partition: p.partition, offset: OffsetSpec.LATEST })), false);
+        for (const e of ends) {
+          const p = this.partitions.get(this.key(topic, e.partition));
+          if (!p || !isIdleExact(p) || p.next !== seen.get(p)) continue; // it copied meanwhile: its reports will tell
+          if (e.offset > p.next) this.switchToTwoWay(p, p.next, []);
+        }
+      }),
+    )
+      .catch(() => {}) // tried again in 2 s
+      .finally(() => (this.watchingTargets = false));
   }
 
   /**
@@ -423,11 +541,7 @@ export class Fetcher {
     if (m.errorCode) return this.partitionEvent(p, m);
     const offset = m.offset;
     if (p.error) return m.destroy();
-    if (p.mode === "translate") {
-      if (offset < p.next) return m.destroy();
-      this.checkSize(p, m);
-      return this.forward(p, m);
-    }
+    if (p.mode === "translate") return this.handleTwoWay(p, m, offset);
     const held = p.held;
     const last = held ? held.offset + 1 : p.next;
     if (offset < last) return m.destroy(); // already copied (a re-fetch after a seek)
@@ -441,14 +555,60 @@ export class Fetcher {
     return this.place(p, m, offset, last);
   }
 
+  /** Translate mode: copy the record unless the Router wrote it (or wait until that is known). */
+  private handleTwoWay(p: Partition, m: ConsumedMessage, offset: number): Promise<void> | void {
+    if (p.held) this.releaseHeld(p);
+    if (offset < p.next) return m.destroy();
+    const two = p.two!;
+    const verdict = two.classifySource(offset);
+    if (verdict === "copy") {
+      this.checkSize(p, m);
+      return this.forward(p, m);
+    }
+    if (verdict === "skip") {
+      this.ledger.skipped(two.fetch, offset);
+      p.next = offset + 1;
+      return m.destroy();
+    }
+    return this.waitThenHandle(p, m, offset);
+  }
+
+  /** The record may be the Router's copy whose delivery report has not been served yet. */
+  private async waitThenHandle(p: Partition, m: ConsumedMessage, offset: number): Promise<void> {
+    while (p.two!.classifySource(offset) === "wait" && !p.two!.route.failed) {
+      this.router.poll();
+      if (p.two!.classifySource(offset) !== "wait") break;
+      await Bun.sleep(1);
+    }
+    if (p.two!.route.failed) throw new Error(`the Router of ${p.topic}[${p.partition}] stopped; cannot tell whether source offset ${offset} is its copy`);
+    return this.handleTwoWay(p, m, offset);
+  }
+
+  /** A record held in exact mode when the partition switched to translate mode: copy it now. */
+  private releaseHeld(p: Partition): void {
+    const held = p.held!;
+    p.held = null;
+    const verdict = p.two!.classifySource(held.offset);
+    if (verdict === "skip") {
+      held.destroy();
+      return;
+    }
+    this.forward(p, held); // "wait" cannot be: the Router started after this record existed
+  }
+
   /** A record after a hole, or the first of a partition: fill or align first, then hold it. */
   private async place(p: Partition, m: ConsumedMessage, offset: number, last: number): Promise<void> {
-    if (p.held) {
-      await this.writeHeld(p, offset - last);
-    } else if (p.alignAt !== null) {
-      await this.align(p, offset);
-    } else if (offset > p.next) {
-      await this.fillHole(p, offset - p.next);
+    p.filling = true;
+    try {
+      if (p.held) {
+        await this.writeHeld(p, offset - last);
+      } else if (p.alignAt !== null) {
+        await this.align(p, offset);
+      } else if (offset > p.next) {
+        await this.fillHole(p, offset - p.next);
+      }
+    } finally {
+      p.filling = false;
     }
     if (translating(p)) return this.forward(p, m); // placing it switched the partition to translate mode
     this.checkSize(p, m);
@@ -494,13 +654,22 @@ export class Fetcher {
   /** The source partition's end (last stable offset): what lies before it is final. */
   private async reachedEnd(p: Partition, end: number): Promise<void> {
     p.sourceEnd = end;
-    if (p.error || p.mode === "translate") return;
-    if (p.held) {
-      await this.writeHeld(p, end - (p.held.offset + 1));
-    } else if (p.alignAt !== null) {
-      await this.align(p, Math.max(end, p.alignAt));
-    } else if (end - p.next >= 2) {
-      await this.fillHole(p, end - p.next);
+    if (p.error) return;
+    if (p.mode === "translate") {
+      if (p.held) this.releaseHeld(p);
+      return;
+    }
+    p.filling = true;
+    try {
+      if (p.held) {
+        await this.writeHeld(p, end - (p.held.offset + 1));
+      } else if (p.alignAt !== null) {
+        await this.align(p, Math.max(end, p.alignAt));
+      } else if (end - p.next >= 2) {
+        await this.fillHole(p, end - p.next);
+      }
+    } finally {
+      p.filling = false;
     }
   }
 
@@ -511,6 +680,7 @@ export class Fetcher {
     const offset = m.offset;
     if (hole === 1) {
       await this.drain(p);
+      if (translating(p)) return this.forward(p, m); // dual write began meanwhile: no slot to fill
       const bytes = m.valueLength + m.keyLength;
       await this.filler.commitWithMarker(m, p.topic, p.partition, offset);
       p.next = offset + 2;
@@ -542,6 +712,7 @@ export class Fetcher {
     p.inFlight++;
     this.inFlightBytes += bytes;
     p.next = offset + 1;
+    if (p.two) this.ledger.sent(p.two.fetch, offset);
   }
 
   private delivered(r: DeliveryReport): void {
@@ -551,12 +722,17 @@ export class Fetcher {
     const p = e.p;
     p.inFlight--;
     this.inFlightBytes -= e.bytes;
-    if (r.error) return this.fail(p, r.error);
-    if (p.mode === "translate") {
-      this.pendingRows.push({ topic: p.topic, partition: p.partition, sourceOffset: e.offset, targetOffset: r.offset, origin: "source" });
-    } else if (r.offset !== e.offset) {
-      return this.fail(p, new KafkaError(ErrorCode.STATE, `source offset ${e.offset} landed at target offset ${r.offset}; something else writes to this target partition`));
+    if (r.error) {
+      if (p.two) p.two.fetch.failed = true;
+      return this.fail(p, r.error);
     }
+    if (p.mode === "exact" && r.offset !== e.offset) {
+      if (r.offset < e.offset) return this.fail(p, new KafkaError(ErrorCode.STATE, `source offset ${e.offset} landed at target offset ${r.offset}, below it; the target partition was recreated or truncated`));
+      // A producer wrote to the target partition: records from e.offset on are not at equal offsets.
+      const later = [...this.expected.values()].filter((x) => x.p === p).map((x) => x.offset).sort((a, b) => a - b);
+      this.switchToTwoWay(p, e.offset, [e.offset, ...later]);
+    }
+    if (p.two) this.ledger.acknowledged(p.two, p.two.fetch, e.offset, r.offset);
     p.copiedRecords++;
     p.copiedBytes += e.bytes;
   }
@@ -575,9 +751,11 @@ export class Fetcher {
       const why = `a one-offset hole at source offset ${p.next} follows no record klink still holds`;
       if (p.setting === "exact") throw new KafkaError(ErrorCode.STATE, `${why}: exact offsets cannot continue (set offsets: auto to fall back to translate mode)`);
       await this.drain(p);
+      if (translating(p)) return; // dual write began meanwhile
       return this.beginTranslated(p, p.next + 1, p.next, `${why}; offsets below ${p.next + 1} are identical`);
     }
     await this.drain(p);
+    if (translating(p)) return; // dual write began meanwhile: holes need no filling any more
     await this.filler.fillAborted(p.topic, p.partition, hole, p.next);
     p.next += hole;
   }
@@ -613,13 +791,14 @@ export class Fetcher {
    * again on restart; forwarded ones are flushed.
    */
   async close(): Promise<void> {
-    while (this.refreshingEnds) await Bun.sleep(5); // it uses the admin clients freed below
+    while (this.refreshingEnds || this.watchingTargets) await Bun.sleep(5); // they use the admin clients freed below
     for (const p of this.partitions.values()) {
       p.held?.destroy();
       p.held = null;
     }
     await this.producer.close();
-    await this.flushRows(true);
+    await this.router.close();
+    await this.ledger.flush(true);
     await this.filler.close();
     this.consumer.close();
     this.sourceAdmin.close();
@@ -629,6 +808,16 @@ export class Fetcher {
 
 function translateStartKey(p: { topic: string; partition: number }): string {
   return `translate.targetStart.${p.topic}.${p.partition}`;
+}
+
+/** Offsets below its value are identical on both clusters (set when dual write began on an exact copy). */
+export function identicalBelowKey(p: { topic: string; partition: number }): string {
+  return `translate.identicalBelow.${p.topic}.${p.partition}`;
+}
+
+/** Exact mode, nothing held or in flight: the target's end offset must be `next`. */
+function isIdleExact(p: Partition): boolean {
+  return p.mode === "exact" && !p.error && !p.held && p.inFlight === 0 && p.alignAt === null && !p.filling;
 }
 
 function translating(p: PartitionProgress): boolean {

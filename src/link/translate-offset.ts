@@ -23,6 +23,10 @@ export async function translateOffset(store: Store, topic: string, partition: nu
   if (!state) return null;
   const base = { topic, partition, from, offset, mode: state.mode };
   if (state.mode === "exact") return { ...base, translated: offset, how: "exact mode: offsets are identical on both clusters" };
+  const equalBelow = await store.get(`translate.identicalBelow.${topic}.${partition}`);
+  if (equalBelow !== null && offset < Number(equalBelow)) {
+    return { ...base, translated: offset, how: `identical below offset ${equalBelow}, where producers began writing to the target (dual write)` };
+  }
   const targetStart = Number((await store.get(`translate.targetStart.${topic}.${partition}`)) ?? 0);
   const identicalBelow = /identical/.test(state.detail ?? "");
   if (identicalBelow && offset < (from === "source" ? state.sinceOffset - 1 : targetStart)) {
@@ -32,5 +36,6 @@ export async function translateOffset(store: Store, topic: string, partition: nu
   if (!row) return { ...base, translated: null, how: "no record at or after this offset was copied yet" };
   const own = from === "source" ? row.sourceOffset : row.targetOffset;
   const other = from === "source" ? row.targetOffset : row.sourceOffset;
-  return { ...base, translated: other, how: own === offset ? "the offset map's row for this record" : `offset ${offset} holds no copied record: the next copied record is at ${own}` };
+  if (own === offset) return { ...base, translated: other, how: "the offset map's row for this record" };
+  return { ...base, translated: other, how: `the lowest ${from === "source" ? "target" : "source"} offset of the records at or after ${offset}: a group resuming there skips nothing it had not read` };
 }

@@ -20,12 +20,14 @@ export interface PartitionVerdict {
   mismatched: number;
   missingOnTarget: number;
   extraOnTarget: number;
+  /** Offset-map rows of one direction whose order differs between the clusters (I3). */
+  reordered: number;
   /** The first difference: an offset and what differs there. */
   firstDifference: { offset: number; what: string } | null;
 }
 
 export function identical(v: PartitionVerdict): boolean {
-  return v.mismatched === 0 && v.missingOnTarget === 0 && v.extraOnTarget === 0;
+  return v.mismatched === 0 && v.missingOnTarget === 0 && v.extraOnTarget === 0 && v.reordered === 0;
 }
 
 export type Digest = { offset: number; hash: bigint };
@@ -49,7 +51,9 @@ export function recordDigest(m: ConsumedMessage): bigint {
 
 /**
  * Compares every partition of `topic`. Partitions in translate mode (per `store`) are compared
- * through the offset map: each target record is checked against the source record its row names.
+ * through the offset map: each target record is checked against the source record its row names,
+ * so in dual write (where the clusters' orders differ) every record must be on both clusters once
+ * and byte-identical; and each direction's rows must keep their order on both clusters (I3).
  */
 export async function verifyTopic(source: Cluster, target: Cluster, topic: string, store?: Store): Promise<PartitionVerdict[]> {
   const sourceAdmin = new Admin(source.config, source.options);
@@ -79,7 +83,8 @@ export async function verifyTopic(source: Cluster, target: Cluster, topic: strin
   for (const [partition, state] of modes) {
     if (state.mode !== "translate") continue;
     const targetStart = Number((await store!.get(`translate.targetStart.${topic}.${partition}`)) ?? 0);
-    translated.set(partition, { sinceOffset: state.sinceOffset, targetStart, exactBelow: /identical/.test(state.detail ?? "") });
+    const identicalBelow = await store!.get(`translate.identicalBelow.${topic}.${partition}`);
+    translated.set(partition, { sinceOffset: state.sinceOffset, targetStart, exactBelow: identicalBelow !== null || /identical/.test(state.detail ?? "") });
   }
   // Translate-mode partitions: the source from the mapped start (or the link's start when the
   // offsets below it are identical), the target from where klink began appending.
@@ -96,18 +101,38 @@ export async function verifyTopic(source: Cluster, target: Cluster, topic: strin
   for (const r of sourceRanges) {
     let tgt = targetDigests.get(r.partition)!;
     const tr = translated.get(r.partition);
-    if (tr) tgt = await inSourceOffsets(store!, topic, r.partition, tr, tgt);
-    verdicts.push(compare(topic, r, sourceDigests.get(r.partition)!, tgt));
+    let reordered = 0;
+    if (tr) ({ digests: tgt, reordered } = await inSourceOffsets(store!, topic, r.partition, tr, tgt));
+    const v = compare(topic, r, sourceDigests.get(r.partition)!, tgt);
+    v.reordered = reordered;
+    if (reordered && !v.firstDifference) v.firstDifference = { offset: r.from, what: `${reordered} records of one direction are in another order on the target` };
+    verdicts.push(v);
   }
   return verdicts;
 }
 
-/** Target digests renumbered with the source offsets the offset map gives them (unmapped: -1 − offset). */
-async function inSourceOffsets(store: Store, topic: string, partition: number, tr: { sinceOffset: number; targetStart: number }, digests: Digest[]): Promise<Digest[]> {
+/**
+ * Target digests renumbered with the source offsets the offset map gives them (unmapped: after
+ * every source offset), and the rows whose target order breaks their direction's source order.
+ */
+async function inSourceOffsets(
+  store: Store,
+  topic: string,
+  partition: number,
+  tr: { sinceOffset: number; targetStart: number },
+  digests: Digest[],
+): Promise<{ digests: Digest[]; reordered: number }> {
   const toSource = new Map<number, number>();
+  const lastTarget = { source: -1, target: -1 };
+  let reordered = 0;
   for (let from = tr.sinceOffset; ; ) {
     const rows = await store.offsetMap(topic, partition, from, 100_000);
-    for (const row of rows) if (row.origin === "source") toSource.set(row.targetOffset, row.sourceOffset);
+    for (const row of rows) {
+      toSource.set(row.targetOffset, row.sourceOffset);
+      // Rows come in source order: within one direction the target offsets must rise too.
+      if (row.targetOffset < lastTarget[row.origin]) reordered++;
+      lastTarget[row.origin] = row.targetOffset;
+    }
     if (rows.length < 100_000) break;
     from = rows[rows.length - 1]!.sourceOffset + 1;
   }
@@ -116,7 +141,7 @@ async function inSourceOffsets(store: Store, topic: string, partition: number, t
     const mapped = toSource.get(d.offset);
     return { offset: mapped ?? Number.MAX_SAFE_INTEGER - d.offset, hash: d.hash };
   });
-  return out.sort((a, b) => a.offset - b.offset);
+  return { digests: out.sort((a, b) => a.offset - b.offset), reordered };
 }
 
 function compare(
@@ -125,7 +150,7 @@ function compare(
   src: Digest[],
   tgt: Digest[],
 ): PartitionVerdict {
-  const v: PartitionVerdict = { topic, ...r, compared: 0, mismatched: 0, missingOnTarget: 0, extraOnTarget: 0, firstDifference: null };
+  const v: PartitionVerdict = { topic, ...r, compared: 0, mismatched: 0, missingOnTarget: 0, extraOnTarget: 0, reordered: 0, firstDifference: null };
   const note = (offset: number, what: string) => (v.firstDifference ??= { offset, what });
   let i = 0;
   let j = 0;
@@ -160,7 +185,7 @@ export async function readDigests(cluster: Cluster, topic: string, partition: nu
 }
 
 /** Reads [from, to) of every partition (read_committed, at most `max` records) into per-partition digest lists. */
-async function readRanges(cluster: Cluster, topic: string, ranges: Array<{ partition: number; from: number; to: number; max?: number }>): Promise<Map<number, Digest[]>> {
+export async function readRanges(cluster: Cluster, topic: string, ranges: Array<{ partition: number; from: number; to: number; max?: number }>): Promise<Map<number, Digest[]>> {
   const out = new Map<number, Digest[]>(ranges.map((r) => [r.partition, []]));
   const open = new Map(ranges.filter((r) => r.to > r.from).map((r) => [r.partition, r]));
   if (open.size === 0) return out;

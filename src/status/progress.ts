@@ -13,12 +13,24 @@ export interface TopicProgress {
   /** Age of the oldest recently copied record among lagging partitions (CreateTime), or null. */
   lagSeconds: number | null;
   stopped: number;
+  /** Lifecycle state: mirroring, dual-write, ... */
+  state: string;
+  /** Dual write: records routed target → source this run, and what the Router has still to read. */
+  routedRecords: number;
+  routerLagRecords: number;
 }
 
 export function byTopic(partitions: PartitionProgress[]): TopicProgress[] {
   const out = new Map<string, TopicProgress>();
   for (const p of partitions) {
-    const t = out.get(p.topic) ?? { topic: p.topic, partitions: 0, copiedRecords: 0, copiedBytes: 0, lagRecords: 0, lagSeconds: null, stopped: 0 };
+    const t = out.get(p.topic) ?? {
+      topic: p.topic, partitions: 0, copiedRecords: 0, copiedBytes: 0, lagRecords: 0, lagSeconds: null, stopped: 0,
+      state: p.topicState ?? "mirroring", routedRecords: 0, routerLagRecords: 0,
+    };
+    if (p.routed) {
+      t.routedRecords += p.routed.routedRecords;
+      t.routerLagRecords += Math.max(0, p.routed.targetEnd - p.routed.next);
+    }
     t.partitions++;
     t.copiedRecords += p.copiedRecords;
     t.copiedBytes += p.copiedBytes;
@@ -76,10 +88,11 @@ export class ProgressReporter {
       this.last.set(t.topic, { records: t.copiedRecords, bytes: t.copiedBytes, at: now });
       const eta = rps > 0 && t.lagRecords > 0 ? `, caught up in ~${Math.ceil(t.lagRecords / rps)} s` : "";
       const stopped = t.stopped ? `, ${t.stopped} partition(s) STOPPED` : "";
+      const routed = t.state === "mirroring" ? "" : ` [${t.state}: ${t.routedRecords} routed target → source, router lag ${t.routerLagRecords}]`;
       lines.push(
         final
-          ? `${t.topic}: ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied, lag ${t.lagRecords}${stopped}`
-          : `${t.topic}: ${Math.round(rps)} records/s, ${mbps.toFixed(1)} MB/s, lag ${t.lagRecords} records${t.lagSeconds === null ? "" : ` (~${Math.round(t.lagSeconds)} s)`}${eta}${stopped}`,
+          ? `${t.topic}: ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied, lag ${t.lagRecords}${routed}${stopped}`
+          : `${t.topic}: ${Math.round(rps)} records/s, ${mbps.toFixed(1)} MB/s, lag ${t.lagRecords} records${t.lagSeconds === null ? "" : ` (~${Math.round(t.lagSeconds)} s)`}${eta}${routed}${stopped}`,
       );
     }
     if (this.tty && !final) {

@@ -1,0 +1,115 @@
+/**
+ * What a restart must find out before copying again, from the records themselves:
+ *
+ * - `findDivergence`: where an exact-mode target partition stops being an exact copy of the
+ *   source (producers wrote to the target while klink was stopped, or a crash hit the switch to
+ *   dual write before it was stored).
+ * - `reconcile`: in dual write, the copies whose delivery reports were lost with a killed klink.
+ *   Such a copy sits after its lane's stored position on the written side, and its original
+ *   after the other lane's position: a record after the positions found on *both* clusters is
+ *   one record already copied (paired by content: key, value, headers, timestamp).
+ */
+import type { OffsetMapRow, Store } from "../../plugins/plugin.ts";
+import type { Cluster } from "./cluster.ts";
+import { readDigests, readRanges, type Digest } from "./verify.ts";
+
+/** Source and target offsets at or after the positions that the offset map already pairs, and the pairs found now. */
+export interface Reconciled {
+  /** Source offsets at or after `fetchFrom` that are already on the target (the Fetcher skips them). */
+  sourceCopied: number[];
+  /** Target offsets at or after `routeFrom` that are already on the source (the Router skips them). */
+  targetCopied: number[];
+  /** Rows added for copies found by content. */
+  found: OffsetMapRow[];
+}
+
+export async function reconcile(
+  store: Store,
+  source: Cluster,
+  target: Cluster,
+  topic: string,
+  partition: number,
+  fetchFrom: number,
+  routeFrom: number,
+): Promise<Reconciled> {
+  const [bySource, byTarget, sourceTail, targetTail] = await Promise.all([
+    allRows(store, topic, partition, fetchFrom, "source"),
+    allRows(store, topic, partition, routeFrom, "target"),
+    readDigests(source, topic, partition, fetchFrom, Infinity),
+    readDigests(target, topic, partition, routeFrom, Infinity),
+  ]);
+  const mappedSource = new Set(bySource.map((r) => r.sourceOffset));
+  const mappedTarget = new Set(byTarget.map((r) => r.targetOffset));
+  // Unpaired source records by content, in offset order: the k-th equal target record pairs with the k-th.
+  const unpaired = new Map<bigint, number[]>();
+  for (const d of sourceTail) {
+    if (mappedSource.has(d.offset)) continue;
+    const list = unpaired.get(d.hash);
+    if (list) list.push(d.offset);
+    else unpaired.set(d.hash, [d.offset]);
+  }
+  const found: OffsetMapRow[] = [];
+  const lastFetched = await store.last("source", topic, partition, "source");
+  let fetchedAt = lastFetched ? { s: lastFetched.sourceOffset, t: lastFetched.targetOffset } : { s: -1, t: -1 };
+  for (const d of targetTail) {
+    if (mappedTarget.has(d.offset)) continue;
+    const sourceOffset = unpaired.get(d.hash)?.shift();
+    if (sourceOffset === undefined) continue;
+    // Who wrote it is not recorded; the Fetcher's copies keep the source order, so a pair that
+    // continues that order is counted as the Fetcher's (only verify's order check uses it).
+    const origin = sourceOffset > fetchedAt.s && d.offset > fetchedAt.t ? "source" : "target";
+    if (origin === "source") fetchedAt = { s: sourceOffset, t: d.offset };
+    found.push({ topic, partition, sourceOffset, targetOffset: d.offset, origin });
+  }
+  if (found.length) await store.write([{ offsets: found }]);
+  const sourceCopied = [...mappedSource, ...found.map((r) => r.sourceOffset)].sort((a, b) => a - b);
+  const targetCopied = [...mappedTarget, ...found.map((r) => r.targetOffset)].sort((a, b) => a - b);
+  return { sourceCopied, targetCopied, found };
+}
+
+async function allRows(store: Store, topic: string, partition: number, from: number, side: "source" | "target"): Promise<OffsetMapRow[]> {
+  const out: OffsetMapRow[] = [];
+  for (;;) {
+    const rows = await store.offsetMap(topic, partition, from, 100_000, side);
+    out.push(...rows);
+    if (rows.length < 100_000) return out;
+    const last = rows[rows.length - 1]!;
+    from = (side === "source" ? last.sourceOffset : last.targetOffset) + 1;
+  }
+}
+
+/**
+ * The first offset below `high` from which the target partition is no longer the source's
+ * records at the same offsets (`high` when it is an exact copy up to there). Invisible slots
+ * (fillers, markers) count as equal when both sides have no record there.
+ */
+export async function findDivergence(source: Cluster, target: Cluster, topic: string, partition: number, low: number, high: number): Promise<number> {
+  if (high <= low) return high;
+  // Usually the tail is equal: one look at the last 50 offsets settles it.
+  const differs = await firstDifference(source, target, topic, partition, Math.max(low, high - 50), high, 50);
+  if (differs === null) return high;
+  // Equal up to the divergence, different from it on: the smallest offset that differs.
+  let lo = low;
+  let hi = differs;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if ((await firstDifference(source, target, topic, partition, mid, high, 1)) === null) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Where the first `count` visible records below `high` from `from` differ between the clusters (null: the same). */
+async function firstDifference(source: Cluster, target: Cluster, topic: string, partition: number, from: number, high: number, count: number): Promise<number | null> {
+  const range = [{ partition, from, to: high, max: count }];
+  const [s, t] = await Promise.all([readRanges(source, topic, range), readRanges(target, topic, range)]);
+  const a: Digest[] = s.get(partition)!;
+  const b: Digest[] = t.get(partition)!;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x && y && x.offset === y.offset && x.hash === y.hash) continue;
+    return Math.min(x?.offset ?? Infinity, y?.offset ?? Infinity);
+  }
+  return null;
+}

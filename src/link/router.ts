@@ -1,0 +1,209 @@
+/**
+ * The Router: once producers write straight to the target, it appends what they wrote to the
+ * same partition of the source, so the source stays complete and rollback stays possible.
+ *
+ * It reads each two-way partition of the target (read_committed) and, per record, asks the
+ * ledger whether the Fetcher wrote it (skip), whether it is an original (forward it zero-copy,
+ * key, value, headers and CreateTime unchanged), or whether the Fetcher's delivery report that
+ * would tell is still on its way (wait for it). Records leave in target order, so each
+ * producer's order holds on the source too.
+ */
+import { Producer, Consumer, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
+import type { Cluster } from "./cluster.ts";
+import { Ledger, type TwoWayPartition } from "./ledger.ts";
+import { FORWARD_PRODUCER, SOURCE_CONSUMER } from "./fetcher.ts";
+
+const PARTITION_EOF = -191;
+
+export interface RouterOptions {
+  source: Cluster;
+  target: Cluster;
+  ledger: Ledger;
+  maxInFlightBytes: number;
+  /** Serves the Fetcher's delivery reports (a wait for one of them). */
+  pollFetcher: () => void;
+  /** The first record routed for `topic` (the topic moves to dual-write). */
+  onFirstRouted: (p: TwoWayPartition, targetOffset: number) => void;
+  onFailed: (p: TwoWayPartition, err: Error) => void;
+}
+
+export interface RoutedProgress {
+  /** Next target offset to route. */
+  next: number;
+  /** Target end as last seen (end of partition events). */
+  targetEnd: number;
+  routedRecords: number;
+  routedBytes: number;
+}
+
+interface Routed {
+  p: TwoWayPartition;
+  offset: number;
+  bytes: number;
+}
+
+export class Router {
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly expected = new Map<number, Routed>();
+  private readonly progressOf = new Map<TwoWayPartition, RoutedProgress>();
+  private readonly firstRouted = new Set<string>();
+  private inFlightBytes = 0;
+  private stopping = false;
+
+  constructor(private readonly options: RouterOptions) {
+    this.consumer = new Consumer({ ...options.target.config, ...SOURCE_CONSUMER, "enable.partition.eof": true }, options.target.options);
+    this.producer = new Producer(
+      { ...options.source.config, ...FORWARD_PRODUCER },
+      { ...options.source.options, onDelivery: (r) => this.delivered(r) },
+    );
+  }
+
+  /** Starts routing `p` from target offset `p.route.next`. */
+  add(p: TwoWayPartition, routedBefore: number): void {
+    this.progressOf.set(p, { next: p.route.next, targetEnd: -1, routedRecords: 0, routedBytes: 0 });
+    if (routedBefore > 0) this.firstRouted.add(p.topic);
+    this.consumer.incrementalAssign([{ topic: p.topic, partition: p.partition, offset: p.route.next }]);
+  }
+
+  progress(p: TwoWayPartition): RoutedProgress | undefined {
+    const r = this.progressOf.get(p);
+    return r && { ...r, next: p.route.next };
+  }
+
+  poll(): void {
+    this.producer.poll();
+  }
+
+  /** Everything the target had when last seen is routed or skipped, nothing in flight. */
+  caughtUp(): boolean {
+    for (const [p, r] of this.progressOf) {
+      if (p.route.failed) continue;
+      if (r.targetEnd < 0 || p.route.inFlight.length > 0 || p.route.next < r.targetEnd) return false;
+    }
+    return true;
+  }
+
+  async run(): Promise<void> {
+    let idle = 0;
+    while (!this.stopping) {
+      if (this.inFlightBytes > this.options.maxInFlightBytes) {
+        if (this.producer.poll() === 0) await Bun.sleep(1);
+        continue;
+      }
+      const messages = this.progressOf.size ? this.consumer.consumeBatch(2000, 0) : [];
+      if (messages.length === 0) {
+        this.producer.poll();
+        await Bun.sleep(Math.min(++idle, 10));
+        continue;
+      }
+      idle = 0;
+      for (const m of messages) {
+        const p = this.options.ledger.get(m.topic, m.partition);
+        try {
+          const pending = this.handle(m, p);
+          if (pending) await pending;
+        } catch (err) {
+          m.destroy();
+          if (p) this.fail(p, err as Error);
+        }
+      }
+      this.producer.poll();
+    }
+  }
+
+  stop(): void {
+    this.stopping = true;
+  }
+
+  private handle(m: ConsumedMessage, p: TwoWayPartition | undefined): Promise<void> | void {
+    if (!p || p.route.failed) return m.destroy();
+    if (m.errorCode) {
+      const err = m.errorCode === PARTITION_EOF ? null : m.error;
+      const end = m.offset;
+      m.destroy();
+      if (err) return this.fail(p, err);
+      const r = this.progressOf.get(p);
+      if (r && end > r.targetEnd) r.targetEnd = end;
+      return;
+    }
+    const offset = m.offset;
+    if (offset < p.route.next) return m.destroy(); // decided before (a re-fetch)
+    const verdict = p.classifyTarget(offset);
+    if (verdict === "wait") return this.waitThenHandle(m, p);
+    if (verdict === "skip") {
+      this.options.ledger.skipped(p.route, offset);
+      return m.destroy();
+    }
+    this.forward(p, m);
+  }
+
+  /** The record may be the Fetcher's own copy whose delivery report has not been served yet. */
+  private async waitThenHandle(m: ConsumedMessage, p: TwoWayPartition): Promise<void> {
+    const offset = m.offset;
+    for (;;) {
+      this.options.pollFetcher();
+      const verdict = p.classifyTarget(offset);
+      if (verdict === "skip") {
+        this.options.ledger.skipped(p.route, offset);
+        return m.destroy();
+      }
+      if (verdict === "copy") return this.forward(p, m);
+      if (p.fetch.failed) throw new Error(`the Fetcher of ${p.topic}[${p.partition}] stopped; cannot tell whether target offset ${offset} is its copy`);
+      await Bun.sleep(1);
+    }
+  }
+
+  private forward(p: TwoWayPartition, m: ConsumedMessage): void {
+    const offset = m.offset;
+    const bytes = m.valueLength + m.keyLength;
+    let id = 0;
+    try {
+      id = this.producer.forward(m, p.topic, p.partition);
+      while (id === 0) {
+        this.producer.poll();
+        id = this.producer.forward(m, p.topic, p.partition);
+      }
+    } catch (err) {
+      m.destroy();
+      throw err;
+    }
+    this.expected.set(id, { p, offset, bytes });
+    this.options.ledger.sent(p.route, offset);
+    this.inFlightBytes += bytes;
+    if (!this.firstRouted.has(p.topic)) {
+      this.firstRouted.add(p.topic);
+      this.options.onFirstRouted(p, offset);
+    }
+  }
+
+  private delivered(r: DeliveryReport): void {
+    const e = this.expected.get(r.id);
+    if (!e) return;
+    this.expected.delete(r.id);
+    this.inFlightBytes -= e.bytes;
+    if (r.error) return this.fail(e.p, r.error);
+    this.options.ledger.acknowledged(e.p, e.p.route, e.offset, r.offset);
+    const progress = this.progressOf.get(e.p);
+    if (progress) {
+      progress.routedRecords++;
+      progress.routedBytes += e.bytes;
+    }
+  }
+
+  private fail(p: TwoWayPartition, err: Error): void {
+    if (p.route.failed) return;
+    p.route.failed = true;
+    try {
+      this.consumer.pause([{ topic: p.topic, partition: p.partition }]);
+    } catch {
+      // closing
+    }
+    this.options.onFailed(p, err);
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close();
+    this.consumer.close();
+  }
+}
