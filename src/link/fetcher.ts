@@ -189,8 +189,7 @@ export class Fetcher {
     const targetMarks = await this.targetAdmin.watermarks(ids.map((partition) => ({ topic: t.name, partition })));
     const known = new Map((await o.store.partitions(t.name)).map((s) => [s.partition, s]));
     const maxBytes = await this.targetMaxMessageBytes(t.name);
-    const assignment: Array<{ topic: string; partition: number; offset: number }> = [];
-    for (const range of ranges) {
+    const prepared = await Promise.all(ranges.map(async (range) => {
       const mark = targetMarks.find((m) => m.partition === range.partition)!;
       const p: Partition = {
         topic: t.name, partition: range.partition, mode: "exact", setting: t.offsets, next: mark.high, sourceEnd: range.lastStableOffset,
@@ -203,11 +202,12 @@ export class Fetcher {
       } catch (err) {
         p.error = (err as Error).message;
       }
-      if (p.error) {
-        o.log(`${t.name}[${range.partition}]: not copied: ${p.error}`);
-        continue;
-      }
-      assignment.push({ topic: t.name, partition: range.partition, offset: p.next });
+      return p;
+    }));
+    const assignment: Array<{ topic: string; partition: number; offset: number }> = [];
+    for (const p of prepared) {
+      if (p.error) o.log(`${t.name}[${p.partition}]: not copied: ${p.error}`);
+      else assignment.push({ topic: t.name, partition: p.partition, offset: p.next });
     }
     return assignment;
   }
@@ -575,13 +575,22 @@ export class Fetcher {
 
   /** The record may be the Router's copy whose delivery report has not been served yet. */
   private async waitThenHandle(p: Partition, m: ConsumedMessage, offset: number): Promise<void> {
-    while (p.two!.classifySource(offset) === "wait" && !p.two!.route.failed) {
+    const two = p.two!;
+    for (;;) {
       this.router.poll();
-      if (p.two!.classifySource(offset) !== "wait") break;
+      const verdict = two.classifySource(offset); // a "skip" verdict consumes its entry: act on it
+      if (verdict === "skip") {
+        this.ledger.skipped(two.fetch, offset);
+        p.next = offset + 1;
+        return m.destroy();
+      }
+      if (verdict === "copy") {
+        this.checkSize(p, m);
+        return this.forward(p, m);
+      }
+      if (two.route.failed) throw new Error(`the Router of ${p.topic}[${p.partition}] stopped; cannot tell whether source offset ${offset} is its copy`);
       await Bun.sleep(1);
     }
-    if (p.two!.route.failed) throw new Error(`the Router of ${p.topic}[${p.partition}] stopped; cannot tell whether source offset ${offset} is its copy`);
-    return this.handleTwoWay(p, m, offset);
   }
 
   /** A record held in exact mode when the partition switched to translate mode: copy it now. */

@@ -105,7 +105,7 @@ export async function verifyTopic(source: Cluster, target: Cluster, topic: strin
     if (tr) ({ digests: tgt, reordered } = await inSourceOffsets(store!, topic, r.partition, tr, tgt));
     const v = compare(topic, r, sourceDigests.get(r.partition)!, tgt);
     v.reordered = reordered;
-    if (reordered && !v.firstDifference) v.firstDifference = { offset: r.from, what: `${reordered} records of one direction are in another order on the target` };
+    if (reordered && !v.firstDifference) v.firstDifference = { offset: r.from, what: `${reordered} records are out of their producer's order on one of the clusters` };
     verdicts.push(v);
   }
   return verdicts;
@@ -123,25 +123,41 @@ async function inSourceOffsets(
   digests: Digest[],
 ): Promise<{ digests: Digest[]; reordered: number }> {
   const toSource = new Map<number, number>();
-  const lastTarget = { source: -1, target: -1 };
-  let reordered = 0;
+  const targetsInSourceOrder: number[] = [];
   for (let from = tr.sinceOffset; ; ) {
     const rows = await store.offsetMap(topic, partition, from, 100_000);
     for (const row of rows) {
       toSource.set(row.targetOffset, row.sourceOffset);
-      // Rows come in source order: within one direction the target offsets must rise too.
-      if (row.targetOffset < lastTarget[row.origin]) reordered++;
-      lastTarget[row.origin] = row.targetOffset;
+      targetsInSourceOrder.push(row.targetOffset);
     }
     if (rows.length < 100_000) break;
     from = rows[rows.length - 1]!.sourceOffset + 1;
   }
+  const reordered = outOfOrder(targetsInSourceOrder);
   const out = digests.map((d) => {
     if (d.offset < tr.targetStart) return d; // identical offsets below the switch
     const mapped = toSource.get(d.offset);
     return { offset: mapped ?? Number.MAX_SAFE_INTEGER - d.offset, hash: d.hash };
   });
   return { digests: out.sort((a, b) => a.offset - b.offset), reordered };
+}
+
+/**
+ * I3 without knowing who wrote what: each direction keeps its order, so in source order the
+ * target offsets are two increasing runs merged, which holds exactly when no three of them
+ * decrease. Counts the rows in the middle of such a triple.
+ */
+export function outOfOrder(t: number[]): number {
+  const suffixMin = new Array<number>(t.length);
+  let min = Infinity;
+  for (let i = t.length - 1; i >= 0; i--) suffixMin[i] = min = Math.min(min, t[i]!);
+  let count = 0;
+  let max = -Infinity;
+  for (let i = 0; i < t.length; i++) {
+    if (max > t[i]! && i + 1 < t.length && t[i]! > suffixMin[i + 1]!) count++;
+    max = Math.max(max, t[i]!);
+  }
+  return count;
 }
 
 function compare(

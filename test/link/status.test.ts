@@ -35,7 +35,7 @@ test("klink status asks the running instance; without one it says so with exit c
   );
   const text = await klink(["status", file]);
   expect(text.code).toBe(0);
-  expect(text.stdout).toContain(`${topic}: 3 partitions, 3000 records`);
+  expect(text.stdout).toContain(`${topic} (mirroring): 3 partitions, 3000 records`);
   proc.kill("SIGTERM");
   expect(await proc.exited).toBe(0);
   running.delete(proc);
