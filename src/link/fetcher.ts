@@ -24,6 +24,7 @@ import type { PartitionState as StoredPartition, TopicLifecycle } from "../../pl
 import { Ledger, TwoWayPartition, positionKey } from "./ledger.ts";
 import { Router, type RoutedProgress } from "./router.ts";
 import { reconcile, findDivergence } from "./reconcile.ts";
+import { settleReplication } from "./settle.ts";
 
 export interface LinkedTopic {
   name: string;
@@ -185,9 +186,14 @@ export class Fetcher {
     const desc = await describeSourceTopic(this.sourceAdmin, t.name);
     const ids = desc.partitions.map((p) => p.partition).filter((id) => !this.partitions.has(this.key(t.name, id)));
     if (ids.length === 0) return [];
+    const known = new Map((await o.store.partitions(t.name)).map((s) => [s.partition, s]));
+    const resumed = ids.filter((id) => known.has(id));
+    if (resumed.length) {
+      // A killed predecessor's last writes must be visible before the ends are read.
+      await Promise.all([settleReplication(this.targetAdmin, t.name, resumed, o.log), settleReplication(this.sourceAdmin, t.name, resumed, o.log)]);
+    }
     const ranges = await sourceRanges(this.sourceAdmin, t.name, ids, start);
     const targetMarks = await this.targetAdmin.watermarks(ids.map((partition) => ({ topic: t.name, partition })));
-    const known = new Map((await o.store.partitions(t.name)).map((s) => [s.partition, s]));
     const maxBytes = await this.targetMaxMessageBytes(t.name);
     const prepared = await Promise.all(ranges.map(async (range) => {
       const mark = targetMarks.find((m) => m.partition === range.partition)!;
