@@ -7,6 +7,10 @@ import { Fetcher } from "../link/fetcher.ts";
 import { clusterClients, openStore, linkedTopics } from "../link/session.ts";
 import { ProgressReporter } from "../status/progress.ts";
 import { startStatusServer } from "../status/server.ts";
+import { Lifecycle } from "../link/lifecycle.ts";
+import { startPlugin } from "../../plugins/registry.ts";
+import { pluginContext } from "../config/clients.ts";
+import { formatPath } from "../config/issues.ts";
 
 const usage = `klink run FILE [--until-caught-up]
 
@@ -48,6 +52,9 @@ export const run: Command = {
     } finally {
       sourceAdmin.close();
     }
+    const promoted = new Set((await store.topics()).filter((t) => t.state === "promoted").map((t) => t.topic));
+    for (const t of topics.filter((t) => promoted.has(t.name))) log(`${t.name}: promoted earlier; not copied any more`);
+    topics = topics.filter((t) => !promoted.has(t.name));
     if (topics.length === 0) {
       log("no source topic matches link.topics: nothing to do");
       await store.close();
@@ -58,12 +65,15 @@ export const run: Command = {
       maxInFlightBytes: config.limits.inFlightBytes, log,
     });
     const running = fetcher;
+    const cutover = await startPlugin(config.cutover.plugin, config.cutover.options, pluginContext(config, false), formatPath(config.cutover.path));
+    const lifecycle = new Lifecycle({ config, clients, store, fetcher: running, cutover, topics: topics.map((t) => t.name), log });
     const stop = () => running.stop();
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
-    const server = startStatusServer(config, () => ({ link: config.link.name, partitions: running.progress() }));
+    const server = startStatusServer(config, () => ({ link: config.link.name, partitions: running.progress(), groups: lifecycle.groups() }), (r) => lifecycle.control(r));
     try {
       await running.start();
+      await lifecycle.start();
       log(`mirroring ${topics.length} topic(s) ${topics.map((t) => t.name).join(", ")}; status on http://${config.status.host}:${config.status.port}/status`);
       reporter.start();
       await running.run(flags.has("--until-caught-up"));
@@ -72,6 +82,7 @@ export const run: Command = {
       server?.stop(true);
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
+      lifecycle.close();
       await running.close().catch((err) => log(`closing: ${err.message}`));
       await store.close();
     }

@@ -5,7 +5,7 @@
  */
 import type { ClientOptions } from "../rdkafka/client.ts";
 import type { ClientConfig } from "../rdkafka/config.ts";
-import type { PluginContext } from "../../plugins/plugin.ts";
+import type { OAuthToken, PluginContext } from "../../plugins/plugin.ts";
 import { startPlugin } from "../../plugins/registry.ts";
 import { formatPath } from "./issues.ts";
 import type { MigrationConfig } from "./types.ts";
@@ -13,6 +13,8 @@ import type { MigrationConfig } from "./types.ts";
 export interface ClientSettings {
   config: ClientConfig;
   options: ClientOptions;
+  /** OAUTHBEARER: a fresh token for the group-protocol client. */
+  token?: () => Promise<OAuthToken>;
 }
 
 /** Starts the cluster's auth plugin (a throw becomes a PluginStartError) and merges the settings. */
@@ -21,13 +23,15 @@ export async function clientSettings(migration: MigrationConfig, role: "source" 
   const config: ClientConfig = { "bootstrap.servers": cluster.bootstrap.join(","), "client.id": `klink-${migration.link.name}` };
   if (cluster.rack) config["client.rack"] = cluster.rack;
   const options: ClientOptions = {};
+  let token: ClientSettings["token"];
   if (cluster.auth) {
     const auth = await startPlugin(cluster.auth.plugin, cluster.auth.options, pluginContext(migration, readOnly, role), formatPath(cluster.auth.path));
     Object.assign(config, auth.properties);
     if (auth.onTokenRefresh) options.onTokenRefresh = auth.onTokenRefresh;
+    token = auth.token;
   }
   Object.assign(config, cluster.librdkafka);
-  return { config, options };
+  return token ? { config, options, token } : { config, options };
 }
 
 export function pluginContext(migration: MigrationConfig, readOnly: boolean, cluster?: "source" | "target"): PluginContext {

@@ -4,8 +4,11 @@
  */
 import type { ClientConfig } from "../rdkafka/index.ts";
 import type { ClientOptions } from "../rdkafka/client.ts";
+import type { OAuthToken } from "../../plugins/plugin.ts";
 
 export interface Cluster {
   config: ClientConfig;
   options: ClientOptions;
+  /** OAUTHBEARER: a fresh token for clients that are not librdkafka (the group-protocol client). */
+  token?: () => Promise<OAuthToken>;
 }

@@ -82,6 +82,10 @@ interface Partition extends PartitionProgress {
   two: TwoWayPartition | null;
   /** A filler transaction or an alignment is writing to the target partition. */
   filling: boolean;
+  /** When the Fetcher last copied a record that a producer wrote to the source (performance.now()). */
+  lastOriginalAt: number;
+  /** Promoted: no longer copied nor routed. */
+  retired: boolean;
 }
 
 /** The source consumer's settings (also the benchmark's raw pipe's: keep them the same). */
@@ -200,7 +204,7 @@ export class Fetcher {
       const p: Partition = {
         topic: t.name, partition: range.partition, mode: "exact", setting: t.offsets, next: mark.high, sourceEnd: range.lastStableOffset,
         copiedRecords: 0, copiedBytes: 0, copiedTimestamp: 0, error: null, held: null, inFlight: 0, alignAt: null, prefixFillLimit: t.prefixFillLimit, maxRecordBytes: maxBytes,
-        two: null, filling: false,
+        two: null, filling: false, lastOriginalAt: 0, retired: false,
       };
       this.partitions.set(this.key(t.name, range.partition), p);
       try {
@@ -409,10 +413,36 @@ export class Fetcher {
     });
   }
 
+  /**
+   * Where a consumer group committed at source offset `offset` resumes on the target: the lowest
+   * target offset among the records at or after `offset` (so nothing the group had not read is
+   * skipped), once every source record before `offset` is on the target; null until then.
+   */
+  async groupOffset(topic: string, partition: number, offset: number): Promise<number | null> {
+    const p = this.partitions.get(this.key(topic, partition));
+    if (!p || p.error) return null;
+    const two = p.two;
+    const identicalBelow = two ? Number((await this.options.store.get(identicalBelowKey(p))) ?? -1) : Infinity;
+    if (!two || offset < identicalBelow) {
+      const [mark] = await this.targetAdmin.watermarks([{ topic, partition }]);
+      return mark!.high >= offset && (two || p.next >= offset) ? offset : null;
+    }
+    // Positions first, then the rows behind them: a row acknowledged after the snapshot is
+    // above the snapshot's positions and cannot lower the answer.
+    const fetched = two.fetch.position();
+    // The Router has not decided target offsets from its position on; the Fetcher's own copies
+    // among them were read on the source already, the first other one may not have been.
+    const routed = two.fetch.wrote.firstAbsentFrom(two.route.position());
+    if (fetched < offset) return null;
+    await this.ledger.flush(true);
+    const row = await this.options.store.seek("source", topic, partition, offset);
+    return Math.min(row?.targetOffset ?? Infinity, routed);
+  }
+
   /** True when every partition has copied up to the source end seen last, with nothing in flight. */
   caughtUp(): boolean {
     for (const p of this.partitions.values()) {
-      if (p.error) continue;
+      if (p.error || p.retired) continue;
       if (p.held || p.inFlight > 0 || p.next < p.sourceEnd || p.alignAt !== null) return false;
     }
     return this.ledger.pending() === 0 && this.router.caughtUp();
@@ -449,6 +479,7 @@ export class Fetcher {
         continue;
       }
       idle = 0;
+      this.batchAt = performance.now();
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i]!;
         const p = this.partitionOf(m); // found now: handle() may free m
@@ -546,7 +577,7 @@ export class Fetcher {
     if (!p) return this.topicError(m);
     if (m.errorCode) return this.partitionEvent(p, m);
     const offset = m.offset;
-    if (p.error) return m.destroy();
+    if (p.error || p.retired) return m.destroy();
     if (p.mode === "translate") return this.handleTwoWay(p, m, offset);
     const held = p.held;
     const last = held ? held.offset + 1 : p.next;
@@ -728,6 +759,41 @@ export class Fetcher {
     this.inFlightBytes += bytes;
     p.next = offset + 1;
     if (p.two) this.ledger.sent(p.two.fetch, offset);
+    p.lastOriginalAt = this.batchAt;
+  }
+
+  /** When the batch being handled was read (one clock read per batch, not per record). */
+  private batchAt = 0;
+
+  /** Milliseconds since a producer's record on the source was last copied for `topic` (null: none in this run). */
+  sinceLastSourceWrite(topic: string): number | null {
+    let last = 0;
+    for (const p of this.partitions.values()) if (p.topic === topic) last = Math.max(last, p.lastOriginalAt);
+    return last === 0 ? null : performance.now() - last;
+  }
+
+  /** Everything of `topic` the source had when last seen is copied and routed; nothing in flight. */
+  drained(topic: string): boolean {
+    for (const p of this.partitions.values()) {
+      if (p.topic !== topic || p.error || p.retired) continue;
+      if (p.held || p.inFlight > 0 || p.next < p.sourceEnd || p.alignAt !== null) return false;
+      if (p.two && !this.router.drained(p.two)) return false;
+    }
+    return this.ledger.pending() === 0;
+  }
+
+  /** Promote: stop copying and routing `topic` (the target is primary now). */
+  retire(topic: string): void {
+    for (const p of this.partitions.values()) {
+      if (p.topic !== topic || p.retired) continue;
+      p.retired = true;
+      try {
+        this.consumer.pause([{ topic, partition: p.partition }]);
+      } catch {
+        // closing
+      }
+      if (p.two) this.router.retire(p.two);
+    }
   }
 
   private delivered(r: DeliveryReport): void {

@@ -33,6 +33,18 @@ export class OffsetQueue {
   first(): number | undefined {
     return this.head < this.items.length ? this.items[this.head] : undefined;
   }
+  /** The smallest offset ≥ `from` that is not in the queue. */
+  firstAbsentFrom(from: number): number {
+    let o = from;
+    for (let i = this.head; i < this.items.length; i++) {
+      const v = this.items[i]!;
+      if (v < o) continue;
+      if (v > o) break;
+      o++;
+    }
+    return o;
+  }
+
   shift(): number | undefined {
     const v = this.first();
     if (v === undefined) return undefined;

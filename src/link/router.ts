@@ -77,11 +77,24 @@ export class Router {
 
   /** Everything the target had when last seen is routed or skipped, nothing in flight. */
   caughtUp(): boolean {
-    for (const [p, r] of this.progressOf) {
-      if (p.route.failed) continue;
-      if (r.targetEnd < 0 || p.route.inFlight.length > 0 || p.route.next < r.targetEnd) return false;
-    }
+    for (const p of this.progressOf.keys()) if (!p.route.failed && !this.drained(p)) return false;
     return true;
+  }
+
+  drained(p: TwoWayPartition): boolean {
+    const r = this.progressOf.get(p);
+    if (!r) return true;
+    return r.targetEnd >= 0 && p.route.inFlight.length === 0 && p.route.next >= r.targetEnd;
+  }
+
+  /** Promote: stop routing `p`. */
+  retire(p: TwoWayPartition): void {
+    this.progressOf.delete(p);
+    try {
+      this.consumer.pause([{ topic: p.topic, partition: p.partition }]);
+    } catch {
+      // closing
+    }
   }
 
   async run(): Promise<void> {
@@ -117,7 +130,7 @@ export class Router {
   }
 
   private handle(m: ConsumedMessage, p: TwoWayPartition | undefined): Promise<void> | void {
-    if (!p || p.route.failed) return m.destroy();
+    if (!p || p.route.failed || !this.progressOf.has(p)) return m.destroy(); // unknown, stopped or promoted
     if (m.errorCode) {
       const err = m.errorCode === PARTITION_EOF ? null : m.error;
       const end = m.offset;

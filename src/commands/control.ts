@@ -1,0 +1,73 @@
+/**
+ * `klink handoff`, `klink promote`, `klink rollback`: the operator's commands to the running
+ * instance, sent to its status endpoint (status.listen). The running klink checks that the step
+ * is safe and answers with what it did or why not.
+ */
+import type { Command } from "./command.ts";
+import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
+import { parseArgs } from "./args.ts";
+import { loadForCommand } from "./load-config.ts";
+import type { ControlAnswer, ControlRequest } from "../status/server.ts";
+
+function controlCommand(action: ControlRequest["action"], what: string, summary: string, details: string, force: boolean): Command {
+  const usage = `klink ${action} FILE ${what}${force ? " [--force]" : ""}
+
+${details}
+
+Exit codes: 0 done (or accepted), 1 invalid FILE or arguments, 2 refused (the reason is printed)
+or no klink answers at status.listen.`;
+  return {
+    name: action,
+    summary,
+    usage,
+    async run(args) {
+      const { positionals, flags } = parseArgs(args, { flags: force ? ["--force"] : [], maxPositionals: 2, usage });
+      if (positionals.length < 2) {
+        console.error(`klink ${action}: give the migration file and the ${what.toLowerCase()}\n\n${usage}`);
+        return 1;
+      }
+      const loaded = await loadForCommand(action, positionals[0]!);
+      if (typeof loaded === "number") return loaded;
+      const { config } = loaded;
+      const url = `http://${config.status.host}:${config.status.port}/${action}?name=${encodeURIComponent(positionals[1]!)}&force=${flags.has("--force")}`;
+      let answer: ControlAnswer;
+      try {
+        const res = await fetch(url, { method: "POST", signal: AbortSignal.timeout(600_000) });
+        answer = (await res.json()) as ControlAnswer;
+      } catch (err) {
+        console.error(`klink ${action}: no klink answers at ${url.split("?")[0]} (${(err as Error).message}); is \`klink run ${positionals[0]}\` running?`);
+        return EXIT_RUNTIME;
+      }
+      (answer.ok ? console.log : console.error)(answer.message);
+      return answer.ok ? EXIT_OK : EXIT_RUNTIME;
+    },
+  };
+}
+
+export const handoff = controlCommand(
+  "handoff", "GROUP", "hand a consumer group over to the target (cutover/manual)",
+  `Asks the running klink to hand GROUP over: once its last member has left the source, klink
+copies the group's committed offsets to the target (identical, or translated through the offset
+map) and lets the members waiting on the target read. Until then they read nothing.`,
+  false,
+);
+
+export const promote = controlCommand(
+  "promote", "TOPIC|GLOB", "make the target primary for topics: stop copying and routing them",
+  `Asks the running klink to promote the linked topics matching TOPIC|GLOB (* and ? as in a shell):
+once everything is copied both ways, their Fetcher and Router stop and the target is primary.
+Refused, with the reason, while a producer still writes to the topic on the source (within the
+last 10 s) or a linked group still reads it there.
+
+Options:
+  --force   promote even so (records written to the source afterwards are not copied)`,
+  true,
+);
+
+export const rollback = controlCommand(
+  "rollback", "TOPIC|GLOB", "move handed-off groups back to the source (before promote)",
+  `Asks the running klink to roll back the linked topics matching TOPIC|GLOB: groups already handed
+off are held on the source, and when their last member has left the target their offsets are
+translated back to the source, so clients can return to the source without loss.`,
+  false,
+);

@@ -1,0 +1,236 @@
+/**
+ * Consumer group handoff (design.md, "Group handoff (the read fence)").
+ *
+ * For every linked group klink watches both clusters. A classic-protocol group is *fenced* on the
+ * target from the start: klink leads it there and gives every member an empty assignment
+ * (src/group/fence.ts), so members that already moved read nothing. When the group's last member
+ * has left the source and the cutover policy agrees, klink copies the group's committed offsets
+ * to the target (identical in exact mode, through the offset map otherwise: never past a record
+ * the group had not read) and leaves: the rebalance that follows gives the waiting members their
+ * partitions. Groups klink cannot fence (consumer-protocol groups, groups with no committed
+ * offsets) are reported as drain-then-switch: stop them on the source, then start them on the
+ * target.
+ */
+import { Admin } from "../rdkafka/index.ts";
+import { GroupFence, type FenceEvent } from "../group/index.ts";
+import type { Cutover, GroupLifecycle, Store } from "../../plugins/plugin.ts";
+import type { Cluster } from "./cluster.ts";
+
+/** Assignor names offered besides those the group uses on the source (so any member matches). */
+const COMMON_ASSIGNORS = ["range", "roundrobin", "sticky", "cooperative-sticky"];
+
+export interface GroupProgress {
+  group: string;
+  /** Lifecycle, or "drain-then-switch" for a group klink cannot fence. */
+  state: GroupLifecycle | "drain-then-switch";
+  /** Members active on each cluster (the target's without klink's own). */
+  sourceMembers: number;
+  targetMembers: number;
+  /** Client ids and hosts of the members on each cluster. */
+  sourceClients: string[];
+  targetClients: string[];
+  /** Why it waits, or what happened. */
+  detail: string;
+}
+
+export interface HandoffOptions {
+  linkName: string;
+  source: Cluster;
+  target: Cluster;
+  store: Store;
+  cutover: Cutover;
+  /** Groups to watch: those selected now on the source, plus any in the store. */
+  groups: string[];
+  /** Linked topics: only their offsets move. */
+  topics: string[];
+  /**
+   * The target offset where a group committed at source offset `offset` resumes, once the
+   * Fetcher has copied that far; null while it has not.
+   */
+  translate: (topic: string, partition: number, offset: number) => Promise<number | null>;
+  log: (line: string) => void;
+}
+
+interface Group {
+  id: string;
+  /** Linked topics the group reads. */
+  topics: string[];
+  progress: GroupProgress;
+  fence: GroupFence | null;
+  /** When the source was first seen without members (ms), for the handoff's duration. */
+  emptySince: number | null;
+  requested: boolean;
+  busy: boolean;
+}
+
+export class GroupHandoff {
+  private readonly groups = new Map<string, Group>();
+  private sourceAdmin!: Admin;
+  private targetAdmin!: Admin;
+  private timer: Timer | null = null;
+  private ticking = false;
+
+  constructor(private readonly options: HandoffOptions) {}
+
+  async start(): Promise<void> {
+    const o = this.options;
+    this.sourceAdmin = new Admin(o.source.config, o.source.options);
+    this.targetAdmin = new Admin(o.target.config, o.target.options);
+    const stored = new Map((await o.store.groups()).map((g) => [g.group, g]));
+    const ids = [...new Set([...o.groups, ...stored.keys()])];
+    await Promise.all(ids.map((id) => this.prepare(id, stored.get(id)?.state ?? null)));
+    this.timer = setInterval(() => void this.tick(), 200);
+  }
+
+  /** Decides how `id` moves, and fences it on the target when it can. */
+  private async prepare(id: string, stored: GroupLifecycle | null): Promise<void> {
+    const o = this.options;
+    const g: Group = {
+      id, topics: [], fence: null, emptySince: null, requested: false, busy: false,
+      progress: { group: id, state: stored ?? "watching", sourceMembers: 0, targetMembers: 0, sourceClients: [], targetClients: [], detail: "" },
+    };
+    this.groups.set(id, g);
+    if (stored === "handed-off") {
+      g.progress.detail = "handed off to the target";
+      return;
+    }
+    const [desc] = await this.sourceAdmin.describeConsumerGroups([id]);
+    const committed = await this.sourceAdmin.listConsumerGroupOffsets(id).catch(() => []);
+    const topics = [...new Set(committed.map((c) => c.topic).concat(desc!.members.flatMap((m) => m.assignment.map((a) => a.topic))))].filter((t) => o.topics.includes(t));
+    g.topics = topics;
+    this.observeSource(g, desc!);
+    if (desc!.type === "Consumer") return this.cannotFence(g, "it uses the consumer group protocol (KIP-848), whose server-side assignment klink cannot hold");
+    if (committed.length === 0) return this.cannotFence(g, "it has no committed offsets on the source to start from");
+    if (topics.length === 0) return this.cannotFence(g, "it reads none of the linked topics");
+    const protocols = [...new Set([desc!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))];
+    try {
+      g.fence = await GroupFence.hold({
+        settings: { config: o.target.config, ...(o.target.token ? { token: o.target.token } : {}) },
+        groupId: id, topics, protocols,
+        // Static membership: a restarted klink takes its place (and the group's leadership) back.
+        groupInstanceId: `klink-${o.linkName}-fence`,
+        onEvent: (e) => this.fenceEvent(g, e),
+      });
+      g.progress.state = "fenced";
+      g.progress.detail = "held on the target: members there read nothing until the handoff";
+      await o.store.write([{ group: id, state: "fenced", detail: `assignors offered: ${protocols.join(", ")}` }]);
+      o.log(`group ${id}: fenced on the target (topics ${topics.join(", ")})`);
+    } catch (err) {
+      g.progress.detail = `cannot fence: ${(err as Error).message}`;
+      o.log(`group ${id}: ${g.progress.detail}`);
+    }
+  }
+
+  private cannotFence(g: Group, why: string): void {
+    g.progress.state = "drain-then-switch";
+    g.progress.detail = `not fenced: ${why}; stop its consumers on the source, then start them on the target`;
+    this.options.log(`group ${g.id}: ${g.progress.detail}`);
+  }
+
+  private fenceEvent(g: Group, e: FenceEvent): void {
+    if (e.type === "held") {
+      const others = e.members.filter((m) => !m.klink);
+      g.progress.targetMembers = others.length;
+    } else if (e.type === "lost") {
+      g.progress.detail = `fence LOST: ${e.error.message}`;
+      this.options.log(`group ${g.id}: ${g.progress.detail}`);
+    }
+  }
+
+  private observeSource(g: Group, desc: { state: string; members: Array<{ clientId: string; host: string }> }): void {
+    g.progress.sourceMembers = desc.members.length;
+    g.progress.sourceClients = desc.members.map((m) => `${m.clientId}@${m.host}`);
+    if (desc.members.length === 0) g.emptySince ??= Date.now();
+    else g.emptySince = null;
+  }
+
+  /** `klink handoff GROUP`: the operator's go for the policy. */
+  request(group: string): string {
+    const g = this.groups.get(group);
+    if (!g) return `group ${group} is not linked (linked: ${[...this.groups.keys()].join(", ") || "none"})`;
+    g.requested = true;
+    if (g.progress.state === "handed-off") return `group ${group} was already handed off`;
+    if (g.progress.sourceMembers > 0) return `group ${group}: handoff requested; it happens when its ${g.progress.sourceMembers} member(s) on the source have left`;
+    return `group ${group}: handoff requested`;
+  }
+
+  progress(): GroupProgress[] {
+    return [...this.groups.values()].map((g) => ({ ...g.progress }));
+  }
+
+  /** Groups with members on the source, per linked topic they read. */
+  readingOnSource(topic: string): string[] {
+    return [...this.groups.values()].filter((g) => g.progress.sourceMembers > 0 && g.progress.state !== "handed-off" && this.readsTopic(g, topic)).map((g) => g.id);
+  }
+
+  private readsTopic(g: Group, topic: string): boolean {
+    return g.topics.length === 0 || g.topics.includes(topic);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const watched = [...this.groups.values()].filter((g) => g.progress.state !== "handed-off");
+      if (watched.length === 0) return;
+      const described = await this.sourceAdmin.describeConsumerGroups(watched.map((g) => g.id));
+      for (const g of watched) {
+        const d = described.find((x) => x.groupId === g.id);
+        if (d) this.observeSource(g, d);
+        if (g.fence) {
+          const members = g.fence.members.filter((m) => !m.klink);
+          g.progress.targetMembers = members.length;
+          g.progress.targetClients = members.map((m) => `${m.clientId ?? m.memberId}${m.clientHost ? `@${m.clientHost}` : ""}`);
+        }
+        if (g.fence && g.progress.state === "fenced" && g.progress.sourceMembers === 0 && !g.busy) {
+          const decision = this.options.cutover.handOff({ group: g.id, sourceMembers: 0, targetMembers: g.progress.targetMembers, requested: g.requested });
+          if (decision.go) {
+            g.busy = true;
+            void this.handOff(g).finally(() => (g.busy = false));
+          } else {
+            g.progress.detail = `the source is empty; ${decision.reason}`;
+          }
+        }
+      }
+    } catch {
+      // a cluster is briefly unreachable: look again at the next tick
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Copies the group's offsets to the target and lets its members there read. */
+  private async handOff(g: Group): Promise<void> {
+    const o = this.options;
+    const fence = g.fence!;
+    const committed = (await this.sourceAdmin.listConsumerGroupOffsets(g.id)).filter((c) => o.topics.includes(c.topic) && c.offset >= 0);
+    const offsets = [];
+    for (const c of committed) {
+      const translated = await o.translate(c.topic, c.partition, c.offset);
+      if (translated === null) {
+        g.progress.detail = `waiting for the link to copy ${c.topic}[${c.partition}] up to offset ${c.offset}, where the group stopped on the source`;
+        return;
+      }
+      offsets.push({ topic: c.topic, partition: c.partition, offset: translated });
+    }
+    // A member may have come back to the source meanwhile: then this is not the time.
+    const [again] = await this.sourceAdmin.describeConsumerGroups([g.id]);
+    if (again!.members.length > 0) return;
+    await fence.commit(offsets);
+    await o.store.write([{ group: g.id, state: "handed-off", detail: `offsets of ${offsets.length} partitions copied to the target` }]);
+    await fence.release();
+    g.fence = null;
+    g.progress.state = "handed-off";
+    const took = g.emptySince ? Date.now() - g.emptySince : 0;
+    g.progress.detail = `handed off ${took} ms after its last source member left`;
+    o.log(`group ${g.id}: ${g.progress.detail} (${offsets.map((x) => `${x.topic}[${x.partition}]@${x.offset}`).join(" ")})`);
+  }
+
+  /** Stops watching; fences stay in place (not left) so a restarted klink takes them back. */
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    for (const g of this.groups.values()) g.fence?.close();
+    this.sourceAdmin?.close();
+    this.targetAdmin?.close();
+  }
+}

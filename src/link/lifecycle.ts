@@ -1,0 +1,141 @@
+/**
+ * The lifecycle of a running link (design.md): which groups are handed off, when topics are
+ * promoted, and the operator's commands that reach the running instance (`klink handoff`,
+ * `promote`, `rollback`, over the status endpoint). The cutover-policy plugin decides "now or not
+ * yet"; the safety conditions are checked here whatever it says.
+ */
+import { Admin } from "../rdkafka/index.ts";
+import type { Cutover, Store, TopicLifecycle } from "../../plugins/plugin.ts";
+import type { MigrationConfig } from "../config/types.ts";
+import { select, wholeName } from "../config/select.ts";
+import type { Clients } from "./session.ts";
+import type { Fetcher } from "./fetcher.ts";
+import { GroupHandoff, type GroupProgress } from "./handoff.ts";
+import type { ControlAnswer, ControlRequest } from "../status/server.ts";
+
+/** A producer that wrote to the source less than this long ago still writes there. */
+const SOURCE_QUIET_MS = 10_000;
+
+export interface LifecycleOptions {
+  config: MigrationConfig;
+  clients: Clients;
+  store: Store;
+  fetcher: Fetcher;
+  cutover: Cutover;
+  /** Linked topics of this run. */
+  topics: string[];
+  log: (line: string) => void;
+}
+
+export class Lifecycle {
+  private handoff: GroupHandoff | null = null;
+  private readonly states = new Map<string, TopicLifecycle>();
+  private readonly promoteRequested = new Set<string>();
+  private timer: Timer | null = null;
+  private promoting = new Set<string>();
+
+  constructor(private readonly options: LifecycleOptions) {}
+
+  async start(): Promise<void> {
+    const o = this.options;
+    for (const t of await o.store.topics()) this.states.set(t.topic, t.state);
+    const admin = new Admin(o.clients.source.config, o.clients.source.options);
+    let groups: string[];
+    try {
+      const existing = (await admin.listConsumerGroups()).map((g) => g.groupId);
+      const found = select(o.config.groups, existing);
+      groups = [...found.selected, ...found.missing];
+    } finally {
+      admin.close();
+    }
+    this.handoff = new GroupHandoff({
+      linkName: o.config.link.name, source: o.clients.source, target: o.clients.target, store: o.store, cutover: o.cutover,
+      groups, topics: o.topics, translate: (t, p, offset) => o.fetcher.groupOffset(t, p, offset), log: o.log,
+    });
+    await this.handoff.start();
+    this.timer = setInterval(() => void this.tick(), 1_000);
+  }
+
+  groups(): GroupProgress[] {
+    return this.handoff?.progress() ?? [];
+  }
+
+  async control(r: ControlRequest): Promise<ControlAnswer> {
+    if (r.action === "handoff") {
+      if (!this.handoff) return { ok: false, message: "klink is still starting" };
+      const message = this.handoff.request(r.name);
+      return { ok: !message.includes("not linked"), message };
+    }
+    const pattern = wholeName(r.name.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, "."));
+    const topics = this.options.topics.filter((t) => pattern.test(t));
+    if (topics.length === 0) return { ok: false, message: `no linked topic matches ${r.name} (linked: ${this.options.topics.join(", ")})` };
+    if (r.action === "promote") return this.promote(topics, r.force);
+    return { ok: false, message: "rollback is not built yet" };
+  }
+
+  /** Why `topic` cannot be promoted now (empty: it can). */
+  private promoteBlockers(topic: string): string[] {
+    const reasons: string[] = [];
+    const since = this.options.fetcher.sinceLastSourceWrite(topic);
+    if (since !== null && since < SOURCE_QUIET_MS) reasons.push(`a producer wrote to ${topic} on the source ${(since / 1000).toFixed(1)} s ago`);
+    const reading = this.handoff?.readingOnSource(topic) ?? [];
+    if (reading.length) reasons.push(`group(s) ${reading.join(", ")} still read ${topic} on the source`);
+    return reasons;
+  }
+
+  private async promote(topics: string[], force: boolean): Promise<ControlAnswer> {
+    const lines: string[] = [];
+    let ok = true;
+    for (const topic of topics) {
+      if (this.states.get(topic) === "promoted") {
+        lines.push(`${topic}: already promoted`);
+        continue;
+      }
+      const blockers = this.promoteBlockers(topic);
+      if (blockers.length && !force) {
+        ok = false;
+        lines.push(`${topic}: not promoted: ${blockers.join("; ")} (--force promotes anyway)`);
+        continue;
+      }
+      this.promoteRequested.add(topic);
+      await this.retireWhenDrained(topic, force ? `forced${blockers.length ? ` (${blockers.join("; ")})` : ""}` : "on request");
+      lines.push(`${topic}: promoted: the target is primary; klink no longer copies nor routes it`);
+    }
+    return { ok, message: lines.join("\n") };
+  }
+
+  /** Waits until the topic is drained both ways, then stops its Fetcher and Router for good. */
+  private async retireWhenDrained(topic: string, why: string): Promise<void> {
+    if (this.promoting.has(topic)) return;
+    this.promoting.add(topic);
+    try {
+      const f = this.options.fetcher;
+      while (!f.drained(topic)) await Bun.sleep(100);
+      f.retire(topic);
+      this.states.set(topic, "promoted");
+      await this.options.store.write([{ topic, state: "promoted", detail: `promoted ${why}` }]);
+      this.options.log(`${topic}: promoted (${why}); the target is primary`);
+    } finally {
+      this.promoting.delete(topic);
+    }
+  }
+
+  /** Asks the cutover policy about every topic not promoted yet. */
+  private async tick(): Promise<void> {
+    for (const topic of this.options.topics) {
+      const state = this.states.get(topic) ?? "mirroring";
+      if (state === "promoted" || this.promoting.has(topic)) continue;
+      const reading = this.handoff?.readingOnSource(topic) ?? [];
+      const decision = this.options.cutover.promote({
+        topic, state, requested: this.promoteRequested.has(topic),
+        sinceLastSourceWriteMs: this.options.fetcher.sinceLastSourceWrite(topic), groupsOnSource: reading.length,
+      });
+      if (decision.go && this.promoteBlockers(topic).length === 0) void this.retireWhenDrained(topic, "by the cutover policy").catch((err) => this.options.log(`${topic}: promote failed: ${err.message}`));
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.handoff?.close();
+  }
+}
