@@ -8,12 +8,14 @@ import { pathToFileURL } from "node:url";
 import { UserError } from "../src/commands/command.ts";
 import type { Instance, Plugin, PluginContext, PluginKind } from "./plugin.ts";
 import * as sqlite from "./storage/sqlite.ts";
+import * as kafka from "./storage/kafka.ts";
 import * as sasl from "./auth/sasl.ts";
 import * as tls from "./auth/tls.ts";
 import * as oauthbearer from "./auth/oauthbearer.ts";
 import * as manual from "./cutover/manual.ts";
+import * as auto from "./cutover/auto.ts";
 
-export const builtins: Plugin[] = [sasl, tls, oauthbearer, manual, sqlite];
+export const builtins: Plugin[] = [sasl, tls, oauthbearer, manual, auto, sqlite, kafka];
 
 export const KINDS: PluginKind[] = ["auth", "cutover", "storage"];
 

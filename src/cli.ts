@@ -51,5 +51,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  process.exitCode = await main(process.argv.slice(2));
+  // Exit explicitly: a client that is still closing (a group member's socket, a timer) must not
+  // keep a finished command alive.
+  process.exit(await main(process.argv.slice(2)));
 }

@@ -439,6 +439,24 @@ export class Fetcher {
     return Math.min(row?.targetOffset ?? Infinity, routed);
   }
 
+  /**
+   * Rollback: where a group committed at target offset `offset` resumes on the source, once every
+   * target record before `offset` is on the source; null until then.
+   */
+  async groupOffsetToSource(topic: string, partition: number, offset: number): Promise<number | null> {
+    const p = this.partitions.get(this.key(topic, partition));
+    if (!p || p.error) return null;
+    const two = p.two;
+    const identicalBelow = two ? Number((await this.options.store.get(identicalBelowKey(p))) ?? -1) : Infinity;
+    if (!two || offset < identicalBelow) return offset; // the target holds only copies of source records here
+    const routedUpTo = two.route.position();
+    if (routedUpTo < offset) return null;
+    const fetched = two.route.wrote.firstAbsentFrom(two.fetch.position());
+    await this.ledger.flush(true);
+    const row = await this.options.store.seek("target", topic, partition, offset);
+    return Math.min(row?.sourceOffset ?? Infinity, fetched);
+  }
+
   /** True when every partition has copied up to the source end seen last, with nothing in flight. */
   caughtUp(): boolean {
     for (const p of this.partitions.values()) {
@@ -765,12 +783,14 @@ export class Fetcher {
   /** When the batch being handled was read (one clock read per batch, not per record). */
   private batchAt = 0;
 
-  /** Milliseconds since a producer's record on the source was last copied for `topic` (null: none in this run). */
-  sinceLastSourceWrite(topic: string): number | null {
-    let last = 0;
+  /** Milliseconds since a producer's record on the source was last copied for `topic` (or since this run started). */
+  sinceLastSourceWrite(topic: string): number {
+    let last = this.startedAt;
     for (const p of this.partitions.values()) if (p.topic === topic) last = Math.max(last, p.lastOriginalAt);
-    return last === 0 ? null : performance.now() - last;
+    return performance.now() - last;
   }
+
+  private readonly startedAt = performance.now();
 
   /** Everything of `topic` the source had when last seen is copied and routed; nothing in flight. */
   drained(topic: string): boolean {

@@ -10,6 +10,9 @@
  * partitions. Groups klink cannot fence (consumer-protocol groups, groups with no committed
  * offsets) are reported as drain-then-switch: stop them on the source, then start them on the
  * target.
+ *
+ * Rollback (before promote) is the same move the other way: a handed-off group is held on the
+ * source, and when its last member has left the target its offsets are translated back.
  */
 import { Admin } from "../rdkafka/index.ts";
 import { GroupFence, type FenceEvent } from "../group/index.ts";
@@ -21,8 +24,8 @@ const COMMON_ASSIGNORS = ["range", "roundrobin", "sticky", "cooperative-sticky"]
 
 export interface GroupProgress {
   group: string;
-  /** Lifecycle, or "drain-then-switch" for a group klink cannot fence. */
-  state: GroupLifecycle | "drain-then-switch";
+  /** Lifecycle, or "drain-then-switch" for a group klink cannot fence, "rolling-back" while held on the source. */
+  state: GroupLifecycle | "drain-then-switch" | "rolling-back";
   /** Members active on each cluster (the target's without klink's own). */
   sourceMembers: number;
   targetMembers: number;
@@ -48,7 +51,16 @@ export interface HandoffOptions {
    * Fetcher has copied that far; null while it has not.
    */
   translate: (topic: string, partition: number, offset: number) => Promise<number | null>;
+  /** The same, target → source (rollback). */
+  translateBack: (topic: string, partition: number, offset: number) => Promise<number | null>;
   log: (line: string) => void;
+}
+
+/** Where a group moves: the cluster it leaves and the one where klink holds it. */
+type Direction = "to-target" | "to-source";
+
+function rollbackKey(group: string): string {
+  return `group.rollback.${group}`;
 }
 
 interface Group {
@@ -57,7 +69,8 @@ interface Group {
   topics: string[];
   progress: GroupProgress;
   fence: GroupFence | null;
-  /** When the source was first seen without members (ms), for the handoff's duration. */
+  direction: Direction;
+  /** When the cluster it leaves was first seen without members (ms), for the handoff's duration. */
   emptySince: number | null;
   requested: boolean;
   busy: boolean;
@@ -69,6 +82,7 @@ export class GroupHandoff {
   private targetAdmin!: Admin;
   private timer: Timer | null = null;
   private ticking = false;
+  private lastTickError = "";
 
   constructor(private readonly options: HandoffOptions) {}
 
@@ -86,12 +100,13 @@ export class GroupHandoff {
   private async prepare(id: string, stored: GroupLifecycle | null): Promise<void> {
     const o = this.options;
     const g: Group = {
-      id, topics: [], fence: null, emptySince: null, requested: false, busy: false,
+      id, topics: [], fence: null, direction: "to-target", emptySince: null, requested: false, busy: false,
       progress: { group: id, state: stored ?? "watching", sourceMembers: 0, targetMembers: 0, sourceClients: [], targetClients: [], detail: "" },
     };
     this.groups.set(id, g);
     if (stored === "handed-off") {
       g.progress.detail = "handed off to the target";
+      if (await o.store.get(rollbackKey(id))) await this.holdOnSource(g);
       return;
     }
     const [desc] = await this.sourceAdmin.describeConsumerGroups([id]);
@@ -144,6 +159,44 @@ export class GroupHandoff {
     else g.emptySince = null;
   }
 
+  /** `klink rollback`: the handed-off groups reading `topics` are held on the source to move back. */
+  async rollback(topics: string[]): Promise<string[]> {
+    const lines: string[] = [];
+    for (const g of this.groups.values()) {
+      if (!g.topics.some((t) => topics.includes(t))) continue;
+      if (g.progress.state === "fenced") {
+        g.requested = false;
+        lines.push(`group ${g.id}: not handed off yet; it stays on the source (its handoff request, if any, is withdrawn)`);
+      } else if (g.progress.state === "handed-off") {
+        await this.options.store.write([{ put: rollbackKey(g.id), value: "requested" }]);
+        await this.holdOnSource(g);
+        lines.push(`group ${g.id}: held on the source; it moves back when its last member has left the target`);
+      } else if (g.progress.state === "rolling-back") {
+        lines.push(`group ${g.id}: already moving back`);
+      }
+    }
+    return lines;
+  }
+
+  /** Rollback: klink leads the group on the source so members returning there read nothing yet. */
+  private async holdOnSource(g: Group): Promise<void> {
+    const o = this.options;
+    const committed = await this.targetAdmin.listConsumerGroupOffsets(g.id).catch(() => []);
+    if (g.topics.length === 0) g.topics = [...new Set(committed.map((c) => c.topic))].filter((t) => o.topics.includes(t));
+    const [desc] = await this.targetAdmin.describeConsumerGroups([g.id]);
+    const protocols = [...new Set([desc!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))];
+    g.direction = "to-source";
+    g.emptySince = null;
+    g.fence = await GroupFence.hold({
+      settings: { config: o.source.config, ...(o.source.token ? { token: o.source.token } : {}) },
+      groupId: g.id, topics: g.topics, protocols, groupInstanceId: `klink-${o.linkName}-fence`,
+      onEvent: (e) => this.fenceEvent(g, e),
+    });
+    g.progress.state = "rolling-back";
+    g.progress.detail = "held on the source: members returning there read nothing until the last has left the target";
+    o.log(`group ${g.id}: rolling back; ${g.progress.detail}`);
+  }
+
   /** `klink handoff GROUP`: the operator's go for the policy. */
   request(group: string): string {
     const g = this.groups.get(group);
@@ -160,7 +213,7 @@ export class GroupHandoff {
 
   /** Groups with members on the source, per linked topic they read. */
   readingOnSource(topic: string): string[] {
-    return [...this.groups.values()].filter((g) => g.progress.sourceMembers > 0 && g.progress.state !== "handed-off" && this.readsTopic(g, topic)).map((g) => g.id);
+    return [...this.groups.values()].filter((g) => (g.progress.sourceMembers > 0 || g.progress.state === "rolling-back") && g.progress.state !== "handed-off" && this.readsTopic(g, topic)).map((g) => g.id);
   }
 
   private readsTopic(g: Group, topic: string): boolean {
@@ -171,58 +224,95 @@ export class GroupHandoff {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      const watched = [...this.groups.values()].filter((g) => g.progress.state !== "handed-off");
+      const watched = [...this.groups.values()].filter((g) => g.progress.state !== "handed-off" && g.progress.state !== "rolled-back");
       if (watched.length === 0) return;
-      const described = await this.sourceAdmin.describeConsumerGroups(watched.map((g) => g.id));
+      const back = watched.filter((g) => g.direction === "to-source").map((g) => g.id);
+      const [onSource, onTarget] = await Promise.all([
+        this.sourceAdmin.describeConsumerGroups(watched.map((g) => g.id)),
+        back.length ? this.targetAdmin.describeConsumerGroups(back) : [],
+      ]);
       for (const g of watched) {
-        const d = described.find((x) => x.groupId === g.id);
-        if (d) this.observeSource(g, d);
-        if (g.fence) {
-          const members = g.fence.members.filter((m) => !m.klink);
-          g.progress.targetMembers = members.length;
-          g.progress.targetClients = members.map((m) => `${m.clientId ?? m.memberId}${m.clientHost ? `@${m.clientHost}` : ""}`);
-        }
-        if (g.fence && g.progress.state === "fenced" && g.progress.sourceMembers === 0 && !g.busy) {
-          const decision = this.options.cutover.handOff({ group: g.id, sourceMembers: 0, targetMembers: g.progress.targetMembers, requested: g.requested });
-          if (decision.go) {
-            g.busy = true;
-            void this.handOff(g).finally(() => (g.busy = false));
-          } else {
-            g.progress.detail = `the source is empty; ${decision.reason}`;
+        const d = onSource.find((x) => x.groupId === g.id);
+        if (d && g.direction === "to-target") this.observeSource(g, d);
+        const held = g.fence?.members.filter((m) => !m.klink) ?? [];
+        const clients = held.map((m) => `${m.clientId ?? m.memberId}${m.clientHost ? `@${m.clientHost}` : ""}`);
+        if (g.direction === "to-target") {
+          g.progress.targetMembers = held.length;
+          g.progress.targetClients = clients;
+        } else {
+          // Moving back: the members klink holds are on the source; the ones it waits for are on the target.
+          const t = onTarget.find((x) => x.groupId === g.id);
+          g.progress.sourceMembers = held.length;
+          g.progress.sourceClients = clients;
+          if (t) {
+            g.progress.targetMembers = t.members.length;
+            g.progress.targetClients = t.members.map((m) => `${m.clientId}@${m.host}`);
+            if (t.members.length === 0) g.emptySince ??= Date.now();
+            else g.emptySince = null;
           }
         }
+        if (!g.fence || g.busy) continue;
+        if (g.direction === "to-target" && g.progress.state === "fenced" && g.progress.sourceMembers === 0) {
+          const decision = this.options.cutover.handOff({ group: g.id, sourceMembers: 0, targetMembers: g.progress.targetMembers, requested: g.requested });
+          if (!decision.go) {
+            g.progress.detail = `the source is empty; ${decision.reason}`;
+            continue;
+          }
+        } else if (!(g.direction === "to-source" && g.progress.state === "rolling-back" && g.progress.targetMembers === 0)) {
+          continue;
+        }
+        g.busy = true;
+        void this.move(g)
+          .catch((err) => {
+            g.progress.detail = `${g.direction === "to-target" ? "handoff" : "rollback"} failed, retrying: ${(err as Error).message}`;
+            this.options.log(`group ${g.id}: ${g.progress.detail}`);
+          })
+          .finally(() => (g.busy = false));
       }
-    } catch {
+    } catch (err) {
       // a cluster is briefly unreachable: look again at the next tick
+      const line = `watching groups: ${(err as Error).message}`;
+      if (line !== this.lastTickError) this.options.log(line);
+      this.lastTickError = line;
     } finally {
       this.ticking = false;
     }
   }
 
-  /** Copies the group's offsets to the target and lets its members there read. */
-  private async handOff(g: Group): Promise<void> {
+  /**
+   * Copies the group's offsets to the cluster where klink holds it and lets its members there
+   * read: the handoff (to the target) or a rollback (to the source).
+   */
+  private async move(g: Group): Promise<void> {
     const o = this.options;
     const fence = g.fence!;
-    const committed = (await this.sourceAdmin.listConsumerGroupOffsets(g.id)).filter((c) => o.topics.includes(c.topic) && c.offset >= 0);
+    const back = g.direction === "to-source";
+    const from = back ? this.targetAdmin : this.sourceAdmin;
+    const translate = back ? o.translateBack : o.translate;
+    const committed = (await from.listConsumerGroupOffsets(g.id)).filter((c) => o.topics.includes(c.topic) && c.offset >= 0);
     const offsets = [];
     for (const c of committed) {
-      const translated = await o.translate(c.topic, c.partition, c.offset);
+      const translated = await translate(c.topic, c.partition, c.offset);
       if (translated === null) {
-        g.progress.detail = `waiting for the link to copy ${c.topic}[${c.partition}] up to offset ${c.offset}, where the group stopped on the source`;
+        g.progress.detail = `waiting for the link to copy ${c.topic}[${c.partition}] up to offset ${c.offset}, where the group stopped on the ${back ? "target" : "source"}`;
         return;
       }
       offsets.push({ topic: c.topic, partition: c.partition, offset: translated });
     }
-    // A member may have come back to the source meanwhile: then this is not the time.
-    const [again] = await this.sourceAdmin.describeConsumerGroups([g.id]);
+    // A member may have come back meanwhile: then this is not the time.
+    const [again] = await from.describeConsumerGroups([g.id]);
     if (again!.members.length > 0) return;
     await fence.commit(offsets);
-    await o.store.write([{ group: g.id, state: "handed-off", detail: `offsets of ${offsets.length} partitions copied to the target` }]);
+    const state = back ? "rolled-back" : "handed-off";
+    await o.store.write([
+      { group: g.id, state, detail: `offsets of ${offsets.length} partitions copied to the ${back ? "source" : "target"}` },
+      { put: rollbackKey(g.id), value: null },
+    ]);
     await fence.release();
     g.fence = null;
-    g.progress.state = "handed-off";
+    g.progress.state = state;
     const took = g.emptySince ? Date.now() - g.emptySince : 0;
-    g.progress.detail = `handed off ${took} ms after its last source member left`;
+    g.progress.detail = back ? `moved back to the source ${took} ms after its last target member left` : `handed off ${took} ms after its last source member left`;
     o.log(`group ${g.id}: ${g.progress.detail} (${offsets.map((x) => `${x.topic}[${x.partition}]@${x.offset}`).join(" ")})`);
   }
 

@@ -50,7 +50,8 @@ export class Lifecycle {
     }
     this.handoff = new GroupHandoff({
       linkName: o.config.link.name, source: o.clients.source, target: o.clients.target, store: o.store, cutover: o.cutover,
-      groups, topics: o.topics, translate: (t, p, offset) => o.fetcher.groupOffset(t, p, offset), log: o.log,
+      groups, topics: o.topics, translate: (t, p, offset) => o.fetcher.groupOffset(t, p, offset),
+      translateBack: (t, p, offset) => o.fetcher.groupOffsetToSource(t, p, offset), log: o.log,
     });
     await this.handoff.start();
     this.timer = setInterval(() => void this.tick(), 1_000);
@@ -70,14 +71,28 @@ export class Lifecycle {
     const topics = this.options.topics.filter((t) => pattern.test(t));
     if (topics.length === 0) return { ok: false, message: `no linked topic matches ${r.name} (linked: ${this.options.topics.join(", ")})` };
     if (r.action === "promote") return this.promote(topics, r.force);
-    return { ok: false, message: "rollback is not built yet" };
+    return this.rollback(topics);
+  }
+
+  /** Before promote: groups handed off for these topics move back; the link keeps both clusters complete. */
+  private async rollback(topics: string[]): Promise<ControlAnswer> {
+    const promoted = topics.filter((t) => this.states.get(t) === "promoted");
+    if (promoted.length) return { ok: false, message: `${promoted.join(", ")} promoted already: the target is primary, klink no longer copies them back` };
+    const lines = (await this.handoff?.rollback(topics)) ?? [];
+    for (const topic of topics) {
+      this.promoteRequested.delete(topic);
+      this.states.set(topic, "rolled-back");
+      await this.options.store.write([{ topic, state: "rolled-back", detail: "rolled back on request; the link keeps copying both ways" }]);
+      lines.push(`${topic}: rolled back; clients may return to the source (klink keeps both clusters complete)`);
+    }
+    return { ok: true, message: lines.join("\n") };
   }
 
   /** Why `topic` cannot be promoted now (empty: it can). */
   private promoteBlockers(topic: string): string[] {
     const reasons: string[] = [];
     const since = this.options.fetcher.sinceLastSourceWrite(topic);
-    if (since !== null && since < SOURCE_QUIET_MS) reasons.push(`a producer wrote to ${topic} on the source ${(since / 1000).toFixed(1)} s ago`);
+    if (since < SOURCE_QUIET_MS) reasons.push(`a producer may still write to ${topic} on the source (the last record copied from there ${(since / 1000).toFixed(1)} s ago; promote waits for ${SOURCE_QUIET_MS / 1000} s of quiet)`);
     const reading = this.handoff?.readingOnSource(topic) ?? [];
     if (reading.length) reasons.push(`group(s) ${reading.join(", ")} still read ${topic} on the source`);
     return reasons;

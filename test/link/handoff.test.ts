@@ -5,7 +5,7 @@
  * copies the group's offsets and they go on: no record consumed twice, none skipped.
  */
 import { test, expect, afterAll } from "bun:test";
-import { Producer } from "../../src/rdkafka/index.ts";
+import { Producer, Consumer } from "../../src/rdkafka/index.ts";
 import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
 import { verifiableConsumer, stopAllTools, type VerifiableTool, type ToolEvent } from "../harness/tools.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
@@ -123,4 +123,125 @@ test("a VerifiableConsumer group moves member by member to the target: fenced un
     expect(next).toBe(expectedEnd);
   }
   console.log(`handoff: ${produced} records; group status: ${groupStatus.detail}`);
+}, 400_000);
+
+/** A group member: reads, commits after each batch, and reports what it processed (committed). */
+interface Member {
+  who: string;
+  ranges(): Range[];
+  stop(): Promise<void>;
+}
+
+async function javaMember(cluster: KafkaCluster, topic: string, group: string, who: string): Promise<Member> {
+  const tool = await verifiableConsumer(cluster, { topic, groupId: group, groupProtocol: "classic" });
+  const events = timed(tool);
+  return { who, ranges: () => ranges(who, events), stop: () => tool.stop() };
+}
+
+/** A librdkafka consumer of this repo's binding; a batch counts once its commit succeeded. */
+function rdkafkaMember(cluster: KafkaCluster, topic: string, group: string, who: string, strategy: string): Member {
+  const consumer = new Consumer(plain(cluster, { "group.id": group, "partition.assignment.strategy": strategy, "auto.offset.reset": "earliest", "enable.auto.commit": false }));
+  consumer.subscribe([topic]);
+  const done: Range[] = [];
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      const batch = new Map<number, { min: number; max: number }>();
+      for (const m of await consumer.consume(500, 100)) {
+        if (!m.errorCode) {
+          const r = batch.get(m.partition);
+          batch.set(m.partition, { min: Math.min(r?.min ?? m.offset, m.offset), max: Math.max(r?.max ?? m.offset, m.offset) });
+        }
+        m.destroy();
+      }
+      if (batch.size === 0) continue;
+      try {
+        consumer.commit([...batch].map(([partition, r]) => ({ topic, partition, offset: r.max + 1 })));
+        for (const [partition, r] of batch) done.push({ partition, min: r.min, max: r.max, at: Date.now(), who });
+      } catch {
+        // a rebalance took the partitions: whoever gets them reads these records again
+      }
+    }
+  })();
+  return { who, ranges: () => done, stop: async () => ((on = false), await loop, consumer.close()) };
+}
+
+/** Per partition, the processed ranges of every member tile 0..end-1: no record twice, none skipped. */
+function expectExactlyOnce(all: Range[], partitions: number, produced: number): void {
+  for (let p = 0; p < partitions; p++) {
+    const rs = all.filter((r) => r.partition === p).sort((a, b) => a.min - b.min);
+    let next = 0;
+    for (const r of rs) {
+      expect({ partition: p, from: r.min, who: r.who }).toEqual({ partition: p, from: next, who: r.who });
+      next = r.max + 1;
+    }
+    expect(next).toBe(Math.ceil((produced - p) / partitions));
+  }
+}
+
+test("librdkafka groups (range and cooperative-sticky) move member by member, with kill -9 of klink mid-move (cutover/auto): no record twice, none skipped", async () => {
+  const topic = uniqueName("handoff-rd");
+  const partitions = 3;
+  const groups = { range: uniqueName("eager"), "cooperative-sticky": uniqueName("coop") };
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions, configs: { "retention.ms": "-1" } }]));
+  const file = writeMigration({
+    topics: [topic], linkName: uniqueName("handoff-rd"),
+    extra: `groups:\n  names: [${Object.values(groups).join(", ")}]\ncutover:\n  plugin: auto\n  options: { promote: false }\n`,
+  });
+  const producer = steadyProducer(source(), topic, partitions);
+  const members: Member[] = [];
+  const onSource = new Map<string, Member[]>();
+  for (const [strategy, group] of Object.entries(groups)) {
+    const ms = [0, 1, 2].map((i) => rdkafkaMember(source(), topic, group, `${strategy}-source-${i}`, strategy));
+    onSource.set(strategy, ms);
+    members.push(...ms);
+  }
+  const until = async (what: string, f: () => boolean) => {
+    for (let i = 0; i < 300 && !f(); i++) await Bun.sleep(200);
+    expect({ what, ok: f() }).toEqual({ what, ok: true });
+  };
+  await until("both groups committed on the source", () => [...onSource.values()].every((ms) => ms.some((m) => m.ranges().length > 0)));
+
+  let proc = spawnKlink(["run", file]);
+  running.add(proc);
+  const fenced = async () => {
+    const r = await klink(["status", file, "--json"]);
+    return r.code === 0 ? (JSON.parse(r.stdout).groups as Array<{ state: string; detail: string }>) : [];
+  };
+  for (let i = 0; i < 150 && (await fenced()).filter((g) => g.state === "fenced").length < 2; i++) await Bun.sleep(200);
+
+  const lastLeftSource = new Map<string, number>();
+  for (let i = 0; i < 3; i++) {
+    if (i === 2) {
+      // kill -9 in the middle of the move: the restarted klink takes the fences back.
+      proc.kill("SIGKILL");
+      await proc.exited;
+      running.delete(proc);
+      proc = spawnKlink(["run", file]);
+      running.add(proc);
+    }
+    await Bun.sleep(2_000);
+    for (const [strategy, group] of Object.entries(groups)) {
+      await onSource.get(strategy)![i]!.stop();
+      lastLeftSource.set(strategy, Date.now());
+      members.push(rdkafkaMember(target(), topic, group, `${strategy}-target-${i}`, strategy));
+    }
+  }
+  await Bun.sleep(8_000);
+  const produced = await producer.stop();
+  const all = () => members.flatMap((m) => m.ranges());
+  const deadline = Date.now() + 120_000;
+  while (all().reduce((n, r) => n + (r.max - r.min + 1), 0) < 2 * produced && Date.now() < deadline) await Bun.sleep(500);
+  const states = await fenced();
+  proc.kill("SIGTERM");
+  await proc.exited;
+  running.delete(proc);
+  for (const m of members.filter((m) => m.who.includes("target"))) await m.stop();
+
+  expect(states.map((g: any) => `${g.state}: ${g.detail}`).filter((s) => !s.startsWith("handed-off"))).toEqual([]);
+  for (const strategy of Object.keys(groups)) {
+    const mine = all().filter((r) => r.who.startsWith(`${strategy}-`));
+    expect(mine.filter((r) => r.who.includes("target") && r.at < lastLeftSource.get(strategy)!)).toEqual([]); // fenced until the last left
+    expectExactlyOnce(mine, partitions, produced);
+  }
 }, 400_000);

@@ -4,6 +4,7 @@ import * as oauthbearer from "../../plugins/auth/oauthbearer.ts";
 import * as sasl from "../../plugins/auth/sasl.ts";
 import * as tls from "../../plugins/auth/tls.ts";
 import * as manual from "../../plugins/cutover/manual.ts";
+import * as auto from "../../plugins/cutover/auto.ts";
 import type { Client } from "../../plugins/plugin.ts";
 import { tempDir } from "../config/cli.ts";
 
@@ -99,4 +100,15 @@ test("cutover/manual: moves only on request, and says what it waits for", () => 
   expect(policy.handOff({ group: "billing", sourceMembers: 0, targetMembers: 3, requested: false })).toEqual({ go: false, reason: "waiting for `klink handoff billing`" });
   expect(policy.handOff({ group: "billing", sourceMembers: 0, targetMembers: 3, requested: true })).toEqual({ go: true });
   expect(policy.promote({ topic: "orders", state: "consumers-moving", requested: false, sinceLastSourceWriteMs: null, groupsOnSource: 0 })).toEqual({ go: false, reason: "waiting for `klink promote orders`" });
+});
+
+test("cutover/auto: hands off at once; promotes after the quiet time with no group left on the source", () => {
+  const policy = auto.create({ quietSeconds: 60 });
+  expect(policy.handOff({ group: "billing", sourceMembers: 0, targetMembers: 3, requested: false })).toEqual({ go: true });
+  const topic = { topic: "orders", state: "dual-write" as const, requested: false, groupsOnSource: 0 };
+  expect(policy.promote({ ...topic, sinceLastSourceWriteMs: 5_000 })).toEqual({ go: false, reason: "a producer wrote to orders on the source 5 s ago (promote after 60 s of quiet)" });
+  expect(policy.promote({ ...topic, sinceLastSourceWriteMs: 5_000, groupsOnSource: 1 }).go).toBe(false);
+  expect(policy.promote({ ...topic, sinceLastSourceWriteMs: 61_000 })).toEqual({ go: true });
+  expect(policy.promote({ ...topic, sinceLastSourceWriteMs: null })).toEqual({ go: true });
+  expect(auto.create({ promote: false }).promote({ ...topic, sinceLastSourceWriteMs: null })).toEqual({ go: false, reason: "waiting for `klink promote orders`" });
 });
