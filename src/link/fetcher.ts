@@ -360,6 +360,11 @@ export class Fetcher {
     this.options.log(`${p.topic}[${p.partition}]: ${why}; routing target → source from there`);
   }
 
+  /** A lifecycle change made elsewhere (promote, rollback), for progress and status. */
+  setTopicState(topic: string, state: TopicLifecycle): void {
+    this.topicStates.set(topic, state);
+  }
+
   /** The topic's lifecycle moves to dual-write (stored with the next ledger flush). */
   private enterDualWrite(topic: string, detail: string): void {
     const state = this.topicStates.get(topic);

