@@ -28,6 +28,12 @@ export interface PluginContext {
   cluster?: "source" | "target";
   /** True for commands that must not change anything (`klink plan`): open state read-only. */
   readOnly: boolean;
+  /**
+   * For storage plugins that keep state on a cluster of the migration (storage/kafka): the
+   * settings of klink's own clients of that cluster (bootstrap, rack, auth, `librdkafka:`).
+   * Each call starts that cluster's auth plugin, so call it once. Absent where a command passes none.
+   */
+  clusterSettings?: (cluster: "source" | "target") => Promise<{ config: ClientConfig; options: ClientOptions }>;
 }
 
 /** A problem found by `check`, at a path relative to the plugin's options. */

@@ -25,7 +25,8 @@ export async function clusterClients(config: MigrationConfig, readOnly: boolean)
 }
 
 export async function openStore(config: MigrationConfig, readOnly: boolean): Promise<Store> {
-  return startPlugin(config.storage.plugin, config.storage.options, pluginContext(config, readOnly), formatPath(config.storage.path));
+  const context = { ...pluginContext(config, readOnly), clusterSettings: (role: "source" | "target") => clientSettings(config, role, readOnly) };
+  return startPlugin(config.storage.plugin, config.storage.options, context, formatPath(config.storage.path));
 }
 
 /** The source topics the link selects, with their settings. Listed names that do not exist are an error. */
