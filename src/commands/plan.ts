@@ -2,12 +2,12 @@ import type { Command } from "./command.ts";
 import { EXIT_RUNTIME, EXIT_USER, UserError } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
-import { clientSettings, pluginContext } from "../config/clients.ts";
-import { startPlugin } from "../../plugins/registry.ts";
+import { clientSettings } from "../config/clients.ts";
 import type { Store } from "../../plugins/plugin.ts";
 import { KafkaError } from "../rdkafka/errors.ts";
 import type { Admin } from "../rdkafka/admin.ts";
 import { buildPlan } from "../plan/build.ts";
+import { openStore } from "../link/session.ts";
 import { connectAdmin } from "../plan/connect.ts";
 import { renderPlan } from "../plan/render.ts";
 
@@ -41,7 +41,7 @@ export const plan: Command = {
     const admins: Admin[] = [];
     let store: Store | null = null;
     try {
-      store = await startPlugin(config.storage.plugin, config.storage.options, pluginContext(config, true), "storage");
+      store = await openStore(config, true);
       const connect = async (role: "source" | "target") => {
         const settings = await clientSettings(config, role, true);
         const { admin } = await connectAdmin(role, config.clusters[role].bootstrap.join(","), settings);

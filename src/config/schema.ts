@@ -183,8 +183,8 @@ export const migrationSchema: JsonSchema = {
       },
     },
     groups: { description: "the consumer groups to hand off from the source to the target (default: none)", ...selection("consumer group", "billing") },
-    cutover: pluginRef("cutover", "manual", "manual"),
-    storage: pluginRef("storage", "sqlite", "sqlite"),
+    cutover: pluginRef("cutover", "manual, auto", "manual"),
+    storage: pluginRef("storage", "sqlite, kafka", "sqlite"),
     status: {
       description: "klink's HTTP status endpoint (`klink status` asks it)",
       type: "object",

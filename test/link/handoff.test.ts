@@ -252,8 +252,8 @@ test("librdkafka groups (range and cooperative-sticky) move member by member, wi
 }, 400_000);
 
 /** Keys a verbose VerifiableConsumer processed, with when. */
-function keysOf(events: ToolEvent[]): Array<{ key: string; at: number }> {
-  return events.filter((e) => e.name === "record_data").map((e) => ({ key: String(e.key), at: e.at as number }));
+function keysOf(events: ToolEvent[]): Array<{ key: string; at: number; partition: number; offset: number }> {
+  return events.filter((e) => e.name === "record_data").map((e) => ({ key: String(e.key), at: e.at as number, partition: e.partition as number, offset: e.offset as number }));
 }
 
 test("producers first (dual write), then groups move with translated offsets; promote refused while they read the source; rollback moves them back: nothing lost (records read twice are counted: known issue)", async () => {
@@ -337,6 +337,7 @@ test("producers first (dual write), then groups move with translated offsets; pr
   proc.kill("SIGTERM");
   await proc.exited;
   running.delete(proc);
+  await Bun.write(file.replace(/migration\.yaml$/, "klink.log"), await new Response(proc.stderr).text()); // for a failure's diagnosis
   for (const m of members) await m.tool.stop();
 
   expect(states.map((g) => `${g.group === group ? "group" : "group2"} ${g.state}`).sort()).toEqual(["group rolled-back", "group2 rolled-back"]);
@@ -347,7 +348,11 @@ test("producers first (dual write), then groups move with translated offsets; pr
     // No loss across handoff and rollback. Records read twice after a rollback in dual write are
     // a known open problem (issue 7 note): counted and printed here, not asserted.
     const twice = [...seen].filter(([, n]) => n > 1);
-    if (twice.length) console.log(`KNOWN ISSUE: group ${g} read ${twice.length} records twice across handoff and rollback, e.g. ${twice.slice(0, 3).map(([k]) => k).join(", ")}`);
+    if (twice.length) {
+      const first = twice[0]![0];
+      const reads = members.map((m, i) => keysOf(m.events).filter((k) => k.key === first).map((k) => `member ${i} ${k.partition}@${k.offset} at ${k.at}`)).flat();
+      console.log(`KNOWN ISSUE: group ${g} read ${twice.length} records twice across handoff and rollback, e.g. ${first}: ${reads.join("; ")} (klink log: ${file.replace(/migration\.yaml$/, "klink.log")})`);
+    }
     expect({ group: g, missing: [...expected].filter((k) => !seen.has(k)).slice(0, 5) }).toEqual({ group: g, missing: [] });
   }
   // Fenced: the moved members of `group` read nothing before the last one left the source.
