@@ -59,6 +59,14 @@ export interface HandoffOptions {
 /** Where a group moves: the cluster it leaves and the one where klink holds it. */
 type Direction = "to-target" | "to-source";
 
+/**
+ * Every member has left: the group is Empty (or gone). A member count of 0 is not enough: while
+ * a group rebalances its description may list no members although they are still there.
+ */
+function left(d: { state: string }): boolean {
+  return d.state === "Empty" || d.state === "Dead";
+}
+
 function rollbackKey(group: string): string {
   return `group.rollback.${group}`;
 }
@@ -117,22 +125,33 @@ export class GroupHandoff {
     if (desc!.type === "Consumer") return this.cannotFence(g, "it uses the consumer group protocol (KIP-848), whose server-side assignment klink cannot hold");
     if (committed.length === 0) return this.cannotFence(g, "it has no committed offsets on the source to start from");
     if (topics.length === 0) return this.cannotFence(g, "it reads none of the linked topics");
-    const protocols = [...new Set([desc!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))];
+    await this.holdOnTarget(g, [...new Set([desc!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))]);
+  }
+
+  /** klink leads the group on the target: members there read nothing until the handoff. */
+  private async holdOnTarget(g: Group, protocols: string[]): Promise<void> {
+    const o = this.options;
     try {
+      g.direction = "to-target";
+      g.emptySince = null;
       g.fence = await GroupFence.hold({
         settings: { config: o.target.config, ...(o.target.token ? { token: o.target.token } : {}) },
-        groupId: id, topics, protocols,
+        groupId: g.id, topics: g.topics, protocols,
         // Static membership: a restarted klink takes its place (and the group's leadership) back.
         groupInstanceId: `klink-${o.linkName}-fence`,
         onEvent: (e) => this.fenceEvent(g, e),
       });
-      g.progress.state = "fenced";
-      g.progress.detail = "held on the target: members there read nothing until the handoff";
-      await o.store.write([{ group: id, state: "fenced", detail: `assignors offered: ${protocols.join(", ")}` }]);
-      o.log(`group ${id}: fenced on the target (topics ${topics.join(", ")})`);
+      if (g.progress.state === "rolled-back") {
+        g.progress.detail += "; held on the target again, so members still there read nothing";
+      } else {
+        g.progress.state = "fenced";
+        g.progress.detail = "held on the target: members there read nothing until the handoff";
+        await o.store.write([{ group: g.id, state: "fenced", detail: `assignors offered: ${protocols.join(", ")}` }]);
+      }
+      o.log(`group ${g.id}: fenced on the target (topics ${g.topics.join(", ")})`);
     } catch (err) {
       g.progress.detail = `cannot fence: ${(err as Error).message}`;
-      o.log(`group ${id}: ${g.progress.detail}`);
+      o.log(`group ${g.id}: ${g.progress.detail}`);
     }
   }
 
@@ -153,9 +172,9 @@ export class GroupHandoff {
   }
 
   private observeSource(g: Group, desc: { state: string; members: Array<{ clientId: string; host: string }> }): void {
-    g.progress.sourceMembers = desc.members.length;
+    g.progress.sourceMembers = left(desc) ? 0 : Math.max(1, desc.members.length);
     g.progress.sourceClients = desc.members.map((m) => `${m.clientId}@${m.host}`);
-    if (desc.members.length === 0) g.emptySince ??= Date.now();
+    if (left(desc)) g.emptySince ??= Date.now();
     else g.emptySince = null;
   }
 
@@ -224,7 +243,7 @@ export class GroupHandoff {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      const watched = [...this.groups.values()].filter((g) => g.progress.state !== "handed-off" && g.progress.state !== "rolled-back");
+      const watched = [...this.groups.values()].filter((g) => g.progress.state !== "handed-off" && (g.progress.state !== "rolled-back" || g.fence));
       if (watched.length === 0) return;
       const back = watched.filter((g) => g.direction === "to-source").map((g) => g.id);
       const [onSource, onTarget] = await Promise.all([
@@ -245,14 +264,14 @@ export class GroupHandoff {
           g.progress.sourceMembers = held.length;
           g.progress.sourceClients = clients;
           if (t) {
-            g.progress.targetMembers = t.members.length;
+            g.progress.targetMembers = left(t) ? 0 : Math.max(1, t.members.length);
             g.progress.targetClients = t.members.map((m) => `${m.clientId}@${m.host}`);
-            if (t.members.length === 0) g.emptySince ??= Date.now();
+            if (left(t)) g.emptySince ??= Date.now();
             else g.emptySince = null;
           }
         }
         if (!g.fence || g.busy) continue;
-        if (g.direction === "to-target" && g.progress.state === "fenced" && g.progress.sourceMembers === 0) {
+        if (g.direction === "to-target" && (g.progress.state === "fenced" || g.progress.state === "rolled-back") && g.progress.sourceMembers === 0) {
           const decision = this.options.cutover.handOff({ group: g.id, sourceMembers: 0, targetMembers: g.progress.targetMembers, requested: g.requested });
           if (!decision.go) {
             g.progress.detail = `the source is empty; ${decision.reason}`;
@@ -301,7 +320,7 @@ export class GroupHandoff {
     }
     // A member may have come back meanwhile: then this is not the time.
     const [again] = await from.describeConsumerGroups([g.id]);
-    if (again!.members.length > 0) return;
+    if (!left(again!)) return;
     await fence.commit(offsets);
     const state = back ? "rolled-back" : "handed-off";
     await o.store.write([
@@ -311,9 +330,12 @@ export class GroupHandoff {
     await fence.release();
     g.fence = null;
     g.progress.state = state;
+    g.requested = false;
     const took = g.emptySince ? Date.now() - g.emptySince : 0;
     g.progress.detail = back ? `moved back to the source ${took} ms after its last target member left` : `handed off ${took} ms after its last source member left`;
     o.log(`group ${g.id}: ${g.progress.detail} (${offsets.map((x) => `${x.topic}[${x.partition}]@${x.offset}`).join(" ")})`);
+    // Back on the source: a member still starting on the target must read nothing there.
+    if (back) await this.holdOnTarget(g, [...new Set([again!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))]);
   }
 
   /** Stops watching; fences stay in place (not left) so a restarted klink takes them back. */
