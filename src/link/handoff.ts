@@ -53,6 +53,8 @@ export interface HandoffOptions {
   translate: (topic: string, partition: number, offset: number) => Promise<number | null>;
   /** The same, target → source (rollback). */
   translateBack: (topic: string, partition: number, offset: number) => Promise<number | null>;
+  /** A group was handed off (its topics' consumers are moving). */
+  onHandedOff?: (group: string, topics: string[]) => Promise<void>;
   log: (line: string) => void;
 }
 
@@ -334,6 +336,7 @@ export class GroupHandoff {
     const took = g.emptySince ? Date.now() - g.emptySince : 0;
     g.progress.detail = back ? `moved back to the source ${took} ms after its last target member left` : `handed off ${took} ms after its last source member left`;
     o.log(`group ${g.id}: ${g.progress.detail} (${offsets.map((x) => `${x.topic}[${x.partition}]@${x.offset}`).join(" ")})`);
+    if (!back) await o.onHandedOff?.(g.id, g.topics);
     // Back on the source: a member still starting on the target must read nothing there.
     if (back) await this.holdOnTarget(g, [...new Set([again!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))]);
   }

@@ -52,9 +52,21 @@ export class Lifecycle {
       linkName: o.config.link.name, source: o.clients.source, target: o.clients.target, store: o.store, cutover: o.cutover,
       groups, topics: o.topics, translate: (t, p, offset) => o.fetcher.groupOffset(t, p, offset),
       translateBack: (t, p, offset) => o.fetcher.groupOffsetToSource(t, p, offset), log: o.log,
+      onHandedOff: (_group, topics) => this.consumersMoving(topics),
     });
     await this.handoff.start();
     this.timer = setInterval(() => void this.tick(), 1_000);
+  }
+
+  /** A group reading these topics now reads on the target. */
+  private async consumersMoving(topics: string[]): Promise<void> {
+    for (const topic of topics) {
+      const state = this.states.get(topic) ?? "mirroring";
+      if (state !== "mirroring" && state !== "dual-write") continue;
+      this.states.set(topic, "consumers-moving");
+      this.options.fetcher.setTopicState(topic, "consumers-moving");
+      await this.options.store.write([{ topic, state: "consumers-moving", detail: "a linked group reads it on the target" }]);
+    }
   }
 
   groups(): GroupProgress[] {

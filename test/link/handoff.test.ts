@@ -362,15 +362,21 @@ test("promote with producers running on the target: refused while the source sti
   const topic = uniqueName("promote");
   const partitions = 2;
   await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions, configs: { "retention.ms": "-1" } }]));
-  const file = writeMigration({ topics: [topic], linkName: uniqueName("promote") });
+  const ghost = uniqueName("never-committed");
+  const file = writeMigration({ topics: [topic], linkName: uniqueName("promote"), extra: `groups:\n  names: [${ghost}]\n` });
   const onSource = steadyProducer(source(), topic, partitions, 5);
   const onTarget = steadyProducer(target(), topic, partitions, 5);
   const proc = spawnKlink(["run", file]);
   running.add(proc);
-  await Bun.sleep(4_000);
+  for (let i = 0; i < 150 && (await klink(["status", file])).code !== 0; i++) await Bun.sleep(200); // it answers
+  await Bun.sleep(1_000);
   const refused = await klink(["promote", file, topic]);
   expect(refused.code).toBe(2);
   expect(refused.stderr).toContain("may still write");
+  // A group klink cannot fence (no committed offsets on the source) is reported as drain-then-switch.
+  const groups = JSON.parse((await klink(["status", file, "--json"])).stdout).groups;
+  expect(groups).toMatchObject([{ group: ghost, state: "drain-then-switch" }]);
+  expect(groups[0].detail).toContain("no committed offsets on the source");
 
   await onSource.stop(); // the last producer left the source
   await Bun.sleep(11_000);
@@ -393,3 +399,33 @@ test("promote with producers running on the target: refused while the source sti
   const again = await klink(["run", file, "--until-caught-up"]);
   expect(again.stderr).toContain(`${topic}: promoted earlier; not copied any more`);
 }, 200_000);
+
+test("consumers first: an application that keeps its offsets outside Kafka resumes on the target at the same offset", async () => {
+  const topic = uniqueName("external-offsets");
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 1 }]));
+  const producer = new Producer(plain(source()));
+  for (let i = 0; i < 500; i++) producer.produce({ topic, partition: 0, key: `k${i}`, value: `v${i}` });
+  await producer.flush();
+  await producer.close();
+  const file = writeMigration({ topics: [topic], linkName: uniqueName("external") });
+  expect((await klink(["run", file, "--until-caught-up"])).code).toBe(0);
+  // The application read up to offset 317 on the source and stored "next: 317" in its own database.
+  const readAt = async (c: KafkaCluster, offset: number) => {
+    const consumer = new Consumer(plain(c));
+    consumer.assign([{ topic, partition: 0, offset }]);
+    try {
+      for (let i = 0; i < 100; i++) {
+        for (const m of await consumer.consume(1, 100)) {
+          const key = m.errorCode ? null : m.key()!.toString();
+          m.destroy();
+          if (key) return key;
+        }
+      }
+      return null;
+    } finally {
+      consumer.close();
+    }
+  };
+  expect(await readAt(source(), 317)).toBe("k317");
+  expect(await readAt(target(), 317)).toBe("k317"); // after its bootstrap changes: the same record
+}, 120_000);
