@@ -4,13 +4,15 @@ import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { byTopic } from "../status/progress.ts";
 import type { PartitionProgress } from "../link/fetcher.ts";
+import type { GroupProgress } from "../link/handoff.ts";
 
 const usage = `klink status FILE [--json]
 
 Asks the klink running FILE (over its status endpoint, status.listen) how the link is doing:
 per topic its lifecycle state (mirroring, dual-write, ...), the records and bytes copied,
 the lag in records, in dual write the records routed target → source and the Router's lag,
-and partitions that stopped.
+partitions that stopped, and each linked group: its state (fenced, handed-off,
+drain-then-switch, ...), members (client id@host) on both clusters, committed offsets.
 
 Options:
   --json   print the running instance's answer as JSON
@@ -27,7 +29,7 @@ export const status: Command = {
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;
     const url = `http://${config.status.host}:${config.status.port}/status`;
-    let body: { link: string; partitions: PartitionProgress[] };
+    let body: { link: string; partitions: PartitionProgress[]; groups?: GroupProgress[] };
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       body = (await res.json()) as typeof body;
@@ -48,6 +50,11 @@ export const status: Command = {
       );
     }
     for (const p of body.partitions.filter((p) => p.error)) console.log(`  ${p.topic}[${p.partition}] stopped: ${p.error}`);
+    for (const g of body.groups ?? []) {
+      const members = `${g.sourceMembers} member(s) on the source${g.sourceClients.length ? ` (${g.sourceClients.join(", ")})` : ""}, ${g.targetMembers} on the target${g.targetClients.length ? ` (${g.targetClients.join(", ")})` : ""}`;
+      const committed = g.committed ? `; committed on the ${g.committed.cluster}: ${g.committed.offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(" ") || "none"}` : "";
+      console.log(`  group ${g.group} (${g.state}): ${members}; ${g.detail}${committed}`);
+    }
     return EXIT_OK;
   },
 };

@@ -34,6 +34,8 @@ export interface GroupProgress {
   targetClients: string[];
   /** Why it waits, or what happened. */
   detail: string;
+  /** Committed offsets of linked topics where the group reads now (refreshed every 5 s). */
+  committed: { cluster: "source" | "target"; offsets: Array<{ topic: string; partition: number; offset: number }> } | null;
 }
 
 export interface HandoffOptions {
@@ -104,6 +106,23 @@ export class GroupHandoff {
     const ids = [...new Set([...o.groups, ...stored.keys()])];
     await Promise.all(ids.map((id) => this.prepare(id, stored.get(id)?.state ?? null)));
     this.timer = setInterval(() => void this.tick(), 200);
+    this.offsetsTimer = setInterval(() => void this.refreshCommitted(), 5_000);
+    void this.refreshCommitted();
+  }
+
+  private offsetsTimer: Timer | null = null;
+
+  /** Each group's committed offsets where it reads now (for status). */
+  private async refreshCommitted(): Promise<void> {
+    for (const g of this.groups.values()) {
+      const cluster = g.progress.state === "handed-off" ? "target" : "source";
+      try {
+        const offsets = await (cluster === "target" ? this.targetAdmin : this.sourceAdmin).listConsumerGroupOffsets(g.id);
+        g.progress.committed = { cluster, offsets: offsets.filter((c) => this.options.topics.includes(c.topic)).map(({ topic, partition, offset }) => ({ topic, partition, offset })) };
+      } catch {
+        // unreachable for a moment: keep the last answer
+      }
+    }
   }
 
   /** Decides how `id` moves, and fences it on the target when it can. */
@@ -111,7 +130,7 @@ export class GroupHandoff {
     const o = this.options;
     const g: Group = {
       id, topics: [], fence: null, direction: "to-target", emptySince: null, requested: false, busy: false,
-      progress: { group: id, state: stored ?? "watching", sourceMembers: 0, targetMembers: 0, sourceClients: [], targetClients: [], detail: "" },
+      progress: { group: id, state: stored ?? "watching", sourceMembers: 0, targetMembers: 0, sourceClients: [], targetClients: [], detail: "", committed: null },
     };
     this.groups.set(id, g);
     if (stored === "handed-off") {
@@ -344,6 +363,7 @@ export class GroupHandoff {
   /** Stops watching; fences stay in place (not left) so a restarted klink takes them back. */
   close(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.offsetsTimer) clearInterval(this.offsetsTimer);
     for (const g of this.groups.values()) g.fence?.close();
     this.sourceAdmin?.close();
     this.targetAdmin?.close();

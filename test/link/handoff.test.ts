@@ -75,7 +75,14 @@ test("a VerifiableConsumer group moves member by member to the target: fenced un
     const r = await klink(["status", file, "--json"]);
     if (r.code === 0) status = JSON.parse(r.stdout);
   }
-  expect(status?.groups?.[0]).toMatchObject({ group, state: "fenced" });
+  expect(status?.groups?.[0]).toMatchObject({ group, state: "fenced", sourceMembers: 3 });
+  expect(status.groups[0].sourceClients).toHaveLength(3);
+  for (let i = 0; i < 50 && !status.groups[0].committed; i++) {
+    await Bun.sleep(200);
+    status = JSON.parse((await klink(["status", file, "--json"])).stdout);
+  }
+  expect(status.groups[0].committed).toMatchObject({ cluster: "source" });
+  expect(status.groups[0].committed.offsets).toHaveLength(partitions);
   expect((await klink(["handoff", file, group])).code).toBe(0); // cutover/manual: the operator's go
 
   // Move the members one at a time.
