@@ -16,8 +16,11 @@ const usage = `klink run FILE [--until-caught-up]
 
 Mirrors every topic linked by FILE from the source to the target cluster, each record at the
 same offset (exact mode): creates missing target topics, aligns each partition's start, copies,
-and resumes after any stop from the target's end offset. Runs until Ctrl-C (or SIGTERM), then
-stops cleanly; a kill -9 loses nothing either.
+and resumes after any stop. Once producers write to the target too, routes their records back to
+the source (dual write, with an exact offset map). Holds the linked consumer groups on the target
+(the read fence) and hands them over when they have left the source (\`klink handoff\`,
+cutover/auto); \`klink promote\` and \`klink rollback\` talk to this running instance. Runs until
+Ctrl-C (or SIGTERM), then stops cleanly; a kill -9 loses nothing either.
 
 Progress is printed per topic (records/s, MB/s, lag); \`klink status FILE\` asks the running
 instance over its status endpoint (status.listen in FILE).
@@ -30,7 +33,7 @@ or a partition stopped with an error (the error is printed).`;
 
 export const run: Command = {
   name: "run",
-  summary: "mirror the linked topics source → target at identical offsets",
+  summary: "mirror source → target at identical offsets, route dual writes back, hand groups over",
   usage,
   async run(args) {
     const { positionals, flags } = parseArgs(args, { flags: ["--until-caught-up"], maxPositionals: 1, usage });
