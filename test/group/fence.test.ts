@@ -78,8 +78,13 @@ describe("fence on the target, then hand-off at committed offsets", () => {
 
       // commit a different offset per partition, below what was written, and hand over
       const highest = new Map<number, number>();
-      for (const e of producer.collected()) if (e.name === "producer_send_success") highest.set(e.partition, Math.max(highest.get(e.partition) ?? -1, e.offset));
       const offsets: CommittedOffset[] = [0, 1, 2].map((partition) => ({ topic, partition, offset: 100 + 37 * partition }));
+      // The producer's sticky partitioner fills partitions unevenly: wait until each holds enough.
+      const enough = () => {
+        for (const e of producer.collected()) if (e.name === "producer_send_success") highest.set(e.partition, Math.max(highest.get(e.partition) ?? -1, e.offset));
+        return offsets.every((o) => (highest.get(o.partition) ?? -1) > o.offset + 50);
+      };
+      await until(enough, 60_000, "every partition written past the offsets to commit");
       for (const o of offsets) expect(highest.get(o.partition)!).toBeGreaterThan(o.offset + 50);
       await fence.commit(offsets);
       expect((await fence.committed()).map(({ topic, partition, offset }) => ({ topic, partition, offset }))).toEqual(offsets);
