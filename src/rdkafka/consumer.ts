@@ -71,7 +71,10 @@ export class Consumer extends Client {
   /** Joins the group (`group.id`) for these topics; librdkafka assigns partitions itself. */
   subscribe(topics: string[]): void {
     this.withList(topics.map((topic) => ({ topic, partition: -1 })), (l) => checkErr(rdkafka().rd_kafka_subscribe(this.handle, l), "subscribe"));
+    this.subscribed = true;
   }
+
+  private subscribed = false;
 
   unsubscribe(): void {
     checkErr(rdkafka().rd_kafka_unsubscribe(this.handle), "unsubscribe");
@@ -157,6 +160,9 @@ export class Consumer extends Client {
     if (this.closed) return;
     this.closed = true;
     const lib = rdkafka();
+    // A cooperative-sticky member closed while subscribed returns without a LeaveGroup (its
+    // partitions wait for session.timeout.ms); unsubscribing first makes it leave at once.
+    if (this.subscribed) lib.rd_kafka_unsubscribe(this.handle);
     lib.rd_kafka_queue_destroy(this.consumerQueue);
     lib.rd_kafka_consumer_close(this.handle);
     this.destroyHandle();
