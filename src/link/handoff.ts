@@ -136,6 +136,7 @@ export class GroupHandoff {
     if (stored === "handed-off") {
       g.progress.detail = "handed off to the target";
       if (await o.store.get(rollbackKey(id))) await this.holdOnSource(g);
+      else await this.guardSource(g);
       return;
     }
     const [desc] = await this.sourceAdmin.describeConsumerGroups([id]);
@@ -185,7 +186,7 @@ export class GroupHandoff {
   private fenceEvent(g: Group, e: FenceEvent): void {
     if (e.type === "held") {
       const others = e.members.filter((m) => !m.klink);
-      g.progress.targetMembers = others.length;
+      if (g.direction === "to-target" && g.progress.state !== "handed-off") g.progress.targetMembers = others.length;
     } else if (e.type === "lost") {
       g.progress.detail = `fence LOST: ${e.error.message}`;
       this.options.log(`group ${g.id}: ${g.progress.detail}`);
@@ -221,20 +222,39 @@ export class GroupHandoff {
   /** Rollback: klink leads the group on the source so members returning there read nothing yet. */
   private async holdOnSource(g: Group): Promise<void> {
     const o = this.options;
+    if (!g.fence) await this.fenceSource(g);
+    g.direction = "to-source";
+    g.emptySince = null;
+    g.progress.state = "rolling-back";
+    g.progress.detail = "held on the source: members returning there read nothing until the last has left the target";
+    o.log(`group ${g.id}: rolling back; ${g.progress.detail}`);
+  }
+
+  /**
+   * After a handoff (and for a rollback) klink leads the group on the source: a member that
+   * starts there again by mistake reads nothing instead of reading records a second time.
+   */
+  private async fenceSource(g: Group): Promise<void> {
+    const o = this.options;
     const committed = await this.targetAdmin.listConsumerGroupOffsets(g.id).catch(() => []);
     if (g.topics.length === 0) g.topics = [...new Set(committed.map((c) => c.topic))].filter((t) => o.topics.includes(t));
     const [desc] = await this.targetAdmin.describeConsumerGroups([g.id]);
     const protocols = [...new Set([desc!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))];
-    g.direction = "to-source";
-    g.emptySince = null;
     g.fence = await GroupFence.hold({
       settings: { config: o.source.config, ...(o.source.token ? { token: o.source.token } : {}) },
       groupId: g.id, topics: g.topics, protocols, groupInstanceId: `klink-${o.linkName}-fence`,
       onEvent: (e) => this.fenceEvent(g, e),
     });
-    g.progress.state = "rolling-back";
-    g.progress.detail = "held on the source: members returning there read nothing until the last has left the target";
-    o.log(`group ${g.id}: rolling back; ${g.progress.detail}`);
+  }
+
+  /** A handed-off group, held on the source against stragglers (a failure is reported, not fatal). */
+  private async guardSource(g: Group): Promise<void> {
+    try {
+      await this.fenceSource(g);
+      g.progress.detail += "; held on the source, so a member starting there again reads nothing";
+    } catch (err) {
+      this.options.log(`group ${g.id}: not held on the source after the handoff: ${(err as Error).message}`);
+    }
   }
 
   /** `klink handoff GROUP`: the operator's go for the policy. */
@@ -355,7 +375,10 @@ export class GroupHandoff {
     const took = g.emptySince ? Date.now() - g.emptySince : 0;
     g.progress.detail = back ? `moved back to the source ${took} ms after its last target member left` : `handed off ${took} ms after its last source member left`;
     o.log(`group ${g.id}: ${g.progress.detail} (${offsets.map((x) => `${x.topic}[${x.partition}]@${x.offset}`).join(" ")})`);
-    if (!back) await o.onHandedOff?.(g.id, g.topics);
+    if (!back) {
+      await o.onHandedOff?.(g.id, g.topics);
+      await this.guardSource(g);
+    }
     // Back on the source: a member still starting on the target must read nothing there.
     if (back) await this.holdOnTarget(g, [...new Set([again!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))]);
   }

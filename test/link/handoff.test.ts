@@ -97,7 +97,15 @@ test("a VerifiableConsumer group moves member by member to the target: fenced un
   }
   // All three on the target now: after the handoff they read.
   await onTarget[0]!.tool.waitFor((e) => e.name === "records_consumed", 60_000).catch(() => null);
+  // A member started on the source again by mistake reads nothing: klink holds the group there now.
+  for (let i = 0; i < 100 && !String((await klink(["status", file])).stdout).includes("held on the source"); i++) await Bun.sleep(200);
+  const straggler = await verifiableConsumer(source(), { topic, groupId: group, groupProtocol: "classic" });
+  const stragglerEvents = timed(straggler);
+  await straggler.waitFor((e) => e.name === "partitions_assigned", 60_000);
   await Bun.sleep(5_000);
+  await straggler.stop();
+  expect(stragglerEvents.filter((e) => e.name === "records_consumed")).toEqual([]);
+  expect(stragglerEvents.filter((e) => e.name === "partitions_assigned").flatMap((e) => e.partitions)).toEqual([]);
   const produced = await producer.stop();
 
   // Wait until the group has read everything on the target.
