@@ -42,7 +42,9 @@ test("1M records produced and consumed keep RSS flat", async () => {
     await producer.close();
     consumer.close();
   }
-  const growthMiB = (rss[4]! - rss[0]!) / 2 ** 20;
+  // RSS swings by ~50 MiB between rounds (the allocator keeps freed pages for a while): a leak
+  // shows as the last round above the highest of the first two, not as one round above another.
+  const growthMiB = (rss[4]! - Math.max(rss[0]!, rss[1]!)) / 2 ** 20;
   console.log(`RSS after each 200k round (MiB): ${rss.map((r) => (r / 2 ** 20).toFixed(0)).join(", ")}`);
   expect(growthMiB).toBeLessThan(40);
 }, 300_000);
