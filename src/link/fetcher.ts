@@ -341,7 +341,7 @@ export class Fetcher {
     two.fetch.lastWritten = targetCopied.at(-1) ?? -1;
     p.two = two;
     this.ledger.add(two);
-    this.router.add(two, 0);
+    this.router.add(two);
     return two;
   }
 
@@ -386,10 +386,9 @@ export class Fetcher {
     const routeFrom = Number((await store.get(positionKey("route", p.topic, p.partition))) ?? (await store.get(translateStartKey(p))) ?? 0);
     const r = await reconcile(store, this.options.source, this.options.target, p.topic, p.partition, fetchFrom, routeFrom);
     p.next = fetchFrom;
-    const two = this.startTwoWay(p, fetchFrom, routeFrom, r.sourceCopied, r.targetCopied);
+    this.startTwoWay(p, fetchFrom, routeFrom, r.sourceCopied, r.targetCopied);
     if (r.found.length) this.options.log(`${p.topic}[${p.partition}]: ${r.found.length} records copied before the last stop mapped again`);
     if (await store.last("target", p.topic, p.partition, "target")) this.enterDualWrite(p.topic, "resumed");
-    void two;
   }
 
   /** The state belongs to one (source, target) pair: refuse to continue against other clusters. */

@@ -32,7 +32,7 @@ export class Lifecycle {
   private readonly states = new Map<string, TopicLifecycle>();
   private readonly promoteRequested = new Set<string>();
   private timer: Timer | null = null;
-  private promoting = new Set<string>();
+  private readonly promoting = new Set<string>();
 
   constructor(private readonly options: LifecycleOptions) {}
 

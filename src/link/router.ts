@@ -59,10 +59,26 @@ export class Router {
     );
   }
 
+  /** Target topic handle → its two-way partitions by id: the per-record lookup without building strings. */
+  private byHandle = new Map<number, TwoWayPartition[]>();
+
+  private partitionOf(m: ConsumedMessage): TwoWayPartition | undefined {
+    const rkt = m.topicHandle;
+    if (!rkt) return undefined;
+    let parts = this.byHandle.get(rkt);
+    if (!parts) {
+      const topic = m.topic;
+      parts = [];
+      for (const p of this.progressOf.keys()) if (p.topic === topic) parts[p.partition] = p;
+      this.byHandle.set(rkt, parts);
+    }
+    return parts[m.partition];
+  }
+
   /** Starts routing `p` from target offset `p.route.next`. */
-  add(p: TwoWayPartition, routedBefore: number): void {
+  add(p: TwoWayPartition): void {
+    this.byHandle = new Map(); // a new partition: look the handles up again
     this.progressOf.set(p, { next: p.route.next, targetEnd: -1, routedRecords: 0, routedBytes: 0 });
-    if (routedBefore > 0) this.firstRouted.add(p.topic);
     this.consumer.incrementalAssign([{ topic: p.topic, partition: p.partition, offset: p.route.next }]);
   }
 
@@ -112,7 +128,7 @@ export class Router {
       }
       idle = 0;
       for (const m of messages) {
-        const p = this.options.ledger.get(m.topic, m.partition);
+        const p = this.partitionOf(m);
         try {
           const pending = this.handle(m, p);
           if (pending) await pending;
