@@ -196,8 +196,7 @@ function spawnWriter(link: string, rows: number) {
 test("state survives kill -9 of the writer, also inside a transaction: every acknowledged batch is there, no batch is half there", async () => {
   const ROWS = 2_000;
   let killedInside = false;
-  // Kill when the log shows a transaction open (records written, no marker yet); the writer may
-  // still commit between the look and the kill, so try a few times.
+  // Kill when the log shows a transaction open (records written, no marker yet).
   for (let attempt = 1; attempt <= 5 && !killedInside; attempt++) {
     const link = uniqueName("kill");
     const topic = `__klink-${link}-state`;
@@ -206,12 +205,21 @@ test("state survives kill -9 of the writer, also inside a transaction: every ack
       Promise.all([admin.listOffsets([{ topic, partition: 0, offset: -1 }], false), admin.listOffsets([{ topic, partition: 0, offset: -1 }], true)]).then(([[w], [s]]) => ({ written: w!.offset, stable: s!.offset }));
     const atKill = await withAdmin(target(), async (admin) => {
       for (const deadline = Date.now() + 60_000; acknowledged() < 10; await Bun.sleep(5)) if (Date.now() > deadline) throw new Error("the writer acknowledged no batch");
-      for (const deadline = Date.now() + 20_000; ; ) {
+      // Freeze the writer when a transaction looks open, then look again: a frozen writer cannot
+      // commit, so a transaction still open after a pause is one the kill lands inside.
+      for (const deadline = Date.now() + 60_000; ; ) {
         const e = await ends(admin);
-        if (e.written > e.stable || Date.now() > deadline) {
-          process.kill(child.pid, "SIGKILL");
-          await child.exited;
-          return ends(admin);
+        const late = Date.now() > deadline;
+        if (e.written > e.stable || late) {
+          process.kill(child.pid, "SIGSTOP");
+          await Bun.sleep(300);
+          const frozen = await ends(admin);
+          if (frozen.written > frozen.stable || late) {
+            process.kill(child.pid, "SIGKILL");
+            await child.exited;
+            return ends(admin);
+          }
+          process.kill(child.pid, "SIGCONT");
         }
       }
     });
