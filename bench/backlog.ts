@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Producer } from "../src/rdkafka/index.ts";
-import { readClusters } from "../test/harness/state.ts";
-import { isAnswering, type KafkaCluster } from "../test/harness/cluster.ts";
+import type { KafkaCluster } from "../test/harness/cluster.ts";
+import { testClusters } from "./test-clusters.ts";
 import { sampleProcess } from "./replicate/proc.ts";
 import { uniqueName, withAdmin, plain } from "../test/helpers.ts";
 
@@ -21,14 +21,6 @@ const arg = (name: string, def: string) => {
 const sizesGb = arg("gb", "1,4").split(",").map(Number);
 const RECORD = 1024;
 const PARTITIONS = 12;
-
-async function clusters(): Promise<{ source: KafkaCluster; target: KafkaCluster; started: boolean }> {
-  const known = readClusters();
-  if (known.source && known.target && (await isAnswering(known.source)) && (await isAnswering(known.target))) return { source: known.source, target: known.target, started: false };
-  if (Bun.spawnSync(["npx", "bun", "test/harness/cli.ts", "up"], { stdout: "inherit", stderr: "inherit" }).exitCode !== 0) throw new Error("could not start the test clusters");
-  const all = readClusters();
-  return { source: all.source!, target: all.target!, started: true };
-}
 
 async function load(source: KafkaCluster, topic: string, records: number): Promise<void> {
   await withAdmin(source, (a) => a.createTopics([{ name: topic, partitions: PARTITIONS, configs: { "retention.ms": "-1", "retention.bytes": "-1" } }]));
@@ -58,7 +50,7 @@ async function load(source: KafkaCluster, topic: string, records: number): Promi
   await producer.close();
 }
 
-const { source, target, started } = await clusters();
+const { source, target, started } = await testClusters();
 const rows: string[] = [];
 try {
   for (const gb of sizesGb) {

@@ -5,8 +5,8 @@
  * Starts the test clusters if they are not running (and stops them again at the end).
  */
 import { Producer, Consumer, Offset } from "../src/rdkafka/index.ts";
-import { readClusters } from "../test/harness/state.ts";
-import { isAnswering, type KafkaCluster } from "../test/harness/cluster.ts";
+import type { KafkaCluster } from "../test/harness/cluster.ts";
+import { testClusters } from "./test-clusters.ts";
 import { producerPerformance, consumerPerformance } from "../test/harness/tools.ts";
 import { plain, uniqueName, withAdmin } from "../test/helpers.ts";
 import { writeFileSync, mkdirSync } from "node:fs";
@@ -18,14 +18,6 @@ const arg = (name: string, def: number) => {
 const RECORDS_100B = arg("records", 1_000_000);
 const PARTITIONS = 4;
 const PRODUCER = { "linger.ms": 5, "batch.size": 1_048_576, acks: "all" };
-
-async function clusters(): Promise<{ target: KafkaCluster; started: boolean }> {
-  const known = readClusters().target;
-  if (known && (await isAnswering(known))) return { target: known, started: false };
-  const up = Bun.spawnSync(["npx", "bun", "test/harness/cli.ts", "up"], { stdout: "inherit", stderr: "inherit" });
-  if (up.exitCode !== 0) throw new Error("could not start the test clusters");
-  return { target: readClusters().target!, started: true };
-}
 
 async function bindingProduce(c: KafkaCluster, topic: string, n: number, size: number): Promise<number> {
   const producer = new Producer(plain(c, PRODUCER));
@@ -69,7 +61,7 @@ async function bindingConsume(c: KafkaCluster, topic: string, n: number): Promis
   return seconds;
 }
 
-const { target, started } = await clusters();
+const { target, started } = await testClusters();
 const rows: string[] = [];
 const row = (...cells: Array<string | number>) => rows.push(`| ${cells.join(" | ")} |`);
 row("record size", "records", "tool", "produce records/s", "produce MB/s", "consume records/s", "consume MB/s");

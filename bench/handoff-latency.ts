@@ -27,13 +27,12 @@
  * runs another build). Writes bench/results/handoff-<date>.md (with --heartbeat-ms, a what-if:
  * bench/results/raw/handoff-heartbeat<N>-<date>.md).
  */
-import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Consumer, Producer } from "../src/rdkafka/index.ts";
-import { readClusters } from "../test/harness/state.ts";
-import { isAnswering, type KafkaCluster } from "../test/harness/cluster.ts";
+import type { KafkaCluster } from "../test/harness/cluster.ts";
+import { klinkSnapshot, testClusters } from "./test-clusters.ts";
 import { stopAllTools, verifiableConsumer } from "../test/harness/tools.ts";
 import { plain, uniqueName, withAdmin } from "../test/helpers.ts";
 
@@ -66,26 +65,6 @@ const KIND_LABEL: Record<Kind, string> = {
   "cooperative-sticky": "librdkafka, cooperative-sticky",
   java: "Java VerifiableConsumer (classic, range)",
 };
-
-async function clusters(): Promise<{ source: KafkaCluster; target: KafkaCluster; started: boolean }> {
-  const known = readClusters();
-  if (known.source && known.target && (await isAnswering(known.source)) && (await isAnswering(known.target))) return { source: known.source, target: known.target, started: false };
-  if (Bun.spawnSync(["npx", "bun", "test/harness/cli.ts", "up"], { stdout: "inherit", stderr: "inherit" }).exitCode !== 0) throw new Error("could not start the test clusters");
-  const all = readClusters();
-  return { source: all.source!, target: all.target!, started: true };
-}
-
-/** The klink to run: a copy of dist/klink (a rebuild during the run cannot change it), or KLINK_BENCH_KLINK_CMD. */
-function klinkCommand(dir: string): { argv: string[]; build: string } {
-  if (process.env.KLINK_BENCH_KLINK_CMD) return { argv: JSON.parse(process.env.KLINK_BENCH_KLINK_CMD), build: `KLINK_BENCH_KLINK_CMD=${process.env.KLINK_BENCH_KLINK_CMD}` };
-  const dist = resolve(import.meta.dir, "../dist/klink");
-  const sha = createHash("sha256").update(readFileSync(dist)).digest("hex").slice(0, 12);
-  const copy = join(dir, `klink-${sha}`);
-  copyFileSync(dist, copy);
-  chmodSync(copy, 0o755);
-  const version = Bun.spawnSync([copy, "--version"]).stdout.toString().trim();
-  return { argv: [copy], build: `${version}, dist/klink sha256 ${sha}…` };
-}
 
 /** A group member as the benchmark sees it; `at` is this process's Date.now(). */
 interface Member {
@@ -243,9 +222,9 @@ interface Round {
   readWhileFenced: number;
 }
 
-const { source, target, started } = await clusters();
+const { source, target, started } = await testClusters();
 const dir = mkdtempSync(join(tmpdir(), "klink-handoff-bench-"));
-const { argv, build } = klinkCommand(dir);
+const { argv, build } = klinkSnapshot(dir);
 const klinks = new Set<Bun.Subprocess>();
 process.on("SIGINT", () => {
   for (const p of klinks) p.kill("SIGKILL");

@@ -13,13 +13,12 @@
  * KLINK_BENCH_KLINK_CMD='["bun","src/cli.ts"]' runs another build. Writes
  * bench/results/router-latency-<date>.md when routed records arrived.
  */
-import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Consumer, ErrorCode, KafkaError, Offset, Producer } from "../src/rdkafka/index.ts";
-import { readClusters } from "../test/harness/state.ts";
-import { isAnswering, type KafkaCluster } from "../test/harness/cluster.ts";
+import type { KafkaCluster } from "../test/harness/cluster.ts";
+import { klinkSnapshot, testClusters } from "./test-clusters.ts";
 import { plain, uniqueName, withAdmin } from "../test/helpers.ts";
 
 const arg = (name: string, def: string) => {
@@ -36,26 +35,6 @@ const DRAIN_MS = 60_000;
 // Same settings in both phases: only the path differs.
 const PRODUCER = { acks: "all", "enable.idempotence": true, "linger.ms": 1 };
 const CONSUMER = { "isolation.level": "read_committed" };
-
-async function clusters(): Promise<{ source: KafkaCluster; target: KafkaCluster; started: boolean }> {
-  const known = readClusters();
-  if (known.source && known.target && (await isAnswering(known.source)) && (await isAnswering(known.target))) return { source: known.source, target: known.target, started: false };
-  if (Bun.spawnSync(["npx", "bun", "test/harness/cli.ts", "up"], { stdout: "inherit", stderr: "inherit" }).exitCode !== 0) throw new Error("could not start the test clusters");
-  const all = readClusters();
-  return { source: all.source!, target: all.target!, started: true };
-}
-
-/** The klink to run: a copy of dist/klink (a rebuild during the run cannot change it), or KLINK_BENCH_KLINK_CMD. */
-function klinkCommand(dir: string): { argv: string[]; build: string } {
-  if (process.env.KLINK_BENCH_KLINK_CMD) return { argv: JSON.parse(process.env.KLINK_BENCH_KLINK_CMD), build: `KLINK_BENCH_KLINK_CMD=${process.env.KLINK_BENCH_KLINK_CMD}` };
-  const dist = resolve(import.meta.dir, "../dist/klink");
-  const sha = createHash("sha256").update(readFileSync(dist)).digest("hex").slice(0, 12);
-  const copy = join(dir, `klink-${sha}`);
-  copyFileSync(dist, copy);
-  chmodSync(copy, 0o755);
-  const version = Bun.spawnSync([copy, "--version"]).stdout.toString().trim();
-  return { argv: [copy], build: `${version}, dist/klink sha256 ${sha}…` };
-}
 
 interface Phase {
   label: string;
@@ -154,9 +133,9 @@ async function endOffsets(c: KafkaCluster, topic: string): Promise<number> {
   return withAdmin(c, async (a) => (await a.watermarks(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition })))).reduce((n, p) => n + p.high, 0));
 }
 
-const { source, target, started } = await clusters();
+const { source, target, started } = await testClusters();
 const dir = mkdtempSync(join(tmpdir(), "klink-router-latency-"));
-const { argv, build } = klinkCommand(dir);
+const { argv, build } = klinkSnapshot(dir);
 const routedTopic = uniqueName("bench-routed");
 const baselineTopic = uniqueName("bench-baseline");
 let klink: ReturnType<typeof Bun.spawn> | null = null;

@@ -12,6 +12,7 @@
  * from it without a checkpoint, losing and duplicating nothing.
  */
 import { Producer, Consumer, Admin, KafkaError, ErrorCode, OffsetSpec, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
+import { PartitionsByHandle } from "./partitions-by-handle.ts";
 import type { Store } from "../../plugins/plugin.ts";
 import type { Cluster } from "./cluster.ts";
 import { provisionTopic, describeSourceTopic, type CreateSettings } from "./provision.ts";
@@ -134,21 +135,8 @@ export class Fetcher {
     return `${topic}\u0000${partition}`;
   }
 
-  /** Source topic handle → its partitions by id: the per-record lookup without building strings. */
-  private byHandle = new Map<number, Partition[]>();
-
-  private partitionOf(m: ConsumedMessage): Partition | undefined {
-    const rkt = m.topicHandle;
-    if (!rkt) return undefined;
-    let parts = this.byHandle.get(rkt);
-    if (!parts) {
-      const topic = m.topic;
-      parts = [];
-      for (const p of this.partitions.values()) if (p.topic === topic) parts[p.partition] = p;
-      this.byHandle.set(rkt, parts);
-    }
-    return parts[m.partition];
-  }
+  /** A consumed record → its partition. */
+  private readonly partitionOf = new PartitionsByHandle(() => this.partitions.values());
 
   /** Provisions target topics, aligns and resumes partitions, and assigns the source consumer. */
   async start(): Promise<void> {
@@ -237,7 +225,7 @@ export class Fetcher {
         if (desc!.partitions.every((p) => this.partitions.has(this.key(t.name, p.partition)))) continue;
         const added = await this.linkTopic(t, { kind: "earliest" });
         if (added.length === 0) continue;
-        this.byHandle = new Map();
+        this.partitionOf.forget();
         // The target producers must know the new partitions before records arrive for them.
         this.producer.refreshMetadata(t.name);
         this.filler.refreshMetadata(t.name);
@@ -504,7 +492,7 @@ export class Fetcher {
       this.batchAt = performance.now();
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i]!;
-        const p = this.partitionOf(m); // found now: handle() may free m
+        const p = this.partitionOf.of(m); // found now: handle() may free m
         try {
           const pending = this.handle(m, p);
           if (pending) await pending;

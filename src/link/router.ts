@@ -9,6 +9,7 @@
  * producer's order holds on the source too.
  */
 import { Producer, Consumer, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
+import { PartitionsByHandle } from "./partitions-by-handle.ts";
 import type { Cluster } from "./cluster.ts";
 import { Ledger, type TwoWayPartition } from "./ledger.ts";
 import { FORWARD_PRODUCER, SOURCE_CONSUMER } from "./fetcher.ts";
@@ -59,25 +60,12 @@ export class Router {
     );
   }
 
-  /** Target topic handle → its two-way partitions by id: the per-record lookup without building strings. */
-  private byHandle = new Map<number, TwoWayPartition[]>();
-
-  private partitionOf(m: ConsumedMessage): TwoWayPartition | undefined {
-    const rkt = m.topicHandle;
-    if (!rkt) return undefined;
-    let parts = this.byHandle.get(rkt);
-    if (!parts) {
-      const topic = m.topic;
-      parts = [];
-      for (const p of this.progressOf.keys()) if (p.topic === topic) parts[p.partition] = p;
-      this.byHandle.set(rkt, parts);
-    }
-    return parts[m.partition];
-  }
+  /** A consumed record → its two-way partition. */
+  private readonly partitionOf = new PartitionsByHandle(() => this.progressOf.keys());
 
   /** Starts routing `p` from target offset `p.route.next`. */
   add(p: TwoWayPartition): void {
-    this.byHandle = new Map(); // a new partition: look the handles up again
+    this.partitionOf.forget();
     this.progressOf.set(p, { next: p.route.next, targetEnd: -1, routedRecords: 0, routedBytes: 0 });
     this.consumer.incrementalAssign([{ topic: p.topic, partition: p.partition, offset: p.route.next }]);
   }
@@ -128,7 +116,7 @@ export class Router {
       }
       idle = 0;
       for (const m of messages) {
-        const p = this.partitionOf(m);
+        const p = this.partitionOf.of(m);
         try {
           const pending = this.handle(m, p);
           if (pending) await pending;
