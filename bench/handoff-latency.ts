@@ -9,8 +9,10 @@
  *      first record the target member consumed;
  *   3. baseline, same group on the target alone: a second member joins there, and once both read
  *      it stops; from the moment its close()/stop returned to the first record the remaining
- *      member consumed from the partitions it freed. That ordinary rebalance is a floor klink
- *      cannot beat: after klink leaves the fence, the waiting member goes through the same one.
+ *      member consumed from the partitions it freed. An ordinary rebalance waits for the
+ *      remaining member's next heartbeat; klink's handoff need not: the waiting member joined
+ *      seconds before, so klink still keeps it parked inside JoinGroup (GroupFence, parkMs) and
+ *      its leaving answers that JoinGroup at once.
  *
  * Next to it, klink's own part: when its log line "group G: handed off" arrived (offsets
  * committed, fence left) after the source member had left, and the "handed off N ms after its

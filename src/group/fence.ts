@@ -12,6 +12,14 @@
  * another leader, or the coordinator no longer knows klink's member, the fence is lost: klink
  * leaves (so it holds no partitions a consumer leader gave it) and says so (state "lost", event).
  *
+ * Parking (option parkMs): when members join, the coordinator starts a rebalance and answers
+ * their JoinGroup only once every member has rejoined. klink, the leader, then waits up to
+ * parkMs before it rejoins, heartbeating meanwhile (that keeps its session). The joiners wait
+ * inside JoinGroup, reading nothing; when release() leaves during that time, the coordinator
+ * answers them at once, instead of at their next heartbeat (3 s by default) after an ordinary
+ * leave. klink rejoins when parkMs has passed since the last heartbeat that found the group
+ * stable, well inside its own rebalance timeout (after which the coordinator would drop it).
+ *
  * Timers: one heartbeat timer while held. `release()` and `close()` stop it and close every
  * connection; nothing keeps the process alive after them.
  */
@@ -42,6 +50,12 @@ export interface GroupFenceOptions {
   rebalanceTimeoutMs?: number;
   /** Default 2 s. */
   heartbeatIntervalMs?: number;
+  /**
+   * How long klink may stay out of a rebalance that members started, keeping them waiting in
+   * JoinGroup so that release() wakes them at once (see "Parking" above). Keep it below the
+   * members' max.poll.interval.ms (their JoinGroup request timeout). Default 0: rejoin at once.
+   */
+  parkMs?: number;
   onEvent?: (event: FenceEvent) => void;
 }
 
@@ -50,6 +64,8 @@ export type FenceEvent =
   | { type: "held"; generationId: number; members: FencedMember[] }
   /** A heartbeat (or commit) found the group rebalancing; klink rejoins. */
   | { type: "rebalancing"; reason: string }
+  /** A heartbeat found the group rebalancing; klink waits (parkMs) before it rejoins. */
+  | { type: "parked"; reason: string }
   /** The fence is gone: another member leads, or the coordinator dropped klink's member. */
   | { type: "lost"; error: Error }
   /** A heartbeat failed (coordinator unreachable, moving): klink keeps trying. */
@@ -88,7 +104,7 @@ const GONE = new Set<number>([Err.UNKNOWN_MEMBER_ID, Err.FENCED_INSTANCE_ID]);
 export class GroupFence {
   readonly groupId: string;
   private readonly client: GroupClient;
-  private readonly options: { protocols: string[]; groupInstanceId: string | null; sessionTimeoutMs: number; rebalanceTimeoutMs: number; heartbeatIntervalMs: number };
+  private readonly options: { protocols: string[]; groupInstanceId: string | null; sessionTimeoutMs: number; rebalanceTimeoutMs: number; heartbeatIntervalMs: number; parkMs: number };
   private readonly subscription: Buffer;
   private memberIdValue = "";
   private generation = -1;
@@ -97,6 +113,10 @@ export class GroupFence {
   private stateValue: FenceState = "joining";
   private lostError: Error | null = null;
   private heartbeatTimer: Timer | null = null;
+  /** When a heartbeat last found the group stable (a rebalance cannot have started before). */
+  private stableAt = 0;
+  /** Members are waiting in JoinGroup for klink to rejoin. */
+  private parkedValue = false;
   /** Join/sync, heartbeat, commit and leave run one at a time. */
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -108,10 +128,14 @@ export class GroupFence {
       sessionTimeoutMs: init.sessionTimeoutMs ?? 30_000,
       rebalanceTimeoutMs: init.rebalanceTimeoutMs ?? 60_000,
       heartbeatIntervalMs: init.heartbeatIntervalMs ?? 2_000,
+      parkMs: init.parkMs ?? 0,
     };
     if (!init.protocols.length) throw new Error(`group ${init.groupId}: give at least one assignor (protocol) name to offer`);
     if (this.options.heartbeatIntervalMs * 3 > this.options.sessionTimeoutMs) {
       throw new Error(`group ${init.groupId}: heartbeatIntervalMs (${this.options.heartbeatIntervalMs}) must be at most a third of sessionTimeoutMs (${this.options.sessionTimeoutMs})`);
+    }
+    if (this.options.parkMs > 0 && this.options.parkMs + 2 * this.options.heartbeatIntervalMs > this.options.rebalanceTimeoutMs) {
+      throw new Error(`group ${init.groupId}: parkMs (${this.options.parkMs}) plus two heartbeat intervals must stay below rebalanceTimeoutMs (${this.options.rebalanceTimeoutMs})`);
     }
     this.client = new GroupClient(init.settings);
     this.subscription = encodeSubscription(init.topics);
@@ -144,6 +168,11 @@ export class GroupFence {
 
   get generationId(): number {
     return this.generation;
+  }
+
+  /** Members are waiting in JoinGroup for klink to rejoin (parking): they read nothing. */
+  get parked(): boolean {
+    return this.parkedValue;
   }
 
   /** The assignor the members agreed on in the current generation. */
@@ -235,6 +264,7 @@ export class GroupFence {
   private async joinAndSync(reason: string): Promise<void> {
     for (let round = 0; ; round++) {
       if (this.stateValue !== "joining") this.stateValue = "rebalancing";
+      this.parkedValue = false;
       const join = await this.joinGroup(round === 0 ? reason : `${reason} (round ${round + 1})`);
       this.generation = join.generationId;
       this.protocolName = join.protocolName;
@@ -264,6 +294,7 @@ export class GroupFence {
       if (sync.errorCode === Err.REBALANCE_IN_PROGRESS || sync.errorCode === Err.ILLEGAL_GENERATION) continue;
       if (sync.errorCode) throw new GroupProtocolError(sync.errorCode, "SyncGroup", `group ${this.groupId}`);
       this.stateValue = "held";
+      this.stableAt = Date.now();
       this.emit({ type: "held", generationId: this.generation, members: this.memberList });
       this.refreshMembers().catch(() => undefined); // client ids and hosts, for operators: best effort
       return;
@@ -373,7 +404,16 @@ export class GroupFence {
             ),
           this.options.sessionTimeoutMs,
         );
-        if (r.errorCode === Err.NONE) return;
+        if (r.errorCode === Err.NONE) {
+          this.stableAt = Date.now();
+          return;
+        }
+        if (r.errorCode === Err.REBALANCE_IN_PROGRESS && Date.now() - this.stableAt < this.options.parkMs) {
+          // park: the joiners wait in JoinGroup; this heartbeat kept klink's session
+          if (!this.parkedValue) this.emit({ type: "parked", reason: "members joined: they wait in JoinGroup until klink rejoins or releases the group" });
+          this.parkedValue = true;
+          return;
+        }
         if (r.errorCode === Err.REBALANCE_IN_PROGRESS || r.errorCode === Err.ILLEGAL_GENERATION) {
           this.emit({ type: "rebalancing", reason: `Heartbeat answered ${errorName(r.errorCode)}` });
           await this.joinAndSync("klink read fence: rejoining the rebalance");

@@ -21,6 +21,15 @@ import type { Cluster } from "./cluster.ts";
 
 /** Assignor names offered besides those the group uses on the source (so any member matches). */
 const COMMON_ASSIGNORS = ["range", "roundrobin", "sticky", "cooperative-sticky"];
+/**
+ * How long klink keeps members that join a fenced group waiting inside JoinGroup (GroupFence's
+ * parking): a handoff in that time wakes them at once instead of at their next heartbeat. Below
+ * the clients' default max.poll.interval.ms (300 s), their JoinGroup timeout; a client with a
+ * shorter one times its JoinGroup out and sends it again, reading nothing meanwhile (tested with
+ * librdkafka and Java). klink's rebalance timeout leaves room for it: the coordinator would drop
+ * a leader that has not rejoined by then.
+ */
+const FENCE = { parkMs: 240_000, rebalanceTimeoutMs: 300_000 };
 
 export interface GroupProgress {
   group: string;
@@ -161,6 +170,7 @@ export class GroupHandoff {
         groupId: g.id, topics: g.topics, protocols,
         // Static membership: a restarted klink takes its place (and the group's leadership) back.
         groupInstanceId: `klink-${o.linkName}-fence`,
+        ...FENCE,
         onEvent: (e) => this.fenceEvent(g, e),
       });
       if (g.progress.state === "rolled-back") {
@@ -242,7 +252,7 @@ export class GroupHandoff {
     const protocols = [...new Set([desc!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))];
     g.fence = await GroupFence.hold({
       settings: { config: o.source.config, ...(o.source.token ? { token: o.source.token } : {}) },
-      groupId: g.id, topics: g.topics, protocols, groupInstanceId: `klink-${o.linkName}-fence`,
+      groupId: g.id, topics: g.topics, protocols, groupInstanceId: `klink-${o.linkName}-fence`, ...FENCE,
       onEvent: (e) => this.fenceEvent(g, e),
     });
   }
@@ -286,24 +296,23 @@ export class GroupHandoff {
     try {
       const watched = [...this.groups.values()].filter((g) => g.progress.state !== "handed-off" && (g.progress.state !== "rolled-back" || g.fence));
       if (watched.length === 0) return;
-      const back = watched.filter((g) => g.direction === "to-source").map((g) => g.id);
-      const [onSource, onTarget] = await Promise.all([
-        this.sourceAdmin.describeConsumerGroups(watched.map((g) => g.id)),
-        back.length ? this.targetAdmin.describeConsumerGroups(back) : [],
-      ]);
+      // Members as the coordinators list them: while klink parks joiners (see GroupFence), its own
+      // member list lags behind.
+      const ids = watched.map((g) => g.id);
+      const [onSource, onTarget] = await Promise.all([this.sourceAdmin.describeConsumerGroups(ids), this.targetAdmin.describeConsumerGroups(ids)]);
       for (const g of watched) {
         const d = onSource.find((x) => x.groupId === g.id);
-        if (d && g.direction === "to-target") this.observeSource(g, d);
-        const held = g.fence?.members.filter((m) => !m.klink) ?? [];
-        const clients = held.map((m) => `${m.clientId ?? m.memberId}${m.clientHost ? `@${m.clientHost}` : ""}`);
+        const t = onTarget.find((x) => x.groupId === g.id);
+        const others = (x: typeof d) => x?.members.filter((m) => m.memberId !== g.fence?.memberId) ?? [];
+        const clients = (x: typeof d) => others(x).map((m) => `${m.clientId}@${m.host}`);
         if (g.direction === "to-target") {
-          g.progress.targetMembers = held.length;
-          g.progress.targetClients = clients;
+          if (d) this.observeSource(g, d);
+          g.progress.targetMembers = others(t).length;
+          g.progress.targetClients = clients(t);
         } else {
           // Moving back: the members klink holds are on the source; the ones it waits for are on the target.
-          const t = onTarget.find((x) => x.groupId === g.id);
-          g.progress.sourceMembers = held.length;
-          g.progress.sourceClients = clients;
+          g.progress.sourceMembers = others(d).length;
+          g.progress.sourceClients = clients(d);
           if (t) {
             g.progress.targetMembers = left(t) ? 0 : Math.max(1, t.members.length);
             g.progress.targetClients = t.members.map((m) => `${m.clientId}@${m.host}`);
