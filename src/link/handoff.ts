@@ -194,10 +194,8 @@ export class GroupHandoff {
   }
 
   private fenceEvent(g: Group, e: FenceEvent): void {
-    if (e.type === "held") {
-      const others = e.members.filter((m) => !m.klink);
-      if (g.direction === "to-target" && g.progress.state !== "handed-off") g.progress.targetMembers = others.length;
-    } else if (e.type === "lost") {
+    // members are counted by tick() from DescribeGroups
+    if (e.type === "lost") {
       g.progress.detail = `fence LOST: ${e.error.message}`;
       this.options.log(`group ${g.id}: ${g.progress.detail}`);
     }

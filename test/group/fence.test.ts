@@ -5,32 +5,20 @@
  * Consumers: Kafka's own VerifiableConsumer (Java, classic protocol), and this repo's librdkafka
  * binding with the range and the cooperative-sticky assignor.
  */
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { describeGroup, GroupClient, type CommittedOffset } from "../../src/group/index.ts";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import type { CommittedOffset } from "../../src/group/index.ts";
 import { plain, target, uniqueName, withAdmin } from "../helpers.ts";
-import { stopAllTools, verifiableProducer, type ToolEvent } from "../harness/tools.ts";
+import { verifiableProducer, type ToolEvent } from "../harness/tools.ts";
 import { groupSettings } from "./settings.ts";
-import { fenceKeeper, firstOffsets, javaConsumer, produce, subscribeInBackground, until } from "./workload.ts";
+import { firstOffsets, javaConsumer, produce, subscribeInBackground, until, targetFenceTests } from "./workload.ts";
 
 setDefaultTimeout(240_000);
 
-const fences = fenceKeeper();
-const clients: GroupClient[] = [];
-afterAll(async () => {
-  fences.closeAll();
-  for (const c of clients) c.close();
-  await stopAllTools();
-});
-
-function groupClient(): GroupClient {
-  const c = new GroupClient(groupSettings(target(), "plaintext"));
-  clients.push(c);
-  return c;
-}
+const { fences, describeTarget } = targetFenceTests();
 
 /** Every member's assignment as the coordinator stores it: decoded, each must be empty. */
 async function assignmentsSeenByCoordinator(group: string) {
-  const d = await describeGroup(groupClient(), group);
+  const d = await describeTarget(group);
   return { state: d.state, protocol: d.protocol, assignments: d.members.map((m) => m.assignment?.assignedPartitions) };
 }
 

@@ -3,28 +3,15 @@
  * rebalances members cause by joining, leaving and crashing, causes none itself, takes it back
  * after a restart with the same group.instance.id, and says so when a consumer leads instead.
  */
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { describeGroup, GroupClient, GroupFence, NotLeaderError } from "../../src/group/index.ts";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { GroupFence, NotLeaderError } from "../../src/group/index.ts";
 import { plain, target, uniqueName, withAdmin } from "../helpers.ts";
-import { stopAllTools } from "../harness/tools.ts";
 import { groupSettings } from "./settings.ts";
-import { fenceKeeper, firstOffsets, javaConsumer, produce, subscribeInBackground, until } from "./workload.ts";
+import { firstOffsets, javaConsumer, produce, subscribeInBackground, until, targetFenceTests } from "./workload.ts";
 
 setDefaultTimeout(240_000);
 
-const fences = fenceKeeper();
-const clients: GroupClient[] = [];
-afterAll(async () => {
-  fences.closeAll();
-  for (const c of clients) c.close();
-  await stopAllTools();
-});
-
-async function describeTarget(group: string) {
-  const c = new GroupClient(groupSettings(target(), "plaintext"));
-  clients.push(c);
-  return describeGroup(c, group);
-}
+const { fences, describeTarget } = targetFenceTests();
 
 describe("leadership", () => {
   test("klink stays the leader while members join, leave and crash, and starts no rebalance itself", async () => {

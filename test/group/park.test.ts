@@ -3,28 +3,15 @@
  * wait inside JoinGroup, read nothing, and are answered as soon as klink commits and releases the
  * group; when parkMs passes first, klink rejoins in time and keeps the group.
  */
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { describeGroup, GroupClient } from "../../src/group/index.ts";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { plain, target, uniqueName, withAdmin } from "../helpers.ts";
-import { stopAllTools, type ToolEvent } from "../harness/tools.ts";
+import type { ToolEvent } from "../harness/tools.ts";
 import { groupSettings } from "./settings.ts";
-import { fenceKeeper, firstOffsets, javaConsumer, produce, subscribeInBackground, until } from "./workload.ts";
+import { firstOffsets, javaConsumer, produce, subscribeInBackground, until, targetFenceTests } from "./workload.ts";
 
 setDefaultTimeout(240_000);
 
-const fences = fenceKeeper();
-const clients: GroupClient[] = [];
-afterAll(async () => {
-  fences.closeAll();
-  for (const c of clients) c.close();
-  await stopAllTools();
-});
-
-async function describeTarget(group: string) {
-  const c = new GroupClient(groupSettings(target(), "plaintext"));
-  clients.push(c);
-  return describeGroup(c, group);
-}
+const { fences, describeTarget } = targetFenceTests();
 
 describe("parking", () => {
   test("a Java and a librdkafka member wait in JoinGroup while fenced, read nothing, and start at the committed offsets when klink releases the group", async () => {

@@ -1,8 +1,11 @@
 /** Small pieces the fence tests share: waiting for a condition, producing, consuming in the background. */
 import { Consumer, Producer, type ClientConfig } from "../../src/rdkafka/index.ts";
-import { GroupFence, type FenceEvent, type GroupFenceOptions } from "../../src/group/index.ts";
+import { afterAll } from "bun:test";
+import { describeGroup, GroupClient, GroupFence, type FenceEvent, type GroupFenceOptions } from "../../src/group/index.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
-import { runTool, writeProps, type ToolEvent } from "../harness/tools.ts";
+import { runTool, stopAllTools, writeProps, type ToolEvent } from "../harness/tools.ts";
+import { target } from "../helpers.ts";
+import { groupSettings } from "./settings.ts";
 
 /** Polls `cond` every 100 ms until it holds; throws with `what` after `timeoutMs`. */
 export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -81,6 +84,28 @@ export function fenceKeeper() {
     },
     closeAll() {
       for (const f of fences) f.close();
+    },
+  };
+}
+
+/**
+ * What the fence tests on the target share: a fenceKeeper and DescribeGroups on the target, both
+ * closed after the file's tests, with every Kafka tool they started.
+ */
+export function targetFenceTests() {
+  const fences = fenceKeeper();
+  const clients: GroupClient[] = [];
+  afterAll(async () => {
+    fences.closeAll();
+    for (const c of clients) c.close();
+    await stopAllTools();
+  });
+  return {
+    fences,
+    async describeTarget(group: string) {
+      const c = new GroupClient(groupSettings(target(), "plaintext"));
+      clients.push(c);
+      return describeGroup(c, group);
     },
   };
 }
