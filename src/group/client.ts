@@ -11,7 +11,15 @@
  */
 import { Connection } from "./connection.ts";
 import { ConnectionError, GroupProtocolError, isCoordinatorError } from "./errors.ts";
-import { FindCoordinator } from "./messages.ts";
+import { DescribeTransactions, FindCoordinator } from "./messages.ts";
+
+const GROUP = 0;
+const TRANSACTION = 1;
+type CoordinatorType = typeof GROUP | typeof TRANSACTION;
+/** Kafka's error for a transactional id the coordinator has never seen (or has expired). */
+const TRANSACTIONAL_ID_NOT_FOUND = 105;
+/** Transaction states whose markers are not all written yet. */
+const OPEN_STATES = new Set(["Ongoing", "PrepareCommit", "PrepareAbort", "PrepareEpochFence"]);
 import { parseSettings, type BrokerAddress, type ConnectSettings, type GroupClientSettings } from "./settings.ts";
 
 export class GroupClient {
@@ -73,13 +81,14 @@ export class GroupClient {
     throw new ConnectionError(brokers.map((b) => `${b.host}:${b.port}`).join(","), `no bootstrap broker answered: ${errors.map((e) => e.message).join("; ")}`);
   }
 
-  /** Asks for the coordinator of `groupId` (no retries). */
-  async findCoordinator(groupId: string): Promise<BrokerAddress & { nodeId: number }> {
+  /** Asks for the coordinator of a group (keyType 0) or of a transactional id (1) (no retries). */
+  async findCoordinator(key: string, keyType: CoordinatorType = GROUP): Promise<BrokerAddress & { nodeId: number }> {
     const conn = await this.anyBroker();
-    const r = await conn.request(FindCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
+    const what = keyType === GROUP ? `group ${key}` : `transactional id ${key}`;
+    const r = await conn.request(FindCoordinator, { key, keyType, coordinatorKeys: [key] });
     const c = r.coordinators ? r.coordinators[0] : r;
-    if (!c) throw new GroupProtocolError(-1, "FindCoordinator", `group ${groupId}`, "no coordinator in the response");
-    if (c.errorCode) throw new GroupProtocolError(c.errorCode, "FindCoordinator", `group ${groupId}`, c.errorMessage);
+    if (!c) throw new GroupProtocolError(-1, "FindCoordinator", what, "no coordinator in the response");
+    if (c.errorCode) throw new GroupProtocolError(c.errorCode, "FindCoordinator", what, c.errorMessage);
     return { nodeId: c.nodeId!, host: c.host!, port: c.port! };
   }
 
@@ -88,24 +97,42 @@ export class GroupClient {
    * (NOT_COORDINATOR), loading or unavailable, or its connection fails, finds it again and retries
    * with a growing pause, for up to `timeoutMs`. Other errors are thrown at once.
    */
-  async coordinated<T>(groupId: string, fn: (conn: Connection) => Promise<T>, timeoutMs = this.settings.requestTimeoutMs): Promise<T> {
+  async coordinated<T>(groupId: string, fn: (conn: Connection) => Promise<T>, timeoutMs = this.settings.requestTimeoutMs, keyType: CoordinatorType = GROUP): Promise<T> {
     const deadline = Date.now() + timeoutMs;
+    const cacheKey = keyType === GROUP ? groupId : `\u0000txn\u0000${groupId}`;
     for (let attempt = 0; ; attempt++) {
       try {
-        let address = this.coordinators.get(groupId);
+        let address = this.coordinators.get(cacheKey);
         if (!address) {
-          address = await this.findCoordinator(groupId);
-          this.coordinators.set(groupId, address);
+          address = await this.findCoordinator(groupId, keyType);
+          this.coordinators.set(cacheKey, address);
         }
         return await fn(await this.connection(address));
       } catch (err) {
         const retriable =
           (err instanceof GroupProtocolError && isCoordinatorError(err.code)) || (err instanceof ConnectionError && !err.fatal && !this.closed);
         if (!retriable || Date.now() >= deadline) throw err;
-        this.coordinators.delete(groupId);
+        this.coordinators.delete(cacheKey);
         await this.sleep(Math.min(100 * 2 ** attempt, 1000, Math.max(0, deadline - Date.now())));
       }
     }
+  }
+
+  /**
+   * The partitions a transaction of `transactionalId` has open (empty when none is open): where
+   * its abort markers land when a producer with that id is initialised.
+   */
+  async openTransactionPartitions(transactionalId: string): Promise<Array<{ topic: string; partition: number }>> {
+    const what = `transactional id ${transactionalId}`;
+    const state = await this.coordinated(transactionalId, async (conn) => {
+      const r = await conn.request(DescribeTransactions, { transactionalIds: [transactionalId] });
+      const s = r.transactionStates[0];
+      if (!s) throw new GroupProtocolError(-1, "DescribeTransactions", what, "no state in the response");
+      if (s.errorCode && s.errorCode !== TRANSACTIONAL_ID_NOT_FOUND) throw new GroupProtocolError(s.errorCode, "DescribeTransactions", what, null); // coordinator errors are retried
+      return s;
+    }, undefined, TRANSACTION);
+    if (state.errorCode === TRANSACTIONAL_ID_NOT_FOUND || !OPEN_STATES.has(state.transactionState)) return [];
+    return state.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
   }
 
   /** The coordinator of `groupId`, found with the retries of `coordinated`. */

@@ -430,3 +430,42 @@ export const DescribeGroups = api<{ groups: string[]; includeAuthorizedOperation
     ),
   ],
 });
+
+// --- DescribeTransactions (65, KIP-664): is a transaction open for a transactional id, and on
+// which partitions (its abort marker will land there when the id's producer is initialised).
+
+export interface DescribeTransactionsResponse {
+  transactionStates: Array<{
+    errorCode: number;
+    transactionalId: string;
+    /** Empty, Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort, Dead, PrepareEpochFence */
+    transactionState: string;
+    producerId: number;
+    topics: Array<{ topic: string; partitions: number[] }>;
+  }>;
+}
+export const DescribeTransactions = api<{ transactionalIds: string[] }, DescribeTransactionsResponse>({
+  key: 65,
+  name: "DescribeTransactions",
+  minVersion: 0,
+  maxVersion: 0,
+  flexibleFrom: 0,
+  request: [f("transactionalIds", "[]string", "0+")],
+  response: [
+    f("throttleTimeMs", "int32", "0+"),
+    f(
+      "transactionStates",
+      [
+        f("errorCode", "int16", "0+"),
+        f("transactionalId", "string", "0+"),
+        f("transactionState", "string", "0+"),
+        f("transactionTimeoutMs", "int32", "0+"),
+        f("transactionStartTimeMs", "int64", "0+"),
+        f("producerId", "int64", "0+"),
+        f("producerEpoch", "int16", "0+"),
+        f("topics", [f("topic", "string", "0+"), f("partitions", "[]int32", "0+")], "0+"),
+      ],
+      "0+",
+    ),
+  ],
+});

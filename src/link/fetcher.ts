@@ -1,13 +1,13 @@
 /**
  * The Fetcher: copies every linked source partition to the same partition of the target so that
- * each record lands at the same offset (exact mode; design.md "offset alignment").
+ * each record lands at the same offset (exact mode; docs/offsets.md).
  *
  * Data path, per consumed source record m of partition p:
- *   1. the record is *held* until the next record (or the partition's end) shows what follows it;
- *   2. then it is written: no hole after it → zero-copy forward through the idempotent producer;
- *      a one-offset hole → inside a transaction that commits (the marker fills the hole);
- *      a hole of h ≥ 2 → forwarded, then an aborted transaction of h - 1 fillers;
- *   3. its delivery report must carry the source offset; anything else stops the partition.
+ *   1. the record is *held* until what follows it on the source is known (exact-plan.ts decides);
+ *   2. records are written zero-copy through the idempotent producer, never inside a transaction;
+ *      holes (markers, aborted or compacted-away records) get invisible slots from the
+ *      partition's filler transactions (fillers.ts);
+ *   3. each delivery report must carry the source offset; anything else stops the partition.
  * The target's end offset is therefore always the next source offset to copy: a restart resumes
  * from it without a checkpoint, losing and duplicating nothing.
  */
@@ -16,8 +16,11 @@ import { PartitionsByHandle } from "./partitions-by-handle.ts";
 import type { Store } from "../../plugins/plugin.ts";
 import type { Cluster } from "./cluster.ts";
 import { provisionTopic, describeSourceTopic, type CreateSettings } from "./provision.ts";
-import { SlotFiller } from "./fillers.ts";
-import { alignPrefix } from "./align.ts";
+import { PartitionFillers, fillerTransactionalId } from "./fillers.ts";
+import { GroupClient } from "../group/client.ts";
+import { alignStart, CleanupPolicySwitch } from "./align.ts";
+import { HeldRecords } from "./held-records.ts";
+import { nextStep, type Step } from "./exact-plan.ts";
 import { sourceRanges, type StartPosition, type SourceRange } from "./start.ts";
 import { readDigests } from "./verify.ts";
 import type { OffsetsSetting } from "../config/types.ts";
@@ -71,12 +74,24 @@ export interface PartitionProgress {
 
 const PARTITION_EOF = -191;
 
+/** How long a record before a one-slot hole waits for a later hole before it is committed with the marker. */
+const LOOKAHEAD_MS = 2_000;
+
 interface Partition extends PartitionProgress {
   setting: OffsetsSetting;
-  held: ConsumedMessage | null;
+  /** Exact mode: records read and not written yet (their successors unknown). */
+  queue: HeldRecords;
+  /** Every source offset below it is final (read up to there). */
+  known: number;
+  /** `known` is a partition end reached after the last held record, and whether a source transaction was open there. */
+  atEnd: boolean;
+  openTransactionAtEnd: boolean;
+  /** The partition's filler transactions (opened when first needed), and the transaction open on the target partition. */
+  fillers: PartitionFillers | null;
+  openFiller: "none" | "ours" | "stale";
+  /** When the first held record began to wait for a later hole (0: not waiting). */
+  lookaheadSince: number;
   inFlight: number;
-  /** Not aligned yet: the target partition is empty and the prefix waits for the first record. */
-  alignAt: number | null;
   prefixFillLimit: number;
   maxRecordBytes: number;
   /** Translate mode: the two-way bookkeeping shared with the Router. */
@@ -120,9 +135,11 @@ export class Fetcher {
   /** Lifecycle state of each linked topic, as stored. */
   private readonly topicStates = new Map<string, TopicLifecycle>();
   private inFlightBytes = 0;
+  /** Bytes of records read and held (exact mode), not forwarded yet. */
+  private heldBytes = 0;
   private consumer!: Consumer;
   private producer!: Producer;
-  private filler!: SlotFiller;
+  private policy!: CleanupPolicySwitch;
   private sourceAdmin!: Admin;
   private targetAdmin!: Admin;
   private stopping = false;
@@ -143,9 +160,7 @@ export class Fetcher {
     const o = this.options;
     this.sourceAdmin = new Admin(o.source.config, o.source.options);
     this.targetAdmin = new Admin(o.target.config, o.target.options);
-    // The filler producer first: its initTransactions aborts a transaction a killed klink left open,
-    // so the target end offsets read below are final.
-    this.filler = new SlotFiller(o.target, `klink-${o.linkName}-filler`, this.targetAdmin);
+    this.policy = new CleanupPolicySwitch(this.targetAdmin, o.store, o.log);
     this.producer = new Producer(
       { ...o.target.config, ...FORWARD_PRODUCER },
       { ...o.target.options, onDelivery: (r) => this.delivered(r), onError: (e) => e.fatal && o.log(`target producer: ${e.message}`) },
@@ -161,6 +176,7 @@ export class Fetcher {
       },
     });
     await this.checkClusterPair();
+    await this.policy.restoreLeftovers(o.topics.map((t) => t.name));
     for (const t of await o.store.topics()) this.topicStates.set(t.topic, t.state);
     const assignment: Array<{ topic: string; partition: number; offset: number }> = [];
     for (const t of o.topics) assignment.push(...(await this.linkTopic(t, t.start)));
@@ -187,12 +203,15 @@ export class Fetcher {
     const ranges = await sourceRanges(this.sourceAdmin, t.name, ids, start);
     const targetMarks = await this.targetAdmin.watermarks(ids.map((partition) => ({ topic: t.name, partition })));
     const maxBytes = await this.targetMaxMessageBytes(t.name);
+    // One switch of a compact-only topic's cleanup.policy for all partitions that align now.
+    this.policy.hold(t.name);
     const prepared = await Promise.all(ranges.map(async (range) => {
       const mark = targetMarks.find((m) => m.partition === range.partition)!;
       const p: Partition = {
         topic: t.name, partition: range.partition, mode: "exact", setting: t.offsets, next: mark.high, sourceEnd: range.lastStableOffset,
-        copiedRecords: 0, copiedBytes: 0, copiedTimestamp: 0, error: null, held: null, inFlight: 0, alignAt: null, prefixFillLimit: t.prefixFillLimit, maxRecordBytes: maxBytes,
-        two: null, filling: false, lastOriginalAt: 0, retired: false,
+        copiedRecords: 0, copiedBytes: 0, copiedTimestamp: 0, error: null, queue: new HeldRecords(), known: mark.high, atEnd: false,
+        openTransactionAtEnd: false, fillers: null, openFiller: "none", lookaheadSince: 0, inFlight: 0, prefixFillLimit: t.prefixFillLimit,
+        maxRecordBytes: maxBytes, two: null, filling: false, lastOriginalAt: 0, retired: false,
       };
       this.partitions.set(this.key(t.name, range.partition), p);
       try {
@@ -201,7 +220,7 @@ export class Fetcher {
         p.error = (err as Error).message;
       }
       return p;
-    }));
+    })).finally(() => this.policy.release(t.name));
     const assignment: Array<{ topic: string; partition: number; offset: number }> = [];
     for (const p of prepared) {
       if (p.error) o.log(`${t.name}[${p.partition}]: not copied: ${p.error}`);
@@ -228,7 +247,6 @@ export class Fetcher {
         this.partitionOf.forget();
         // The target producers must know the new partitions before records arrive for them.
         this.producer.refreshMetadata(t.name);
-        this.filler.refreshMetadata(t.name);
         this.consumer.incrementalAssign(added);
         this.options.log(`${t.name}: the source grew to ${desc!.partitions.length} partitions; copying ${added.map((a) => a.partition).join(", ")} too`);
       } catch {
@@ -238,22 +256,13 @@ export class Fetcher {
   }
 
   /**
-   * Where a partition starts: a new exact link (aligned at its first record), an exact link
-   * resumed at the target's end offset, or a translate-mode link (new, or resumed after its
-   * offset map is reconciled with what reached the target).
+   * Where a partition starts: a new exact link (its target log start aligned with the source's),
+   * an exact link resumed at the target's end offset, or a translate-mode link (new, or resumed
+   * after its offset map is reconciled with what reached the target).
    */
   private async resumeOrBegin(p: Partition, range: SourceRange, mark: { low: number; high: number }, state: StoredPartition | undefined): Promise<void> {
     if (state?.mode === "translate") return this.resumeTranslated(p, state);
-    if (state && mark.high > 0) {
-      // Exact: the target end offset is the next source offset to copy, unless producers wrote
-      // straight to the target while klink was stopped: then dual write begins where they did.
-      const diverged = await findDivergence(this.options.source, this.options.target, p.topic, p.partition, mark.low, mark.high);
-      if (diverged < mark.high) {
-        await this.beginTwoWay(p, diverged, diverged, `records written straight to the target from offset ${diverged} (dual write); offsets below ${diverged} are identical`, true);
-        await this.resumeTranslated(p, { ...state, mode: "translate", sinceOffset: diverged });
-      }
-      return;
-    }
+    if (state && mark.high > 0) return this.resumeExact(p, state, mark);
     if (mark.high > 0 && p.setting !== "translate" && (await this.isExactCopy(p, mark))) {
       // No state, but the target already holds the source's records at the same offsets: klink
       // copied them before and lost its state. Continue in exact mode rather than copy twice.
@@ -268,11 +277,71 @@ export class Fetcher {
       const why = mark.high > 0 ? `the target partition already held ${mark.high - mark.low} records` : "offsets: translate";
       return this.beginTranslated(p, range.start, mark.high, why);
     }
-    // New (or the target topic was recreated): align at the first record.
-    p.next = range.start;
-    p.alignAt = range.start;
+    // New (or the target topic was recreated): the target's log starts where copying starts.
     await this.options.store.write([{ partition: { topic: p.topic, partition: p.partition }, mode: "exact", sinceOffset: range.start }]);
+    await this.align(p, range.start, 0);
   }
+
+  /**
+   * Resumes an exact partition at the target's end offset. A filler transaction a killed klink
+   * left open ends at the next hole slot; a record it left inside an open commit cannot stay at its
+   * offset; records producers wrote straight to the target while klink was stopped begin dual write.
+   */
+  private async resumeExact(p: Partition, state: StoredPartition, mark: { low: number; high: number }): Promise<void> {
+    const o = this.options;
+    if (mark.low < state.sinceOffset && mark.high <= state.sinceOffset) return this.align(p, state.sinceOffset, mark.high); // a start alignment a stop interrupted
+    const [lastStable] = await this.targetAdmin.listOffsets([{ topic: p.topic, partition: p.partition, offset: OffsetSpec.LATEST }], true);
+    const open = lastStable!.offset < mark.high ? lastStable!.offset : null;
+    // The stopped klink's filler transaction may also hold this partition without any record in
+    // it yet (killed between adding the partition and the record landing): its abort marker would
+    // land wherever the partition's filler producer is next initialised.
+    if (open === null && (await this.fillerTransactionOpen(p))) {
+      p.openFiller = "stale";
+      o.log(`${p.topic}[${p.partition}]: a filler transaction of the stopped klink holds this partition; it ends at the next hole`);
+    }
+    if (open !== null) {
+      const [first] = await readDigests(o.source, p.topic, p.partition, open, 1);
+      if (first?.offset === open) {
+        // Only a record committed with its marker (commitHeld) opens a transaction at a visible slot.
+        const why = `klink stopped while the record at source offset ${open} was inside a transaction that had not committed; the target cannot hold it at offset ${open} any more`;
+        if (p.setting === "exact") throw new KafkaError(ErrorCode.STATE, `${why} (set offsets: auto to go on in translate mode, or re-create the target topic)`);
+        p.fillers = await PartitionFillers.open(o.target, o.linkName, this.targetAdmin, p.topic, p.partition);
+        return this.beginTranslated(p, open, mark.high + 1, why);
+      }
+      p.openFiller = "stale";
+      o.log(`${p.topic}[${p.partition}]: a filler transaction of the stopped klink is open on the target from offset ${open}; it ends at the next hole`);
+    }
+    // Producers may have written straight to the target while klink was stopped: dual write begins where they did.
+    const diverged = await findDivergence(o.source, o.target, p.topic, p.partition, mark.low, mark.high);
+    if (diverged < mark.high) {
+      if (p.openFiller === "stale") {
+        p.fillers = await PartitionFillers.open(o.target, o.linkName, this.targetAdmin, p.topic, p.partition); // its marker: offsets differ from here anyway
+        p.openFiller = "none";
+      }
+      await this.beginTwoWay(p, diverged, diverged, `records written straight to the target from offset ${diverged} (dual write); offsets below ${diverged} are identical`, true);
+      await this.resumeTranslated(p, { ...state, mode: "translate", sinceOffset: diverged });
+    }
+  }
+
+  /** The partition's filler transactional id has a transaction open on it (DescribeTransactions); false when the target cannot tell. */
+  private async fillerTransactionOpen(p: Partition): Promise<boolean> {
+    const o = this.options;
+    let client: GroupClient;
+    try {
+      client = this.txnClient ??= new GroupClient({ config: o.target.config, ...(o.target.token ? { token: o.target.token } : {}) });
+    } catch {
+      return false; // settings only librdkafka supports: rely on the delivery-report checks
+    }
+    try {
+      const open = await client.openTransactionPartitions(fillerTransactionalId(o.linkName, p.topic, p.partition));
+      return open.some((tp) => tp.topic === p.topic && tp.partition === p.partition);
+    } catch (err) {
+      o.log(`${p.topic}[${p.partition}]: cannot describe its filler transaction on the target (${(err as Error).message}); going on`);
+      return false;
+    }
+  }
+
+  private txnClient: GroupClient | null = null;
 
   /** The target partition's first and last records equal the source's at the same offsets. */
   private async isExactCopy(p: Partition, mark: { low: number; high: number }): Promise<boolean> {
@@ -307,7 +376,6 @@ export class Fetcher {
     await this.options.store.write(this.twoWayChanges(p, from, targetFrom, why, identicalBelow));
     p.mode = "translate";
     p.next = from;
-    p.alignAt = null;
   }
 
   private twoWayChanges(p: Partition, from: number, targetFrom: number, why: string, identicalBelow: boolean) {
@@ -344,6 +412,8 @@ export class Fetcher {
     p.mode = "translate";
     const two = this.startTwoWay(p, p.next, at);
     for (const o of inFlightFrom) two.fetch.inFlight.push(o);
+    this.lookingAhead.delete(p);
+    this.fillersToEnd.add(p);
     this.enterDualWrite(p.topic, `first record written straight to the target: ${p.topic}[${p.partition}] offset ${at}`);
     this.options.log(`${p.topic}[${p.partition}]: ${why}; routing target → source from there`);
   }
@@ -369,7 +439,6 @@ export class Fetcher {
   private async resumeTranslated(p: Partition, state: StoredPartition): Promise<void> {
     const store = this.options.store;
     p.mode = "translate";
-    p.alignAt = null;
     const fetchFrom = Number((await store.get(positionKey("fetch", p.topic, p.partition))) ?? state.sinceOffset);
     const routeFrom = Number((await store.get(positionKey("route", p.topic, p.partition))) ?? (await store.get(translateStartKey(p))) ?? 0);
     const r = await reconcile(store, this.options.source, this.options.target, p.topic, p.partition, fetchFrom, routeFrom);
@@ -398,10 +467,13 @@ export class Fetcher {
   }
 
   progress(): PartitionProgress[] {
-    return [...this.partitions.values()].map(({ held, inFlight, alignAt, prefixFillLimit, maxRecordBytes, setting, two, ...rest }) => {
-      const routed = two ? this.router.progress(two) : undefined;
-      const topicState = this.topicStates.get(rest.topic) ?? "mirroring";
-      return routed ? { ...rest, topicState, routed } : { ...rest, topicState };
+    return [...this.partitions.values()].map((p) => {
+      const progress: PartitionProgress = {
+        topic: p.topic, partition: p.partition, mode: p.mode, next: p.next, sourceEnd: p.sourceEnd, copiedRecords: p.copiedRecords,
+        copiedBytes: p.copiedBytes, copiedTimestamp: p.copiedTimestamp, error: p.error, topicState: this.topicStates.get(p.topic) ?? "mirroring",
+      };
+      const routed = p.two ? this.router.progress(p.two) : undefined;
+      return routed ? { ...progress, routed } : progress;
     });
   }
 
@@ -453,7 +525,7 @@ export class Fetcher {
   caughtUp(): boolean {
     for (const p of this.partitions.values()) {
       if (p.error || p.retired) continue;
-      if (p.held || p.inFlight > 0 || p.next < p.sourceEnd || p.alignAt !== null) return false;
+      if (!settled(p)) return false;
     }
     return this.ledger.pending() === 0 && this.router.caughtUp();
   }
@@ -472,7 +544,11 @@ export class Fetcher {
   private async fetch(untilCaughtUp: boolean): Promise<void> {
     let idle = 0;
     while (!this.stopping) {
-      if (this.inFlightBytes > this.options.maxInFlightBytes) {
+      const lookahead = this.revisitLookahead();
+      if (lookahead) await lookahead;
+      await this.endFillerTransactions();
+      if (this.inFlightBytes + this.heldBytes > this.options.maxInFlightBytes) {
+        // Held records count too: a long wait for a later hole ends by the lookahead timer.
         if (this.producer.poll() === 0) await Bun.sleep(1);
         continue;
       }
@@ -581,7 +657,7 @@ export class Fetcher {
 
   /**
    * One consumed message. Synchronous on the hot path (a record right after the held one); a
-   * promise only when a transaction, an alignment or an event must be awaited.
+   * promise only when a transaction or an event must be awaited.
    */
   private handle(m: ConsumedMessage, p: Partition | undefined): Promise<void> | void {
     if (!p) return this.topicError(m);
@@ -589,28 +665,127 @@ export class Fetcher {
     const offset = m.offset;
     if (p.error || p.retired) return m.destroy();
     if (p.mode === "translate") return this.handleTwoWay(p, m, offset);
-    const held = p.held;
-    const last = held ? held.offset + 1 : p.next;
-    if (offset < last) return m.destroy(); // already copied (a re-fetch after a seek)
-    if (held && offset === last) {
-      p.held = null;
-      this.forward(p, held); // no hole after it: the common case
-      this.checkSize(p, m);
-      p.held = m;
-      return;
+    if (offset < p.known) return m.destroy(); // read before (a re-fetch after a seek)
+    const size = this.checkSize(p, m);
+    p.queue.push(m, offset, size);
+    this.heldBytes += size;
+    p.known = offset + 1;
+    p.atEnd = false;
+    if (p.queue.length === 2 && p.queue.at(0) === p.next && offset === p.next + 1) return this.forwardHeld(p); // the common case
+    return this.advance(p);
+  }
+
+  /** Writes what can be written now (exact mode), as exact-plan.ts decides; a promise while a transaction is written. */
+  private advance(p: Partition): Promise<void> | void {
+    while (p.mode === "exact" && !p.error && !p.retired) {
+      const step = nextStep({
+        next: p.next, held: p.queue, known: p.known, atEnd: p.atEnd, openTransactionAtEnd: p.openTransactionAtEnd, openFiller: p.openFiller,
+        mayCommitHeld: p.lookaheadSince > 0 && performance.now() - p.lookaheadSince >= LOOKAHEAD_MS,
+      });
+      if (step.action === "forward") {
+        this.forwardHeld(p);
+        continue;
+      }
+      if (step.action === "wait") {
+        if (step.until === "lookahead") {
+          if (p.lookaheadSince === 0) p.lookaheadSince = performance.now();
+          this.lookingAhead.add(p);
+        }
+        return;
+      }
+      return this.writeInvisible(p, step).then(() => this.advance(p));
     }
-    return this.place(p, m, offset, last);
+  }
+
+  /** Partitions whose held record waits for a later hole: looked at again when LOOKAHEAD_MS has passed. */
+  private readonly lookingAhead = new Set<Partition>();
+
+  private revisitLookahead(): Promise<void> | void {
+    for (const p of this.lookingAhead) {
+      if (performance.now() - p.lookaheadSince < LOOKAHEAD_MS) continue;
+      this.lookingAhead.delete(p);
+      const pending = this.advance(p);
+      if (pending) return pending.catch((err) => this.fail(p, err as Error));
+    }
+  }
+
+  /**
+   * Dual write began on a partition while a filler transaction was open on it: offsets differ
+   * from there anyway, so end it now (its marker lands at the end), or target readers, the Router
+   * among them, would see nothing after it.
+   */
+  private readonly fillersToEnd = new Set<Partition>();
+
+  private async endFillerTransactions(): Promise<void> {
+    for (const p of this.fillersToEnd) {
+      if (p.filling) continue;
+      this.fillersToEnd.delete(p);
+      if (p.openFiller === "none") continue;
+      try {
+        if (p.openFiller === "ours") await p.fillers!.abortAnywhere();
+        else p.fillers = await PartitionFillers.open(this.options.target, this.options.linkName, this.targetAdmin, p.topic, p.partition);
+        p.openFiller = "none";
+      } catch (err) {
+        this.fail(p, err as Error);
+      }
+    }
+  }
+
+  private forwardHeld(p: Partition): void {
+    const { message, size } = p.queue.shift();
+    this.heldBytes -= size;
+    p.lookaheadSince = 0;
+    this.forward(p, message);
+  }
+
+  /** Fillers, filler markers, or the held record committed with its marker, at the target's end. */
+  private async writeInvisible(p: Partition, step: Exclude<Step, { action: "forward" | "wait" }>): Promise<void> {
+    const o = this.options;
+    p.filling = true;
+    try {
+      await this.drain(p); // nothing of ours in flight to the partition: the next slot is p.next
+      if (p.mode !== "exact") return; // dual write began meanwhile: holes need no filling any more
+      const at = p.next;
+      if (step.action === "closeStale") {
+        p.fillers = await PartitionFillers.open(o.target, o.linkName, this.targetAdmin, p.topic, p.partition, at);
+        p.openFiller = "none";
+        p.next = at + 1;
+        return;
+      }
+      p.fillers ??= await PartitionFillers.open(o.target, o.linkName, this.targetAdmin, p.topic, p.partition);
+      if (step.action === "commitHeld") {
+        const { message, size } = p.queue.shift();
+        this.heldBytes -= size;
+        p.lookaheadSince = 0;
+        await p.fillers.commitRecord(message, at);
+        p.next = at + 2;
+        p.copiedRecords++;
+        p.copiedBytes += size;
+        return;
+      }
+      await p.fillers.addFillers(step.fillers, at);
+      p.next = at + step.fillers;
+      if (step.fillers > 0) p.openFiller = "ours";
+      if (step.close) {
+        await p.fillers.abort(p.next);
+        p.next++;
+        p.openFiller = "none";
+      }
+    } finally {
+      p.filling = false;
+      if (p.mode === "translate") this.fillersToEnd.add(p);
+    }
   }
 
   /** Translate mode: copy the record unless the Router wrote it (or wait until that is known). */
   private handleTwoWay(p: Partition, m: ConsumedMessage, offset: number): Promise<void> | void {
-    if (p.held) this.releaseHeld(p);
+    while (p.queue.length) this.releaseHeld(p);
     if (offset < p.next) return m.destroy();
     const two = p.two!;
     const verdict = two.classifySource(offset);
     if (verdict === "copy") {
-      this.checkSize(p, m);
-      return this.forward(p, m);
+      this.forward(p, m, this.checkSize(p, m));
+      return;
     }
     if (verdict === "skip") {
       this.ledger.skipped(two.fetch, offset);
@@ -632,8 +807,8 @@ export class Fetcher {
         return m.destroy();
       }
       if (verdict === "copy") {
-        this.checkSize(p, m);
-        return this.forward(p, m);
+        this.forward(p, m, this.checkSize(p, m));
+        return;
       }
       if (two.route.failed) throw new Error(`the Router of ${p.topic}[${p.partition}] stopped; cannot tell whether source offset ${offset} is its copy`);
       await Bun.sleep(1);
@@ -642,46 +817,46 @@ export class Fetcher {
 
   /** A record held in exact mode when the partition switched to translate mode: copy it now. */
   private releaseHeld(p: Partition): void {
-    const held = p.held!;
-    p.held = null;
-    const verdict = p.two!.classifySource(held.offset);
+    const { message, offset, size } = p.queue.shift();
+    this.heldBytes -= size;
+    if (offset < p.next) return message.destroy();
+    const verdict = p.two!.classifySource(offset);
     if (verdict === "skip") {
-      held.destroy();
+      this.ledger.skipped(p.two!.fetch, offset);
+      p.next = offset + 1;
+      message.destroy();
       return;
     }
-    this.forward(p, held); // "wait" cannot be: the Router started after this record existed
-  }
-
-  /** A record after a hole, or the first of a partition: fill or align first, then hold it. */
-  private async place(p: Partition, m: ConsumedMessage, offset: number, last: number): Promise<void> {
-    p.filling = true;
-    try {
-      if (p.held) {
-        await this.writeHeld(p, offset - last);
-      } else if (p.alignAt !== null) {
-        await this.align(p, offset);
-      } else if (offset > p.next) {
-        await this.fillHole(p, offset - p.next);
-      }
-    } finally {
-      p.filling = false;
-    }
-    if (translating(p)) return this.forward(p, m); // placing it switched the partition to translate mode
-    this.checkSize(p, m);
-    p.held = m;
+    this.forward(p, message, size); // "wait" cannot be: the Router started after this record existed
   }
 
   /** Partition end (EOF) or a partition error. */
-  private async partitionEvent(p: Partition, m: ConsumedMessage): Promise<void> {
+  private partitionEvent(p: Partition, m: ConsumedMessage): Promise<void> | void {
     const code = m.errorCode;
-    const offset = m.offset;
+    const end = m.offset;
     const err = code === PARTITION_EOF ? null : m.error;
+    const highWatermark = err ? null : eofHighWatermark(m);
     m.destroy();
     if (err) {
       if (!p.error) this.fail(p, err);
-    } else {
-      await this.reachedEnd(p, offset);
+      return;
     }
+    p.sourceEnd = end;
+    if (p.error || p.retired) return;
+    if (p.mode === "translate") {
+      while (p.queue.length) this.releaseHeld(p);
+      if (end > p.next) {
+        // Only holes (markers, aborted records) before the end: nothing left to decide there.
+        this.ledger.skipped(p.two!.fetch, end - 1);
+        p.next = end;
+      }
+      return;
+    }
+    if (end < p.known) return;
+    p.known = end;
+    p.atEnd = true;
+    p.openTransactionAtEnd = highWatermark !== null && highWatermark > end;
+    return this.advance(p);
   }
 
   /** An error about a whole topic (deleted, not authorized) or about no topic at all. */
@@ -695,7 +870,8 @@ export class Fetcher {
     else this.options.log(`source consumer: ${err.message}`);
   }
 
-  private checkSize(p: Partition, m: ConsumedMessage): void {
+  /** The record's key and value bytes; throws (and frees it) when the target topic cannot take it. */
+  private checkSize(p: Partition, m: ConsumedMessage): number {
     const bytes = m.valueLength + m.keyLength;
     if (bytes > p.maxRecordBytes) {
       const offset = m.offset;
@@ -705,52 +881,12 @@ export class Fetcher {
         `record at offset ${offset} is ${bytes} bytes, more than the target topic's max.message.bytes (${p.maxRecordBytes}); raise it on the target topic and restart`,
       );
     }
+    return bytes;
   }
 
-  /** The source partition's end (last stable offset): what lies before it is final. */
-  private async reachedEnd(p: Partition, end: number): Promise<void> {
-    p.sourceEnd = end;
-    if (p.error) return;
-    if (p.mode === "translate") {
-      if (p.held) this.releaseHeld(p);
-      return;
-    }
-    p.filling = true;
-    try {
-      if (p.held) {
-        await this.writeHeld(p, end - (p.held.offset + 1));
-      } else if (p.alignAt !== null) {
-        await this.align(p, Math.max(end, p.alignAt));
-      } else if (end - p.next >= 2) {
-        await this.fillHole(p, end - p.next);
-      }
-    } finally {
-      p.filling = false;
-    }
-  }
-
-  /** Writes the held record, now that the hole after it (`hole` offsets) is known. */
-  private async writeHeld(p: Partition, hole: number): Promise<void> {
-    const m = p.held!;
-    p.held = null;
+  /** Zero-copy to the same target partition through the idempotent producer (the message is the producer's then). */
+  private forward(p: Partition, m: ConsumedMessage, bytes = m.valueLength + m.keyLength): void {
     const offset = m.offset;
-    if (hole === 1) {
-      await this.drain(p);
-      if (translating(p)) return this.forward(p, m); // dual write began meanwhile: no slot to fill
-      const bytes = m.valueLength + m.keyLength;
-      await this.filler.commitWithMarker(m, p.topic, p.partition, offset);
-      p.next = offset + 2;
-      p.copiedRecords++;
-      p.copiedBytes += bytes;
-      return;
-    }
-    this.forward(p, m);
-    if (hole >= 2) await this.fillHole(p, hole);
-  }
-
-  private forward(p: Partition, m: ConsumedMessage): void {
-    const offset = m.offset;
-    const bytes = m.valueLength + m.keyLength;
     if ((offset & 255) === 0 || p.copiedTimestamp === 0) p.copiedTimestamp = m.timestamp().timestamp; // a sample is enough for "lag ~N s"
     let id = 0;
     try {
@@ -788,7 +924,7 @@ export class Fetcher {
   drained(topic: string): boolean {
     for (const p of this.partitions.values()) {
       if (p.topic !== topic || p.error || p.retired) continue;
-      if (p.held || p.inFlight > 0 || p.next < p.sourceEnd || p.alignAt !== null) return false;
+      if (!settled(p)) return false;
       if (p.two && !this.router.drained(p.two)) return false;
     }
     return this.ledger.pending() === 0;
@@ -838,40 +974,29 @@ export class Fetcher {
     if (p.error) throw new Error(p.error);
   }
 
-  /** Fills `hole` (≥ 2) offsets at the end of the target partition with invisible slots. */
-  private async fillHole(p: Partition, hole: number): Promise<void> {
-    if (hole === 1) {
-      const why = `a one-offset hole at source offset ${p.next} follows no record klink still holds`;
-      if (p.setting === "exact") throw new KafkaError(ErrorCode.STATE, `${why}: exact offsets cannot continue (set offsets: auto to fall back to translate mode)`);
-      await this.drain(p);
-      if (translating(p)) return; // dual write began meanwhile
-      return this.beginTranslated(p, p.next + 1, p.next, `${why}; offsets below ${p.next + 1} are identical`);
-    }
-    await this.drain(p);
-    if (translating(p)) return; // dual write began meanwhile: holes need no filling any more
-    await this.filler.fillAborted(p.topic, p.partition, hole, p.next);
-    p.next += hole;
-  }
-
-  /** First record (or end) of a fresh partition: make the target's log start equal `firstOffset`. */
-  private async align(p: Partition, firstOffset: number): Promise<void> {
-    if (firstOffset > p.prefixFillLimit) {
-      const why = `aligning the start needs ${firstOffset} invisible offsets, more than link.prefixFillLimit (${p.prefixFillLimit})`;
+  /**
+   * A new exact partition: the target's log starts at `start` too (align.ts), from target offset
+   * `from` (0, or where an interrupted alignment got to). A start beyond link.prefixFillLimit
+   * means translate mode (offsets: auto) or a stopped partition (exact).
+   */
+  private async align(p: Partition, start: number, from: number): Promise<void> {
+    if (start > p.prefixFillLimit) {
+      const why = `aligning the start needs ${start} filler offsets, more than link.prefixFillLimit (${p.prefixFillLimit})`;
       if (p.setting === "exact") throw new KafkaError(ErrorCode.STATE, `${why}; raise the limit or set offsets: auto`);
-      return this.beginTranslated(p, firstOffset, 0, why);
+      return this.beginTranslated(p, start, from, why);
     }
-    await alignPrefix(this.targetAdmin, this.filler, this.producer, p.topic, p.partition, firstOffset);
-    p.next = firstOffset;
-    p.alignAt = null;
-    this.options.log(`${p.topic}[${p.partition}]: aligned, log start offset ${firstOffset} on both clusters`);
+    await alignStart(this.producer, this.policy, p.topic, p.partition, from, start);
+    p.next = p.known = start;
+    if (start > 0) this.options.log(`${p.topic}[${p.partition}]: aligned, log start offset ${start} on both clusters`);
   }
 
   private fail(p: Partition, err: Error): void {
     if (p.error) return;
     p.error = err.message;
     this.options.log(`${p.topic}[${p.partition}]: stopped: ${err.message}`);
-    p.held?.destroy();
-    p.held = null;
+    this.heldBytes -= p.queue.bytes;
+    p.queue.destroyAll();
+    this.lookingAhead.delete(p);
     try {
       this.consumer.pause([{ topic: p.topic, partition: p.partition }]);
     } catch {
@@ -885,17 +1010,16 @@ export class Fetcher {
    */
   async close(): Promise<void> {
     while (this.refreshingEnds || this.watchingTargets) await Bun.sleep(5); // they use the admin clients freed below
-    for (const p of this.partitions.values()) {
-      p.held?.destroy();
-      p.held = null;
-    }
+    for (const p of this.partitions.values()) p.queue.destroyAll();
+    this.heldBytes = 0;
     await this.producer.close();
     await this.router.close();
     await this.ledger.flush(true);
-    await this.filler.close();
+    for (const p of this.partitions.values()) await p.fillers?.close();
     this.consumer.close();
     this.sourceAdmin.close();
     this.targetAdmin.close();
+    this.txnClient?.close();
   }
 }
 
@@ -910,9 +1034,22 @@ export function identicalBelowKey(p: { topic: string; partition: number }): stri
 
 /** Exact mode, nothing held or in flight: the target's end offset must be `next`. */
 function isIdleExact(p: Partition): boolean {
-  return p.mode === "exact" && !p.error && !p.held && p.inFlight === 0 && p.alignAt === null && !p.filling;
+  return p.mode === "exact" && !p.error && p.queue.length === 0 && p.inFlight === 0 && !p.filling;
 }
 
-function translating(p: PartitionProgress): boolean {
-  return p.mode === "translate";
+/** Everything the source had when last seen is written, nothing in flight, no filler transaction open. */
+function settled(p: Partition): boolean {
+  return p.queue.length === 0 && p.inFlight === 0 && p.next >= p.sourceEnd && p.openFiller === "none" && !p.filling;
+}
+
+
+/**
+ * The source's high watermark when the partition end was reached, from librdkafka's end-of-partition
+ * event ("... reached end of partition at offset N (HighwaterMark H)"); null when not given. Above
+ * the end it means a transaction is open there (exact-plan.ts): reading it is an optimisation, and
+ * a librdkafka that words the event differently only makes klink wait for a later hole instead.
+ */
+function eofHighWatermark(m: ConsumedMessage): number | null {
+  const found = /HighwaterMark (\d+)/.exec(m.error?.message ?? "");
+  return found ? Number(found[1]) : null;
 }

@@ -99,10 +99,14 @@ export async function findDivergence(source: Cluster, target: Cluster, topic: st
   return lo;
 }
 
-/** Where the first `count` visible records below `high` from `from` differ between the clusters (null: the same). */
+/**
+ * Where the first `count` records below `high` from `from` differ between the clusters (null: the
+ * same). The target is read as klink wrote it, committed or not, fillers left out: a filler
+ * transaction a stopped klink left open hides the records after it from committed readers.
+ */
 async function firstDifference(source: Cluster, target: Cluster, topic: string, partition: number, from: number, high: number, count: number): Promise<number | null> {
   const range = [{ partition, from, to: high, max: count }];
-  const [s, t] = await Promise.all([readRanges(source, topic, range), readRanges(target, topic, range)]);
+  const [s, t] = await Promise.all([readRanges(source, topic, range), readRanges(target, topic, range, "written")]);
   const a: Digest[] = s.get(partition)!;
   const b: Digest[] = t.get(partition)!;
   for (let i = 0; i < Math.max(a.length, b.length); i++) {

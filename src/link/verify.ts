@@ -7,6 +7,7 @@ import { toArrayBuffer } from "bun:ffi";
 import { Admin, Consumer, OffsetSpec, type ConsumedMessage } from "../rdkafka/index.ts";
 import type { Store } from "../../plugins/plugin.ts";
 import type { Cluster } from "./cluster.ts";
+import { FILLER_KEY } from "./fillers.ts";
 
 export interface PartitionVerdict {
   topic: string;
@@ -31,6 +32,13 @@ export function identical(v: PartitionVerdict): boolean {
 }
 
 export type Digest = { offset: number; hash: bigint };
+
+const FILLER_KEY_BYTES = Buffer.from(FILLER_KEY);
+
+/** One of klink's filler records (key klink.filler, no value). */
+function isFiller(m: ConsumedMessage): boolean {
+  return m.valuePointer === 0 && m.keyLength === FILLER_KEY_BYTES.length && FILLER_KEY_BYTES.equals(view(m.keyPointer, m.keyLength));
+}
 
 function view(p: number, len: number): Uint8Array {
   return len ? new Uint8Array(toArrayBuffer(p as never, 0, len)) : new Uint8Array(0);
@@ -200,12 +208,15 @@ export async function readDigests(cluster: Cluster, topic: string, partition: nu
   return found.get(partition)!;
 }
 
-/** Reads [from, to) of every partition (read_committed, at most `max` records) into per-partition digest lists. */
-export async function readRanges(cluster: Cluster, topic: string, ranges: Array<{ partition: number; from: number; to: number; max?: number }>): Promise<Map<number, Digest[]>> {
+/** How readRanges reads: `read_committed` (what consumers see), or every record but klink's fillers (what klink wrote to a target in exact mode, committed or not). */
+export type ReadMode = "committed" | "written";
+
+/** Reads [from, to) of every partition (at most `max` records) into per-partition digest lists. */
+export async function readRanges(cluster: Cluster, topic: string, ranges: Array<{ partition: number; from: number; to: number; max?: number }>, mode: ReadMode = "committed"): Promise<Map<number, Digest[]>> {
   const out = new Map<number, Digest[]>(ranges.map((r) => [r.partition, []]));
   const open = new Map(ranges.filter((r) => r.to > r.from).map((r) => [r.partition, r]));
   if (open.size === 0) return out;
-  const consumer = new Consumer({ ...cluster.config, "enable.partition.eof": true, "isolation.level": "read_committed" }, cluster.options);
+  const consumer = new Consumer({ ...cluster.config, "enable.partition.eof": true, "isolation.level": mode === "committed" ? "read_committed" : "read_uncommitted" }, cluster.options);
   try {
     consumer.assign([...open.values()].map((r) => ({ topic, partition: r.partition, offset: r.from })));
     while (open.size > 0) {
@@ -222,6 +233,7 @@ export async function readRanges(cluster: Cluster, topic: string, ranges: Array<
             open.delete(m.partition);
             continue;
           }
+          if (mode === "written" && isFiller(m)) continue;
           const list = out.get(m.partition)!;
           list.push({ offset: m.offset, hash: recordDigest(m) });
           if (r.max !== undefined && list.length >= r.max) open.delete(m.partition);

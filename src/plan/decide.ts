@@ -92,8 +92,9 @@ export function decidePartition(f: PartitionFacts, ctx: PartitionContext): Parti
   const prefix = start - targetEnd;
   if (prefix === 0) return plan("exact", start === 0 ? "starts at offset 0" : `the target already ends at ${n(start)}: nothing to fill`);
   if (prefix > settings.prefixFillLimit) return refuse(`prefix of ${n(prefix)} > limit ${n(settings.prefixFillLimit)}`);
-  if (!ctx.targetDeletable) return refuse(`cleanup.policy without delete: DeleteRecords cannot move the target's start to ${n(start)}`);
-  return plan("exact", `fill ${n(prefix)} invisible slot${prefix === 1 ? "" : "s"}, then DeleteRecords(${n(start)})`);
+  // run switches a compact-only target topic to compact,delete for the call, once, and back (align.ts).
+  const policy = ctx.targetDeletable ? "" : " (cleanup.policy compact,delete for the call)";
+  return plan("exact", `fill ${n(prefix)} slot${prefix === 1 ? "" : "s"}, then DeleteRecords(${n(start)})${policy}`);
 }
 
 function startOffset(f: PartitionFacts, settings: TopicSettings): number {

@@ -20,13 +20,13 @@ const decide = (f: Partial<PartitionFacts>, c: Partial<PartitionContext> = {}) =
 
 test("offset modes and their reasons", () => {
   expect(decide({})).toEqual(["missing", 0, "exact", "starts at offset 0"]);
-  expect(decide({ sourceLogStart: 600 })).toEqual(["missing", 600, "exact", "fill 600 invisible slots, then DeleteRecords(600)"]);
+  expect(decide({ sourceLogStart: 600 })).toEqual(["missing", 600, "exact", "fill 600 slots, then DeleteRecords(600)"]);
   expect(decide({ sourceLogStart: 12_000_000, sourceLogEnd: 12_000_500 })).toEqual(["missing", 12_000_000, "translate", "prefix of 12,000,000 > limit 1,000: translate"]);
   expect(decide({ sourceLogStart: 12_000_000, sourceLogEnd: 12_000_500 }, { settings: settings({ offsets: "exact" }) })).toEqual([
     "missing", 12_000_000, null, "prefix of 12,000,000 > limit 1,000: exact offsets are impossible (offsets: exact)",
   ]);
   expect(decide({ sourceLogStart: 600 }, { settings: settings({ offsets: "translate" }) })).toEqual(["missing", 600, "translate", "offsets: translate is configured"]);
-  expect(decide({ sourceLogStart: 600 }, { targetDeletable: false })).toEqual(["missing", 600, "translate", "cleanup.policy without delete: DeleteRecords cannot move the target's start to 600: translate"]);
+  expect(decide({ sourceLogStart: 600 }, { targetDeletable: false })).toEqual(["missing", 600, "exact", "fill 600 slots, then DeleteRecords(600) (cleanup.policy compact,delete for the call)"]);
 });
 
 test("the target's state decides first", () => {
@@ -41,7 +41,7 @@ test("the target's state decides first", () => {
 });
 
 test("start positions: latest, a timestamp, a timestamp after the last record", () => {
-  expect(decide({ sourceLogStart: 0, sourceLogEnd: 100 }, { settings: settings({ start: { kind: "latest" } }) })).toEqual(["missing", 100, "exact", "fill 100 invisible slots, then DeleteRecords(100)"]);
+  expect(decide({ sourceLogStart: 0, sourceLogEnd: 100 }, { settings: settings({ start: { kind: "latest" } }) })).toEqual(["missing", 100, "exact", "fill 100 slots, then DeleteRecords(100)"]);
   const at = settings({ start: { kind: "timestamp", timestampMs: 1 } });
   expect(decide({ timestampOffset: 42 }, { settings: at })[1]).toBe(42);
   expect(decide({ timestampOffset: -1 }, { settings: at })[1]).toBe(100);

@@ -95,7 +95,7 @@ describe("klink plan against the test clusters", () => {
 
   test("a retention-trimmed topic: log start 60, exact offsets after filling 60 slots", () => {
     expect(topic(topics.trimmed).partitionPlans).toEqual([
-      { partition: 0, sourceLogStart: 60, sourceLogEnd: 100, startOffset: 60, target: "missing", targetLogStart: null, targetLogEnd: null, mode: "exact", why: "fill 60 invisible slots, then DeleteRecords(60)" },
+      { partition: 0, sourceLogStart: 60, sourceLogEnd: 100, startOffset: 60, target: "missing", targetLogStart: null, targetLogEnd: null, mode: "exact", why: "fill 60 slots, then DeleteRecords(60)" },
     ]);
     expect(topic(topics.trimmed).create).toEqual({ partitions: 1, replicationFactor: null, configs: { "segment.bytes": "4096", "retention.ms": "86400000" }, skipped: {} });
     expect(text).toContain(`  ${topics.trimmed}  1 partition; create on the target with 1 partition, replication factor (broker default), configs `);

@@ -12,71 +12,19 @@
  * is kept in klink-<pid>.log beside its migration.yaml.
  */
 import { test, afterAll } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { target, source, uniqueName, withAdmin } from "../helpers.ts";
 import { getCluster } from "../harness/state.ts";
 import { restartBroker, type KafkaCluster } from "../harness/cluster.ts";
-import { writeMigration, spawnKlink } from "./klink-process.ts";
+import { writeMigration, KlinkRun, stopAllKlinks } from "./klink-process.ts";
 import { DualWriteWorkload } from "./dual-write-workload.ts";
 
 const PARTITIONS = 6;
 const RATE = 250; // records/s per producer: 4 producers, 1,000 records/s in all
 
-/** A `klink run` process whose output is kept (and drained, so klink never blocks on a full pipe). */
-class KlinkRun {
-  readonly proc: ReturnType<typeof spawnKlink>;
-  private out = "";
-  private readonly drained: Promise<unknown>;
-
-  constructor(readonly file: string) {
-    const cmd = process.env.KLINK_TEST_KLINK_CMD;
-    this.proc = cmd ? Bun.spawn([...(JSON.parse(cmd) as string[]), "run", file], { stdout: "pipe", stderr: "pipe" }) : spawnKlink(["run", file]);
-    const drain = async (stream: ReadableStream<Uint8Array>) => {
-      const decoder = new TextDecoder();
-      for await (const chunk of stream) this.out += decoder.decode(chunk, { stream: true });
-    };
-    this.drained = Promise.all([drain(this.proc.stdout), drain(this.proc.stderr)]);
-    running.add(this);
-  }
-
-  get exited(): boolean {
-    return this.proc.exitCode !== null || this.proc.signalCode !== null;
-  }
-
-  get logFile(): string {
-    return join(dirname(this.file), `klink-${this.proc.pid}.log`);
-  }
-
-  /** The lines where klink stopped a partition, and the end of its log. */
-  summary(): string {
-    writeFileSync(this.logFile, this.out);
-    const lines = this.out.split("\n");
-    const stopped = lines.filter((l) => l.includes("stopped:"));
-    return [`klink pid ${this.proc.pid} (${this.exited ? `exited: ${this.proc.exitCode ?? this.proc.signalCode}` : "running"}), whole log in ${this.logFile}`,
-      stopped.length ? `partitions stopped:\n${stopped.slice(0, 12).join("\n")}` : "no partition stopped",
-      `last lines:\n${lines.slice(-25).join("\n")}`].join("\n");
-  }
-
-  /** SIGTERM (or `signal`), SIGKILL after 30 s; resolves when the process is gone and its output read. */
-  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-    if (!this.exited) {
-      this.proc.kill(signal);
-      const hard = setTimeout(() => this.proc.kill("SIGKILL"), 30_000);
-      await this.proc.exited;
-      clearTimeout(hard);
-    }
-    await this.drained;
-    writeFileSync(this.logFile, this.out);
-    running.delete(this);
-  }
-}
-
-const running = new Set<KlinkRun>();
 const workloads = new Set<DualWriteWorkload>();
 afterAll(async () => {
   await Promise.all([...workloads].map((w) => w.kill()));
-  await Promise.all([...running].map((k) => k.stop("SIGKILL")));
+  await stopAllKlinks();
 });
 
 interface Run {

@@ -1,14 +1,15 @@
 /** Runs the klink executable (dist/klink, built by `npm run setup`) against the test clusters. */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { source, target } from "../helpers.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
 
-const KLINK = resolve(import.meta.dir, "../../dist/klink");
+/** The executable under test: dist/klink, or KLINK_TEST_BIN (e.g. an older build, to see a test fail before a fix). */
+const KLINK = process.env.KLINK_TEST_BIN ?? resolve(import.meta.dir, "../../dist/klink");
 
 /** A migration.yaml in a fresh temp dir (its state file lands beside it). */
-export function writeMigration(opts: { topics: string[]; linkName: string; start?: string; extra?: string; from?: KafkaCluster; to?: KafkaCluster }): string {
+export function writeMigration(opts: { topics: string[]; linkName: string; start?: string; offsets?: "exact" | "translate" | "auto"; extra?: string; from?: KafkaCluster; to?: KafkaCluster }): string {
   const dir = mkdtempSync(join(tmpdir(), "klink-run-"));
   const port = 20000 + Math.floor(Math.random() * 10000);
   const file = join(dir, "migration.yaml");
@@ -21,6 +22,7 @@ link:
   name: ${opts.linkName}
   topics: { names: [${opts.topics.join(", ")}] }
   start: ${opts.start ?? "earliest"}
+  offsets: ${opts.offsets ?? "auto"}
 status:
   listen: 127.0.0.1:${port}
 ${opts.extra ?? ""}`,
@@ -39,4 +41,65 @@ export async function klink(args: string[], timeoutMs = 300_000): Promise<{ code
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);
   return { code, stdout, stderr };
+}
+
+/** A `klink run` process whose output is kept (and drained, so klink never blocks on a full pipe). */
+export class KlinkRun {
+  readonly proc: ReturnType<typeof spawnKlink>;
+  private out = "";
+  private readonly drained: Promise<unknown>;
+
+  constructor(readonly file: string) {
+    const cmd = process.env.KLINK_TEST_KLINK_CMD;
+    this.proc = cmd ? Bun.spawn([...(JSON.parse(cmd) as string[]), "run", file], { stdout: "pipe", stderr: "pipe" }) : spawnKlink(["run", file]);
+    const drain = async (stream: ReadableStream<Uint8Array>) => {
+      const decoder = new TextDecoder();
+      for await (const chunk of stream) this.out += decoder.decode(chunk, { stream: true });
+    };
+    this.drained = Promise.all([drain(this.proc.stdout), drain(this.proc.stderr)]);
+    running.add(this);
+  }
+
+  /** Everything klink printed so far. */
+  get output(): string {
+    return this.out;
+  }
+
+  get exited(): boolean {
+    return this.proc.exitCode !== null || this.proc.signalCode !== null;
+  }
+
+  get logFile(): string {
+    return join(dirname(this.file), `klink-${this.proc.pid}.log`);
+  }
+
+  /** The lines where klink stopped a partition, and the end of its log. */
+  summary(): string {
+    writeFileSync(this.logFile, this.out);
+    const lines = this.out.split("\n");
+    const stopped = lines.filter((l) => l.includes("stopped:"));
+    return [`klink pid ${this.proc.pid} (${this.exited ? `exited: ${this.proc.exitCode ?? this.proc.signalCode}` : "running"}), whole log in ${this.logFile}`,
+      stopped.length ? `partitions stopped:\n${stopped.slice(0, 12).join("\n")}` : "no partition stopped",
+      `last lines:\n${lines.slice(-25).join("\n")}`].join("\n");
+  }
+
+  /** SIGTERM (or `signal`), SIGKILL after 30 s; resolves when the process is gone and its output read. */
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    if (!this.exited) {
+      this.proc.kill(signal);
+      const hard = setTimeout(() => this.proc.kill("SIGKILL"), 30_000);
+      await this.proc.exited;
+      clearTimeout(hard);
+    }
+    await this.drained;
+    writeFileSync(this.logFile, this.out);
+    running.delete(this);
+  }
+}
+
+const running = new Set<KlinkRun>();
+
+/** Kills every KlinkRun still running (for afterAll). */
+export async function stopAllKlinks(): Promise<void> {
+  await Promise.all([...running].map((k) => k.stop("SIGKILL")));
 }
