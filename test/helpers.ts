@@ -46,7 +46,7 @@ export async function consumeCount(consumer: Consumer, count: number, onMessage:
     }
     for (const m of await consumer.consume(1000, 200)) {
       try {
-        if (m.errorCode === -191) continue; // partition EOF
+        if (m.isPartitionEof) continue;
         if (m.errorCode) throw m.error;
         onMessage(m);
         seen++;

@@ -142,55 +142,53 @@ export class Admin extends Client {
   async createTopics(topics: NewTopic[]): Promise<void> {
     const lib = rdkafka();
     const errstr = Buffer.alloc(512);
-    const handles = topics.map((t) => {
-      const h = lib.rd_kafka_NewTopic_new(cbuf(t.name), t.partitions, t.replicationFactor ?? -1, errstr, errstr.length);
-      if (!h) throw new KafkaError(ErrorCode.INVALID_ARG, `create topic ${t.name}: ${errstr.toString("utf8", 0, errstr.indexOf(0))}`);
-      for (const [k, v] of Object.entries(t.configs ?? {})) lib.rd_kafka_NewTopic_set_config(h, cbuf(k), cbuf(v));
-      return h;
-    });
-    try {
+    await withRequestObjects(lib.rd_kafka_NewTopic_destroy, async (own) => {
+      const handles = topics.map((t) => {
+        const h = lib.rd_kafka_NewTopic_new(cbuf(t.name), t.partitions, t.replicationFactor ?? -1, errstr, errstr.length);
+        if (!h) throw new KafkaError(ErrorCode.INVALID_ARG, `create topic ${t.name}: ${errstr.toString("utf8", 0, errstr.indexOf(0))}`);
+        own(h);
+        for (const [k, v] of Object.entries(t.configs ?? {})) {
+          const err = lib.rd_kafka_NewTopic_set_config(h, cbuf(k), cbuf(v));
+          if (err) throw new KafkaError(err, `create topic ${t.name}: config ${k}: ${errorDescription(err)}`);
+        }
+        return h;
+      });
       await this.request(
         "create topics",
         (o, q) => lib.rd_kafka_CreateTopics(this.handle, pointerArray(handles), handles.length, o, q),
         (ev) => checkTopicResults(lib.rd_kafka_event_CreateTopics_result(ev)!, lib.rd_kafka_CreateTopics_result_topics, "create topic"),
       );
-    } finally {
-      for (const h of handles) lib.rd_kafka_NewTopic_destroy(h);
-    }
+    });
   }
 
   async deleteTopics(names: string[]): Promise<void> {
     const lib = rdkafka();
-    const handles = names.map((n) => lib.rd_kafka_DeleteTopic_new(cbuf(n))!);
-    try {
+    await withRequestObjects(lib.rd_kafka_DeleteTopic_destroy, async (own) => {
+      const handles = names.map((n) => own(lib.rd_kafka_DeleteTopic_new(cbuf(n))!));
       await this.request(
         "delete topics",
         (o, q) => lib.rd_kafka_DeleteTopics(this.handle, pointerArray(handles), handles.length, o, q),
         (ev) => checkTopicResults(lib.rd_kafka_event_DeleteTopics_result(ev)!, lib.rd_kafka_DeleteTopics_result_topics, "delete topic"),
       );
-    } finally {
-      for (const h of handles) lib.rd_kafka_DeleteTopic_destroy(h);
-    }
+    });
   }
 
   /** Raises the partition count of each topic to `totalCount`. */
   async createPartitions(requests: Array<{ topic: string; totalCount: number }>): Promise<void> {
     const lib = rdkafka();
     const errstr = Buffer.alloc(512);
-    const handles = requests.map((r) => {
-      const h = lib.rd_kafka_NewPartitions_new(cbuf(r.topic), r.totalCount, errstr, errstr.length);
-      if (!h) throw new KafkaError(ErrorCode.INVALID_ARG, `create partitions ${r.topic}: ${errstr.toString("utf8", 0, errstr.indexOf(0))}`);
-      return h;
-    });
-    try {
+    await withRequestObjects(lib.rd_kafka_NewPartitions_destroy, async (own) => {
+      const handles = requests.map((r) => {
+        const h = lib.rd_kafka_NewPartitions_new(cbuf(r.topic), r.totalCount, errstr, errstr.length);
+        if (!h) throw new KafkaError(ErrorCode.INVALID_ARG, `create partitions ${r.topic}: ${errstr.toString("utf8", 0, errstr.indexOf(0))}`);
+        return own(h);
+      });
       await this.request(
         "create partitions",
         (o, q) => lib.rd_kafka_CreatePartitions(this.handle, pointerArray(handles), handles.length, o, q),
         (ev) => checkTopicResults(lib.rd_kafka_event_CreatePartitions_result(ev)!, lib.rd_kafka_CreatePartitions_result_topics, "create partitions"),
       );
-    } finally {
-      for (const h of handles) lib.rd_kafka_NewPartitions_destroy(h);
-    }
+    });
   }
 
   /**
@@ -528,6 +526,21 @@ export class Admin extends Client {
 
   close(): void {
     this.destroyHandle();
+  }
+}
+
+/**
+ * Runs `use`, which makes native request objects (one per topic, ...) and registers each with
+ * `own` as soon as it exists; frees all of them with `destroy` when `use` settles, also when
+ * making or configuring a later one failed. (librdkafka copies them into the request: they may
+ * be freed as soon as the request call returned.)
+ */
+async function withRequestObjects<T>(destroy: (h: number) => void, use: (own: (h: number) => number) => Promise<T>): Promise<T> {
+  const owned: number[] = [];
+  try {
+    return await use((h) => (owned.push(h), h));
+  } finally {
+    for (const h of owned) destroy(h);
   }
 }
 

@@ -5,13 +5,16 @@
  * nothing with other readers (pass the group's id to subscribe or commit).
  *
  * Ownership: every ConsumedMessage returned belongs to the caller, who must `destroy()` it or
- * hand it to `Producer.forward`. Destroy (or forward and flush) all of them before `close()`.
+ * move it with `Producer.forward`. Destroy (or forward and flush) all of them before `close()`:
+ * librdkafka's close waits until every message it handed out is freed. With
+ * KLINK_DEBUG_MESSAGES=1, `close()` reports the messages still not freed (message-census.ts).
  */
 import { rdkafka, cbuf } from "./library.ts";
 import { Client, HandleType, type ClientOptions } from "./client.ts";
 import type { ClientConfig } from "./config.ts";
 import { KafkaError, ErrorCode, checkErr, checkErrorObject } from "./errors.ts";
 import { ConsumedMessage } from "./message.ts";
+import { messageCensus } from "./message-census.ts";
 import { toNativeList, fromNativeList, destroyList, type TopicPartition, type TopicPartitionOffset } from "./partitions.ts";
 import { sleep } from "./poller.ts";
 
@@ -132,33 +135,35 @@ export class Consumer extends Client {
   }
 
   /**
-   * Returns up to `max` messages (records, and also partition EOF / error events as messages
-   * with `errorCode != 0`). Waits up to `timeoutMs` for the first one; 0 never blocks.
+   * Returns up to `max` messages: records, and also partition events as messages with
+   * `errorCode != 0` (`isPartitionEof` for the partition's end, else an error). Waits up to
+   * `timeoutMs` for the first one; 0 never blocks. Each message is the caller's to free.
    * Note: a positive timeout blocks the JS thread; prefer `consume`.
    */
   consumeBatch(max: number, timeoutMs = 0): ConsumedMessage[] {
-    if (this.batch.length < max) this.batch = new BigUint64Array(max);
-    const n = rdkafka().rd_kafka_consume_batch_queue(this.consumerQueue, timeoutMs, this.batch, max);
-    if (n < 0) throw new KafkaError(ErrorCode.FAIL, `${this.name}: consume failed`);
-    const out = new Array<ConsumedMessage>(n);
-    for (let i = 0; i < n; i++) out[i] = new ConsumedMessage(Number(this.batch[i]), this);
-    return out;
+    return this.take(max, timeoutMs, null);
   }
 
   /** Like `consumeBatch`, without blocking the JS thread: waits up to `waitMs` for messages. */
   async consume(max: number, waitMs = 100): Promise<ConsumedMessage[]> {
+    const caller = messageCensus?.caller(1) ?? null; // now: after an await the caller's frames are gone
     const deadline = performance.now() + waitMs;
     for (let idle = 0; ; idle++) {
-      const messages = this.consumeBatch(max, 0);
+      const messages = this.take(max, 0, caller);
       if (messages.length || performance.now() >= deadline) return messages;
       await sleep(Math.min(1 + idle, 5));
     }
   }
 
-  /** Leaves the group (if subscribed) and frees the handle. Blocks while leaving. */
+  /**
+   * Leaves the group (if subscribed) and frees the handle. Blocks while leaving, and until every
+   * message this consumer returned is freed (destroyed, or delivered by the producer it moved to).
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    const unfreed = messageCensus?.report(this);
+    if (unfreed) console.error(unfreed);
     const lib = rdkafka();
     // A cooperative-sticky member closed while subscribed returns without a LeaveGroup (its
     // partitions wait for session.timeout.ms); unsubscribing first makes it leave at once.
@@ -166,6 +171,17 @@ export class Consumer extends Client {
     lib.rd_kafka_queue_destroy(this.consumerQueue);
     lib.rd_kafka_consumer_close(this.handle);
     this.destroyHandle();
+  }
+
+  /** `caller`: where `consume` was called (for the message census), null from `consumeBatch`. */
+  private take(max: number, timeoutMs: number, caller: string | null): ConsumedMessage[] {
+    if (this.batch.length < max) this.batch = new BigUint64Array(max);
+    const n = rdkafka().rd_kafka_consume_batch_queue(this.consumerQueue, timeoutMs, this.batch, max);
+    if (n < 0) throw new KafkaError(ErrorCode.FAIL, `${this.name}: consume failed`);
+    if (messageCensus && n > 0) messageCensus.consumed(this.batch, n, this, caller ?? messageCensus.caller(2)); // take, consumeBatch
+    const out = new Array<ConsumedMessage>(n);
+    for (let i = 0; i < n; i++) out[i] = new ConsumedMessage(Number(this.batch[i]), this);
+    return out;
   }
 
   private withList<T>(items: Array<TopicPartition & { offset?: number }>, fn: (list: number) => T): T {

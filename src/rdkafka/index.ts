@@ -1,4 +1,4 @@
-/** The typed librdkafka binding klink is built on. See each module for ownership rules. */
+/** The typed librdkafka binding klink is built on. Ownership: per C symbol in library.ts, per wrapper at the top of each module. */
 export { librdkafkaVersion } from "./library.ts";
 export { KafkaError, ErrorCode } from "./errors.ts";
 export { type ClientConfig } from "./config.ts";

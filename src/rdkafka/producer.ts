@@ -6,16 +6,18 @@
  * report), carried through librdkafka as the message opaque.
  *
  * Ownership: `produce` copies key, value and headers (the JS buffers may be reused at once).
- * `forward` is zero-copy: it hands the consumed message's payload pointer to librdkafka and keeps
- * the ConsumedMessage alive until its delivery report, then destroys it; the caller must not
- * touch the message after a successful `forward`.
+ * `forward` is zero-copy and a move: once librdkafka accepted the record, the producer owns the
+ * consumed `rd_kafka_message_t` (librdkafka reads its payload until the delivery report) and
+ * frees it after that report, or at `close()` once the handle is gone; the ConsumedMessage it
+ * came from can no longer be read or freed (see message.ts). A refused forward leaves it alone.
  */
-import { ptr, read } from "bun:ffi";
+import { ptr } from "bun:ffi";
 import { rdkafka, cbuf } from "./library.ts";
 import { Client, HandleType, type ClientOptions } from "./client.ts";
 import { EventType, type ClientConfig } from "./config.ts";
 import { KafkaError, ErrorCode, errorDescription, fromErrorObject, checkErrorObject } from "./errors.ts";
-import type { ConsumedMessage } from "./message.ts";
+import { destroyMessage, type ConsumedMessage } from "./message.ts";
+import { MessageStruct } from "./message-struct.ts";
 import { waitFor, sleep } from "./poller.ts";
 
 export type Bytes = Uint8Array | string;
@@ -62,7 +64,8 @@ export class Producer extends Client {
   private readonly vuI32 = new Int32Array(this.vus);
   private readonly vuF64 = new BigInt64Array(this.vus);
   private readonly topics = new Map<string, number>();
-  private readonly held = new Map<number, ConsumedMessage>();
+  /** Forwarded messages (`rd_kafka_message_t*`) by record id, owned until their delivery report. */
+  private readonly held = new Map<number, number>();
   private readonly waiters = new Map<number, Waiter>();
   private readonly onDelivery?: (report: DeliveryReport) => void;
   private nextId = 1;
@@ -188,7 +191,9 @@ export class Producer extends Client {
    * Zero-copy forward of a consumed record to `topic` (default: the same name) and `partition`
    * (default: the same partition), keeping key, value, headers and CreateTime. Returns the id, or
    * 0 when librdkafka's queue is full (the message is untouched: serve reports and retry).
-   * On success the message belongs to the producer and is destroyed after its delivery report.
+   * A non-zero id means the message MOVED to this producer: `message` can no longer be read or
+   * freed (its `destroy()` does nothing), and the producer frees it after the delivery report.
+   * When this throws or returns 0 the message is still the caller's.
    */
   forward(message: ConsumedMessage, topic?: string, partition?: number): number {
     const lib = rdkafka();
@@ -196,13 +201,13 @@ export class Producer extends Client {
     const id = this.nextId++;
     let n = 0;
     this.setVuPtr(n++, VU.RKT, topic === undefined ? this.sameTopic(message) : this.topic(topic));
-    this.setVuI32(n++, VU.PARTITION, partition ?? read.i32(m as never, 16));
+    this.setVuI32(n++, VU.PARTITION, partition ?? MessageStruct.partition(m));
     this.setVuI32(n++, VU.MSGFLAGS, 0); // payload referenced, not copied
     this.setVuPtr(n++, VU.OPAQUE, id);
-    const value = read.ptr(m as never, 24);
-    if (value) this.setVuPtr(n++, VU.VALUE, value, read.ptr(m as never, 32));
-    const key = read.ptr(m as never, 40);
-    if (key) this.setVuPtr(n++, VU.KEY, key, read.ptr(m as never, 48));
+    const value = MessageStruct.payload(m);
+    if (value) this.setVuPtr(n++, VU.VALUE, value, MessageStruct.len(m));
+    const key = MessageStruct.key(m);
+    if (key) this.setVuPtr(n++, VU.KEY, key, MessageStruct.keyLen(m));
     const { timestamp } = message.timestamp();
     if (timestamp > 0) {
       this.setVu(n, VU.TIMESTAMP);
@@ -217,7 +222,7 @@ export class Producer extends Client {
       if (err.code === ErrorCode.QUEUE_FULL) return 0;
       throw err;
     }
-    this.held.set(id, message);
+    this.held.set(id, message.moveTo(this.name));
     return id;
   }
 
@@ -252,21 +257,22 @@ export class Producer extends Client {
     return handled;
   }
 
+  /** One delivery-report message (`m` belongs to the event; the forwarded message is freed here). */
   private deliver(m: number): void {
-    const code = read.i32(m as never, 0);
-    const id = read.ptr(m as never, 64);
+    const code = MessageStruct.err(m);
+    const id = MessageStruct.opaque(m);
     const report: DeliveryReport = {
       id,
       error: null,
-      topic: this.topicName(read.ptr(m as never, 8)),
-      partition: read.i32(m as never, 16),
-      offset: Number(read.i64(m as never, 56)),
+      topic: this.topicName(MessageStruct.rkt(m)),
+      partition: MessageStruct.partition(m),
+      offset: MessageStruct.offset(m),
     };
     if (code) report.error = new KafkaError(code, `delivery to ${report.topic}[${report.partition}] failed: ${errorDescription(code)}`);
     const held = this.held.get(id);
-    if (held) {
+    if (held !== undefined) {
       this.held.delete(id);
-      held.destroy();
+      destroyMessage(held); // librdkafka is done with its payload
     }
     const waiter = this.waiters.get(id);
     if (waiter) {
@@ -321,7 +327,8 @@ export class Producer extends Client {
   }
 
   /**
-   * Flushes (up to `timeoutMs`), then purges what is left, frees held messages and the handle.
+   * Flushes (up to `timeoutMs`), then purges what is left and frees the handle, then the
+   * forwarded messages still held (only then can librdkafka no longer read their payloads).
    * Records purged here get error delivery reports.
    */
   async close(timeoutMs = 30_000): Promise<void> {
@@ -332,13 +339,13 @@ export class Producer extends Client {
       rdkafka().rd_kafka_purge(this.handle, PURGE_QUEUE | PURGE_INFLIGHT);
       await this.flush(5_000).catch(() => {});
     }
-    for (const message of this.held.values()) message.destroy();
-    this.held.clear();
     for (const w of this.waiters.values()) w.reject(new KafkaError(ErrorCode.DESTROY, `${this.name} closed`));
     this.waiters.clear();
     for (const rkt of this.topics.values()) rdkafka().rd_kafka_topic_destroy(rkt);
     this.topics.clear();
     this.destroyHandle();
+    for (const m of this.held.values()) destroyMessage(m);
+    this.held.clear();
   }
 }
 

@@ -47,7 +47,7 @@ export function subscribeInBackground(config: ClientConfig, topic: string) {
     while (!stopped) {
       for (const m of await consumer.consume(100, 100)) {
         if (m.errorCode === 0) records.push({ partition: m.partition, offset: m.offset, at: Date.now() });
-        else if (m.errorCode !== -191) errors.push(m.errorCode); // -191: partition EOF
+        else if (!m.isPartitionEof) errors.push(m.errorCode);
         m.destroy();
       }
     }

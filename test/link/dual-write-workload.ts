@@ -447,7 +447,7 @@ export async function readTopic(cluster: KafkaCluster, topic: string, timeoutMs 
       }
       for (const m of await consumer.consume(2000, 200)) {
         try {
-          if (m.errorCode === ErrorCode.PARTITION_EOF) {
+          if (m.isPartitionEof) {
             if (m.offset >= (open.get(m.partition) ?? Infinity)) open.delete(m.partition);
             continue;
           }

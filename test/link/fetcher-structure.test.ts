@@ -11,7 +11,7 @@ async function readAll(cluster: ReturnType<typeof source>, topic: string, partit
   const out: string[] = [];
   for (let done = false; !done; ) {
     for (const m of await c.consume(1000, 500)) {
-      if (m.errorCode === -191) done = true;
+      if (m.isPartitionEof) done = true;
       else if (!m.errorCode) out.push(`${m.offset}:${m.value()?.toString()}`);
       m.destroy();
     }

@@ -41,7 +41,7 @@ async function readAll(cluster: KafkaCluster, topic: string, partitions: number)
   const deadline = Date.now() + 60_000;
   while (open.size && Date.now() < deadline) {
     for (const m of await c.consume(1000, 200)) {
-      if (m.errorCode === -191) open.delete(m.partition);
+      if (m.isPartitionEof) open.delete(m.partition);
       else if (!m.errorCode) out.get(m.partition)!.push(m.key()!.toString());
       m.destroy();
     }
