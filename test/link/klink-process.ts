@@ -2,15 +2,16 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { source, target } from "../helpers.ts";
+import { Producer } from "../../src/rdkafka/index.ts";
+import { source, target, plain } from "../helpers.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
 
 const KLINK = resolve(import.meta.dir, "../../dist/klink");
 
-/** A migration.yaml in a fresh temp dir (its state file lands beside it). */
-export function writeMigration(opts: { topics: string[]; linkName: string; start?: string; extra?: string; from?: KafkaCluster; to?: KafkaCluster }): string {
+/** A migration.yaml in a fresh temp dir (its state file lands beside it); `listen` defaults to a random loopback port. */
+export function writeMigration(opts: { topics: string[]; linkName: string; start?: string; extra?: string; from?: KafkaCluster; to?: KafkaCluster; listen?: string }): string {
   const dir = mkdtempSync(join(tmpdir(), "klink-run-"));
-  const port = 20000 + Math.floor(Math.random() * 10000);
+  const listen = opts.listen ?? `127.0.0.1:${20000 + Math.floor(Math.random() * 10000)}`;
   const file = join(dir, "migration.yaml");
   writeFileSync(
     file,
@@ -22,7 +23,7 @@ link:
   topics: { names: [${opts.topics.join(", ")}] }
   start: ${opts.start ?? "earliest"}
 status:
-  listen: 127.0.0.1:${port}
+  listen: ${listen}
 ${opts.extra ?? ""}`,
   );
   return file;
@@ -39,4 +40,29 @@ export async function klink(args: string[], timeoutMs = 300_000): Promise<{ code
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);
   return { code, stdout, stderr };
+}
+
+/** Waits until `klink status FILE` answers (the instance runs), and returns its --json answer. */
+export async function statusWhenRunning(file: string): Promise<any> {
+  for (;;) {
+    const r = await klink(["status", file, "--json"]);
+    if (r.code === 0) return JSON.parse(r.stdout);
+    await Bun.sleep(200);
+  }
+}
+
+/** Writes keyed records round-robin until stopped; returns how many. */
+export function steadyProducer(cluster: KafkaCluster, topic: string, partitions: number, perTick = 20) {
+  const producer = new Producer(plain(cluster, { "linger.ms": 2 }));
+  let sent = 0;
+  let on = true;
+  const done = (async () => {
+    while (on) {
+      for (let i = 0; i < perTick; i++, sent++) producer.produce({ topic, partition: sent % partitions, key: `k${sent}`, value: `v${sent}` });
+      await Bun.sleep(50);
+    }
+    await producer.flush();
+    await producer.close();
+  })();
+  return { stop: async () => ((on = false), await done, sent) };
 }
