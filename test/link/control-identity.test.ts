@@ -1,10 +1,11 @@
 /**
  * Control commands check which link answers (issue 11, item 6): a migration file whose
  * status.listen points at another link's running klink gets refused by `status`, `promote`,
- * `handoff` and `rollback`, and nothing happens to the running link.
+ * `handoff` and `rollback`, and nothing happens to the running link. So is a file of the same link
+ * name whose state holds another link id.
  */
 import { test, expect, afterAll } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { source, target, uniqueName, withAdmin } from "../helpers.ts";
 import { writeMigration, spawnKlink, klink, steadyProducer, statusWhenRunning } from "./klink-process.ts";
 
@@ -38,6 +39,19 @@ test("a file naming another link at the same status address is refused; the runn
     expect(r.stderr).toContain(`link '${linkA}'`);
     expect(r.stderr).toContain(`link '${linkB}'`);
   }
+  // The same link name, but another migration's state (its own link id): refused as well.
+  const twin = uniqueName("identity-twin");
+  await withAdmin(source(), (a) => a.createTopics([{ name: twin, partitions: 1 }]));
+  const fileTwin = writeMigration({ topics: [twin], linkName: linkA });
+  expect((await klink(["run", fileTwin, "--until-caught-up"])).code).toBe(0); // creates its state and link id
+  writeFileSync(fileTwin, readFileSync(fileTwin, "utf8").replace(/listen: \S+/, `listen: ${listen}`));
+  const twinStatus = await klink(["status", fileTwin]);
+  expect(twinStatus.code).toBe(2);
+  expect(twinStatus.stderr).toContain(`runs link '${linkA}' with link id ${answer.id}`);
+  const twinPromote = await klink(["promote", fileTwin, topic, "--force"]);
+  expect(twinPromote.code).toBe(2);
+  expect(twinPromote.stderr).toContain(`with link id ${answer.id}`);
+
   // Without the link name (an old CLI, a bare curl) the running klink refuses too.
   const bare = await fetch(`http://${listen}/promote?name=${topic}&force=true`, { method: "POST" });
   expect(bare.ok).toBe(false);
