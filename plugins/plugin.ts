@@ -155,6 +155,11 @@ export interface OffsetMapRow {
   origin: "source" | "target";
 }
 
+/** Thrown by a storage plugin's `create` when another instance holds the state for writing (`klink run` exits 2). */
+export class StateInUseError extends Error {
+  override name = "StateInUseError";
+}
+
 /** One change; a batch of them is applied atomically (all or none, also across kill -9). */
 export type StoreWrite =
   | { put: string; value: string | null }
@@ -166,10 +171,20 @@ export type StoreWrite =
 /**
  * Where migration state lives. Once `write` resolves, the change survives kill -9 of klink.
  * Methods may be called concurrently; writes are applied in call order.
+ *
+ * One writer per link: a store opened for writing either refuses while another instance has it
+ * (`create` throws StateInUseError; storage/sqlite) or takes it over and tells the old instance
+ * through `fenced` (storage/kafka).
  */
 export interface Store {
   /** Where the state is, for messages ("/srv/klink/migration.klink.db"). */
   readonly location: string;
+  /**
+   * Resolves (never rejects) once another instance has taken this state over for writing. From
+   * then on writes fail, and the instance must stop writing to the clusters at once: `klink run`
+   * stops copying and exits 2 with the error's message. Absent: the store never hands over.
+   */
+  readonly fenced?: Promise<Error>;
   write(changes: StoreWrite[]): Promise<void>;
 
   get(key: string): Promise<string | null>;

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { UserError } from "../src/commands/command.ts";
-import type { Instance, Plugin, PluginContext, PluginKind } from "./plugin.ts";
+import { StateInUseError, type Instance, type Plugin, type PluginContext, type PluginKind } from "./plugin.ts";
 import * as sqlite from "./storage/sqlite.ts";
 import * as kafka from "./storage/kafka.ts";
 import * as sasl from "./auth/sasl.ts";
@@ -69,6 +69,7 @@ export async function startPlugin<K extends PluginKind>(plugin: Plugin<K>, optio
   try {
     return await plugin.create(options, context);
   } catch (err) {
+    if (err instanceof StateInUseError) throw err; // not a mistake in the file: another instance runs
     throw new PluginStartError(`${plugin.kind} plugin ${plugin.name} (${where}) failed to start: ${firstLine(err)}`);
   }
 }

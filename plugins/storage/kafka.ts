@@ -7,7 +7,10 @@
  * transactional producer whose `transactional.id` derives from the link name: read_committed
  * readers see all of a batch or none of it, also across kill -9 (a transaction left open is
  * aborted by the next instance's initTransactions, or after transaction.timeout.ms). Opening the
- * state for writing fences the instance that had it: its next write fails. One writer at a time.
+ * state for writing fences the instance that had it: its next write fails. One writer at a time:
+ * a writing instance that wrote nothing for FENCE_CHECK_MS writes a small record (kv/klink.alive)
+ * in a transaction, so it notices a fence within about that long and `fenced` tells `klink run`
+ * to stop copying; a starting instance waits TAKEOVER_WAIT_MS after fencing before `open` returns.
  *
  * On open the topic is read (read_committed) from its start to its last stable offset and the
  * state is kept in memory: reads never go to the cluster. A read-only open (plan, verify,
@@ -157,6 +160,22 @@ const AUTHENTICATION = -169; // librdkafka's _AUTHENTICATION
 
 type Pending = { key: string; value: Uint8Array | string | null };
 
+/**
+ * A writing instance that wrote nothing for this long checks that it still holds the
+ * transactional id, with a transaction of one small record (a fenced producer's next transaction
+ * fails): fenced, it stops copying within about this long even when it has no state to write.
+ */
+const FENCE_CHECK_MS = 1_000;
+/**
+ * How long a starting instance waits after fencing the previous one before `open` returns and
+ * its data path starts: the old one notices the fence within FENCE_CHECK_MS (plus the tick of
+ * its check) and one transaction's round trip, then stops producing. Several check intervals
+ * leave room for a slow round trip on a busy cluster.
+ */
+const TAKEOVER_WAIT_MS = 5 * FENCE_CHECK_MS;
+/** The liveness record's kv key: what is in it does not matter (compaction keeps the last). */
+const ALIVE_KEY = "klink.alive";
+
 export class KafkaStore implements Store {
   readonly location: string;
   private readonly kv = new Map<string, string>();
@@ -169,10 +188,17 @@ export class KafkaStore implements Store {
   /** Set once a write failed in a way that leaves this instance unable to write (fenced, outcome unknown). */
   private broken: Error | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Writes queued or running. */
+  private writing = 0;
   private closed = false;
+  readonly fenced: Promise<Error>;
+  private onFenced!: (err: Error) => void;
+  private lastTransactionAt = 0;
+  private fenceCheck: Timer | null = null;
 
   private constructor(private readonly s: KafkaStoreSettings) {
     this.location = `topic ${s.topic} on the ${s.cluster} cluster`;
+    this.fenced = new Promise((resolve) => (this.onFenced = resolve));
   }
 
   /**
@@ -186,14 +212,21 @@ export class KafkaStore implements Store {
       const exists = await store.checkTopic(admin);
       if (!exists && settings.readOnly) return store;
       if (!exists) await store.createTopic(admin);
-      if (!settings.readOnly) store.producer = store.takeTransactionalId();
-      await store.readAll(admin);
-      if (!settings.readOnly && !store.formatSeen) {
-        await store.write([]); // the format record alone
+      if (settings.readOnly) {
+        await store.readAll(admin);
+        return store;
       }
+      store.producer = store.takeTransactionalId();
+      const fencedAt = performance.now();
+      await store.readAll(admin);
+      // Written by an instance before: it may still be copying until it notices the fence.
+      const hadWriter = store.formatSeen;
+      if (!store.formatSeen) await store.write([]); // the format record alone
+      store.startFenceCheck();
+      if (hadWriter) await Bun.sleep(Math.max(0, fencedAt + TAKEOVER_WAIT_MS - performance.now()));
       return store;
     } catch (err) {
-      await store.producer?.close(5_000).catch(() => {});
+      await store.close().catch(() => {});
       throw err;
     } finally {
       admin.close();
@@ -420,9 +453,27 @@ export class KafkaStore implements Store {
 
   async write(changes: StoreWrite[]): Promise<void> {
     if (this.s.readOnly || !this.producer) throw new Error(`state ${this.location} is open read-only`);
-    const run = this.queue.then(() => this.apply(changes));
+    return this.enqueue(() => this.apply(changes));
+  }
+
+  private enqueue(job: () => Promise<void>): Promise<void> {
+    this.writing++;
+    const run = this.queue.then(job).finally(() => this.writing--);
     this.queue = run.catch(() => {});
     return run;
+  }
+
+  /** Every quarter FENCE_CHECK_MS: a transaction of the liveness record when none ran for FENCE_CHECK_MS. */
+  private startFenceCheck(): void {
+    this.fenceCheck = setInterval(() => {
+      if (this.writing > 0 || this.broken || this.closed || performance.now() - this.lastTransactionAt < FENCE_CHECK_MS) return;
+      const job = async () => {
+        if (this.broken || this.closed) return;
+        await this.commit([{ key: `kv/${ALIVE_KEY}`, value: new Date().toISOString() }], true);
+      };
+      this.enqueue(job).catch(() => {}); // fenced: `fenced` says so; anything else: the next check tries again
+    }, FENCE_CHECK_MS / 4);
+    this.fenceCheck.unref();
   }
 
   private async apply(changes: StoreWrite[]): Promise<void> {
@@ -506,9 +557,10 @@ export class KafkaStore implements Store {
     return batch;
   }
 
-  /** One transaction: all of `records` or none. */
-  private async commit(records: Pending[]): Promise<void> {
+  /** One transaction: all of `records` or none. `check`: a liveness check, whose outcome does not matter. */
+  private async commit(records: Pending[], check = false): Promise<void> {
     const producer = this.producer!;
+    this.lastTransactionAt = performance.now();
     try {
       producer.beginTransaction();
       for (const r of records) {
@@ -534,8 +586,11 @@ export class KafkaStore implements Store {
                 `this instance must stop, its last write was not stored (${cause.message})`,
             )
           : new Error(`writing ${this.where} failed for good, the last write was not stored: ${cause.message}; restart klink`);
+        if (isFenced(cause.code)) this.onFenced(this.broken);
         throw this.broken;
       }
+      // A liveness check that failed otherwise (the cluster is slow or away): aborted, the producer is usable again.
+      if (check && (await producer.abortTransaction().then(() => true, () => false))) throw err;
       if (err instanceof KafkaError && err.txnRequiresAbort) {
         await producer.abortTransaction().catch(() => {});
         throw new Error(`${this.explain(err, "write to").message}; nothing of this write was stored`);
@@ -581,6 +636,7 @@ export class KafkaStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.fenceCheck) clearInterval(this.fenceCheck);
     await this.queue;
     this.closed = true;
     await this.producer?.close(10_000);

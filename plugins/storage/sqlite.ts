@@ -10,7 +10,8 @@ import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { basename, extname, resolve } from "node:path";
 import type { JsonSchema } from "../../src/config/schema.ts";
-import type { OffsetMapRow, PluginContext, Store, StoreWrite, TopicState, GroupState, PartitionState } from "../plugin.ts";
+import { StateInUseError, type OffsetMapRow, type PluginContext, type Store, type StoreWrite, type TopicState, type GroupState, type PartitionState } from "../plugin.ts";
+import { FileLock } from "./file-lock.ts";
 
 export const name = "sqlite";
 export const kind = "storage";
@@ -83,8 +84,13 @@ export function create(options: SqliteOptions, context: PluginContext): Store {
 export class SqliteStore implements Store {
   private readonly db: Database;
   private readonly readOnly: boolean;
+  /** Held while open for writing: one writer per state file (read-only opens take none). */
+  private lock: FileLock | null = null;
 
-  /** `readOnly`: open an existing file read-only; a missing file reads as empty state (nothing is created). */
+  /**
+   * `readOnly`: open an existing file read-only; a missing file reads as empty state (nothing is created).
+   * Otherwise takes the lock <file>.lock first, and throws StateInUseError if another process holds it.
+   */
   constructor(
     readonly location: string,
     synchronous: "full" | "normal" = "full",
@@ -96,20 +102,40 @@ export class SqliteStore implements Store {
       this.db.run(SCHEMA);
       return;
     }
-    this.db = new Database(location, readOnly ? { readonly: true, strict: true } : { create: true, strict: true });
-    this.db.run("PRAGMA busy_timeout = 5000");
-    const appId = (this.db.query("PRAGMA application_id").get() as { application_id: number }).application_id;
-    const version = (this.db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+    if (!readOnly) {
+      const lock = FileLock.take(`${location}.lock`);
+      if (!(lock instanceof FileLock)) {
+        throw new StateInUseError(
+          `state file ${location} is in use by another klink run (${lock.heldBy || "holder unknown"}): ` +
+            "one instance writes a link's state at a time; stop that one first, or use its status endpoint (klink status)",
+        );
+      }
+      this.lock = lock;
+    }
+    try {
+      this.db = this.openFile(location, synchronous, readOnly);
+    } catch (err) {
+      this.lock?.release();
+      throw err;
+    }
+  }
+
+  private openFile(location: string, synchronous: "full" | "normal", readOnly: boolean): Database {
+    const db = new Database(location, readOnly ? { readonly: true, strict: true } : { create: true, strict: true });
+    db.run("PRAGMA busy_timeout = 5000");
+    const appId = (db.query("PRAGMA application_id").get() as { application_id: number }).application_id;
+    const version = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
     if (appId !== 0 && appId !== APPLICATION_ID) throw new Error(`${location} is an SQLite file of another program, not klink state: choose another storage path`);
     if (version > SCHEMA_VERSION) throw new Error(`${location} was written by a newer klink (state version ${version}); use that klink`);
-    if (readOnly) return;
-    this.db.run("PRAGMA journal_mode = WAL");
-    this.db.run(`PRAGMA synchronous = ${synchronous === "full" ? "FULL" : "NORMAL"}`);
-    this.db.transaction(() => {
-      this.db.run(SCHEMA);
-      this.db.run(`PRAGMA application_id = ${APPLICATION_ID}`);
-      this.db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    if (readOnly) return db;
+    db.run("PRAGMA journal_mode = WAL");
+    db.run(`PRAGMA synchronous = ${synchronous === "full" ? "FULL" : "NORMAL"}`);
+    db.transaction(() => {
+      db.run(SCHEMA);
+      db.run(`PRAGMA application_id = ${APPLICATION_ID}`);
+      db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     })();
+    return db;
   }
 
   async write(changes: StoreWrite[]): Promise<void> {
@@ -215,5 +241,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.db.close();
+    this.lock?.release();
+    this.lock = null;
   }
 }

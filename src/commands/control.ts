@@ -1,21 +1,26 @@
 /**
  * `klink handoff`, `klink promote`, `klink rollback`: the operator's commands to the running
- * instance, sent to its status endpoint (status.listen). The running klink checks that the step
- * is safe and answers with what it did or why not.
+ * instance, sent to its status endpoint (status.listen) with the link's name and id. The running
+ * klink checks that the request is for its link and the step is safe, and answers with what it
+ * did or why not.
  */
 import type { Command } from "./command.ts";
 import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import type { ControlAnswer, ControlRequest } from "../status/server.ts";
+import { localLinkId } from "../status/identity.ts";
 
 function controlCommand(action: ControlRequest["action"], what: string, summary: string, details: string, force: boolean): Command {
   const usage = `klink ${action} FILE ${what}${force ? " [--force]" : ""}
 
 ${details}
 
-Exit codes: 0 done (or accepted), 1 invalid FILE or arguments, 2 refused (the reason is printed)
-or no klink answers at status.listen.`;
+The request names the link (link.name of FILE, and its link id when FILE's state is a local
+file); a klink of another link at status.listen refuses it and does nothing.
+
+Exit codes: 0 done (or accepted), 1 invalid FILE or arguments, 2 refused (the reason is printed:
+also when the klink at status.listen runs another link) or no klink answers at status.listen.`;
   return {
     name: action,
     summary,
@@ -29,7 +34,9 @@ or no klink answers at status.listen.`;
       const loaded = await loadForCommand(action, positionals[0]!);
       if (typeof loaded === "number") return loaded;
       const { config } = loaded;
-      const url = `http://${config.status.host}:${config.status.port}/${action}?name=${encodeURIComponent(positionals[1]!)}&force=${flags.has("--force")}`;
+      const id = await localLinkId(config);
+      const query = new URLSearchParams({ link: config.link.name, ...(id ? { id } : {}), name: positionals[1]!, force: String(flags.has("--force")) });
+      const url = `http://${config.status.host}:${config.status.port}/${action}?${query}`;
       let answer: ControlAnswer;
       try {
         const res = await fetch(url, { method: "POST", signal: AbortSignal.timeout(600_000) });

@@ -6,11 +6,13 @@ import { Admin } from "../rdkafka/index.ts";
 import { Fetcher } from "../link/fetcher.ts";
 import { clusterClients, openStore, linkedTopics } from "../link/session.ts";
 import { ProgressReporter } from "../status/progress.ts";
-import { startStatusServer } from "../status/server.ts";
+import { startStatusServer, StatusServerError } from "../status/server.ts";
 import { Lifecycle } from "../link/lifecycle.ts";
 import { startPlugin } from "../../plugins/registry.ts";
 import { pluginContext } from "../config/clients.ts";
 import { formatPath } from "../config/issues.ts";
+import { StateInUseError, type Store } from "../../plugins/plugin.ts";
+import { linkId } from "../status/identity.ts";
 
 const usage = `klink run FILE [--until-caught-up]
 
@@ -28,8 +30,12 @@ instance over its status endpoint (status.listen in FILE).
 Options:
   --until-caught-up   stop once every partition has copied everything the source had
 
+One instance runs a link: with storage/sqlite a second one is refused before it touches a
+cluster; with storage/kafka a new one takes over and the old one stops copying and exits.
+
 Exit codes: 0 stopped on request or caught up, 1 invalid FILE, 2 a cluster cannot be reached,
-or a partition stopped with an error (the error is printed).`;
+a partition stopped with an error (the error is printed), another instance holds the state or
+took it over, or status.listen cannot listen.`;
 
 export const run: Command = {
   name: "run",
@@ -43,11 +49,42 @@ export const run: Command = {
     const redact = (s: string) => config.secrets.redact(s);
     const stamp = (line: string) => redact(`${new Date().toISOString()} ${line}`);
     let fetcher: Fetcher | null = null;
+    let lifecycle: Lifecycle | null = null;
+    let opened: { id: string; state: string } | null = null;
     const reporter = new ProgressReporter(() => fetcher?.progress() ?? [], (line) => process.stderr.write(`${stamp(line)}\n`));
     const log = (line: string) => reporter.logAbove(stamp(line));
 
+    // Before any cluster is touched: the status address (a second instance of this file finds the
+    // first one there), then the state (its store refuses another writer, or fences it).
+    let server: ReturnType<typeof Bun.serve>;
+    let store: Store;
+    try {
+      server = await startStatusServer(config, {
+        opened: () => opened,
+        snapshot: () => (lifecycle ? { partitions: fetcher!.progress(), groups: lifecycle.groups() } : null),
+        control: () => (lifecycle ? (r) => lifecycle!.control(r) : null),
+      });
+    } catch (err) {
+      if (!(err instanceof StatusServerError)) throw err;
+      console.error(`klink run: ${err.message}`);
+      return EXIT_RUNTIME;
+    }
+    try {
+      store = await openStore(config, false);
+    } catch (err) {
+      server.stop(true);
+      if (!(err instanceof StateInUseError)) throw err;
+      console.error(`klink run: ${err.message}`);
+      return EXIT_RUNTIME;
+    }
+    opened = { id: await linkId(store), state: store.location };
+    let fenced: Error | null = null;
+    void store.fenced?.then((err) => {
+      fenced = err;
+      log(`${err.message}; stopping`);
+      fetcher?.stop();
+    });
     const clients = await clusterClients(config, false);
-    const store = await openStore(config, false);
     const sourceAdmin = new Admin(clients.source.config, clients.source.options);
     let topics;
     try {
@@ -60,8 +97,14 @@ export const run: Command = {
     topics = topics.filter((t) => !promoted.has(t.name));
     if (topics.length === 0) {
       log("no source topic matches link.topics: nothing to do");
+      server.stop(true);
       await store.close();
       return EXIT_OK;
+    }
+    if (fenced) {
+      server.stop(true);
+      await store.close().catch(() => {});
+      return EXIT_RUNTIME;
     }
     fetcher = new Fetcher({
       linkName: config.link.name, source: clients.source, target: clients.target, topics, store,
@@ -69,26 +112,29 @@ export const run: Command = {
     });
     const running = fetcher;
     const cutover = await startPlugin(config.cutover.plugin, config.cutover.options, pluginContext(config, false), formatPath(config.cutover.path));
-    const lifecycle = new Lifecycle({ config, clients, store, fetcher: running, cutover, topics: topics.map((t) => t.name), log });
+    const life = new Lifecycle({ config, clients, store, fetcher: running, cutover, topics: topics.map((t) => t.name), log });
     const stop = () => running.stop();
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
-    const server = startStatusServer(config, () => ({ link: config.link.name, partitions: running.progress(), groups: lifecycle.groups() }), (r) => lifecycle.control(r));
     try {
       await running.start();
-      await lifecycle.start();
+      await life.start();
+      lifecycle = life;
       log(`mirroring ${topics.length} topic(s) ${topics.map((t) => t.name).join(", ")}; status on http://${config.status.host}:${config.status.port}/status`);
       reporter.start();
-      await running.run(flags.has("--until-caught-up"));
+      if (!fenced) await running.run(flags.has("--until-caught-up"));
+    } catch (err) {
+      if (!fenced) throw err; // after a fence, a failure is its consequence, and the fence is said
     } finally {
       reporter.stop();
-      server?.stop(true);
+      server.stop(true);
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
-      lifecycle.close();
+      life.close();
       await running.close().catch((err) => log(`closing: ${err.message}`));
-      await store.close();
+      await store.close().catch((err) => log(`closing the state: ${err.message}`));
     }
+    if (fenced) return EXIT_RUNTIME;
     reporter.report(true);
     const failed = running.progress().filter((p) => p.error);
     for (const p of failed) log(`${p.topic}[${p.partition}] stopped: ${p.error}`);

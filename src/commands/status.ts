@@ -5,6 +5,8 @@ import { loadForCommand } from "./load-config.ts";
 import { byTopic } from "../status/progress.ts";
 import type { PartitionProgress } from "../link/fetcher.ts";
 import type { GroupProgress } from "../link/handoff.ts";
+import type { StatusIdentity } from "../status/server.ts";
+import { localLinkId, otherLink } from "../status/identity.ts";
 
 const usage = `klink status FILE [--json]
 
@@ -17,7 +19,11 @@ drain-then-switch, ...), members (client id@host) on both clusters, committed of
 Options:
   --json   print the running instance's answer as JSON
 
-Exit codes: 0 answered, 1 invalid FILE, 2 no klink answers at status.listen.`;
+The answer must come from the link FILE names (link.name, and the link id in FILE's state when
+it is a local file): a klink of another link at that address is refused, saying which one answered.
+
+Exit codes: 0 answered, 1 invalid FILE, 2 no klink answers at status.listen, the one that answers
+runs another link, or it is still starting.`;
 
 export const status: Command = {
   name: "status",
@@ -29,19 +35,29 @@ export const status: Command = {
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;
     const url = `http://${config.status.host}:${config.status.port}/status`;
-    let body: { link: string; partitions: PartitionProgress[]; groups?: GroupProgress[] };
+    let body: StatusIdentity & { starting?: true; partitions: PartitionProgress[]; groups?: GroupProgress[] };
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       body = (await res.json()) as typeof body;
+      if (typeof body.link !== "string") throw new Error("the answer is not klink's");
     } catch (err) {
       console.error(`klink status: no klink answers at ${url} (${(err as Error).message}); is \`klink run ${positionals[0] ?? "migration.yaml"}\` running?`);
+      return EXIT_RUNTIME;
+    }
+    const other = otherLink(body, { link: config.link.name, id: await localLinkId(config) }, config.status.listen, config.file);
+    if (other) {
+      console.error(`klink status: ${other}`);
+      return EXIT_RUNTIME;
+    }
+    if (body.starting) {
+      console.error(`klink status: klink run of link '${body.link}' (pid ${body.pid} on host ${body.host}) is still starting; ask again in a moment`);
       return EXIT_RUNTIME;
     }
     if (flags.has("--json")) {
       console.log(JSON.stringify(body, null, 2));
       return EXIT_OK;
     }
-    console.log(`link ${body.link}`);
+    console.log(`link ${body.link} (id ${body.id}), pid ${body.pid} on host ${body.host}, state ${body.state}`);
     for (const t of byTopic(body.partitions)) {
       const routed = t.state === "mirroring" ? "" : `; ${t.routedRecords} routed target → source this run, router lag ${t.routerLagRecords}`;
       console.log(

@@ -9,29 +9,13 @@ import { Producer, Consumer } from "../../src/rdkafka/index.ts";
 import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
 import { verifiableConsumer, stopAllTools, type VerifiableTool, type ToolEvent } from "../harness/tools.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
-import { writeMigration, spawnKlink, klink } from "./klink-process.ts";
+import { writeMigration, spawnKlink, klink, steadyProducer } from "./klink-process.ts";
 
 const running = new Set<ReturnType<typeof spawnKlink>>();
 afterAll(async () => {
   for (const p of running) p.kill("SIGKILL");
   await stopAllTools();
 });
-
-/** Writes keyed records round-robin until stopped; returns how many. */
-function steadyProducer(cluster: KafkaCluster, topic: string, partitions: number, perTick = 20) {
-  const producer = new Producer(plain(cluster, { "linger.ms": 2 }));
-  let sent = 0;
-  let on = true;
-  const done = (async () => {
-    while (on) {
-      for (let i = 0; i < perTick; i++, sent++) producer.produce({ topic, partition: sent % partitions, key: `k${sent}`, value: `v${sent}` });
-      await Bun.sleep(50);
-    }
-    await producer.flush();
-    await producer.close();
-  })();
-  return { stop: async () => ((on = false), await done, sent) };
-}
 
 /** Per partition, the [min, max] offset ranges a consumer reported, with when it reported them. */
 type Range = { partition: number; min: number; max: number; at: number; who: string };

@@ -2,16 +2,17 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { source, target } from "../helpers.ts";
+import { Producer } from "../../src/rdkafka/index.ts";
+import { source, target, plain } from "../helpers.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
 
 /** The executable under test: dist/klink, or KLINK_TEST_BIN (e.g. an older build, to see a test fail before a fix). */
 const KLINK = process.env.KLINK_TEST_BIN ?? resolve(import.meta.dir, "../../dist/klink");
 
-/** A migration.yaml in a fresh temp dir (its state file lands beside it). */
-export function writeMigration(opts: { topics: string[]; linkName: string; start?: string; offsets?: "exact" | "translate" | "auto"; extra?: string; from?: KafkaCluster; to?: KafkaCluster }): string {
+/** A migration.yaml in a fresh temp dir (its state file lands beside it); `listen` defaults to a random loopback port. */
+export function writeMigration(opts: { topics: string[]; linkName: string; start?: string; offsets?: "exact" | "translate" | "auto"; extra?: string; from?: KafkaCluster; to?: KafkaCluster; listen?: string }): string {
   const dir = mkdtempSync(join(tmpdir(), "klink-run-"));
-  const port = 20000 + Math.floor(Math.random() * 10000);
+  const listen = opts.listen ?? `127.0.0.1:${20000 + Math.floor(Math.random() * 10000)}`;
   const file = join(dir, "migration.yaml");
   writeFileSync(
     file,
@@ -24,7 +25,7 @@ link:
   start: ${opts.start ?? "earliest"}
   offsets: ${opts.offsets ?? "auto"}
 status:
-  listen: 127.0.0.1:${port}
+  listen: ${listen}
 ${opts.extra ?? ""}`,
   );
   return file;
@@ -102,4 +103,28 @@ const running = new Set<KlinkRun>();
 /** Kills every KlinkRun still running (for afterAll). */
 export async function stopAllKlinks(): Promise<void> {
   await Promise.all([...running].map((k) => k.stop("SIGKILL")));
+
+/** Waits until `klink status FILE` answers (the instance runs), and returns its --json answer. */
+export async function statusWhenRunning(file: string): Promise<any> {
+  for (;;) {
+    const r = await klink(["status", file, "--json"]);
+    if (r.code === 0) return JSON.parse(r.stdout);
+    await Bun.sleep(200);
+  }
+}
+
+/** Writes keyed records round-robin until stopped; returns how many. */
+export function steadyProducer(cluster: KafkaCluster, topic: string, partitions: number, perTick = 20) {
+  const producer = new Producer(plain(cluster, { "linger.ms": 2 }));
+  let sent = 0;
+  let on = true;
+  const done = (async () => {
+    while (on) {
+      for (let i = 0; i < perTick; i++, sent++) producer.produce({ topic, partition: sent % partitions, key: `k${sent}`, value: `v${sent}` });
+      await Bun.sleep(50);
+    }
+    await producer.flush();
+    await producer.close();
+  })();
+  return { stop: async () => ((on = false), await done, sent) };
 }

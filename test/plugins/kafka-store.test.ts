@@ -271,6 +271,15 @@ test("a second instance opening the same state fences the first: its next write 
   await check.close();
 }, 120_000);
 
+test("an instance that writes nothing learns by itself that it was fenced: `fenced` resolves, saying why", async () => {
+  const link = uniqueName("idle-fence");
+  const first = await open(link);
+  const second = await open(link);
+  expect((await first.fenced!).message).toMatch(/another klink instance opened state topic .* and fenced this one/);
+  await second.close();
+  await first.close();
+}, 120_000);
+
 test("read-only on a missing topic: empty state, and nothing is created", async () => {
   const link = uniqueName("missing");
   const store = await open(link, {}, true);

@@ -47,6 +47,22 @@ test("read-only on a missing file: empty state, and no file is created", async (
   expect(existsSync(join(dir, "migration.klink.db"))).toBe(false);
 });
 
+test("one writer per file: a second writable open is refused, naming the file and the holder; read-only opens work; close releases", async () => {
+  const dir = tempDir();
+  const first = create({ synchronous: "full" }, context(dir));
+  await first.write([{ put: "k", value: "v" }]);
+  expect(() => create({ synchronous: "full" }, context(dir))).toThrow(
+    new RegExp(`state file ${join(dir, "migration.klink.db")} is in use by another klink run \\(pid ${process.pid} on host `),
+  );
+  const reader = create({ synchronous: "full" }, context(dir, true));
+  expect(await reader.get("k")).toBe("v");
+  await reader.close();
+  await first.close();
+  const second = create({ synchronous: "full" }, context(dir));
+  expect(await second.get("k")).toBe("v");
+  await second.close();
+});
+
 test("a file that is not klink's state is refused", async () => {
   const dir = tempDir();
   const { Database } = await import("bun:sqlite");
@@ -74,7 +90,7 @@ test("state survives kill -9 of the writer: every acknowledged batch is there, n
   child.kill("SIGKILL");
   await child.exited;
 
-  const store = new SqliteStore(file);
+  const store = new SqliteStore(file); // the killed writer's lock went with it
   const last = Number(await store.get("last-batch"));
   expect(last).toBeGreaterThanOrEqual(acknowledged);
   const rows = await store.offsetMap("t", 0, 0, 1_000_000);
