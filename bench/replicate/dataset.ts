@@ -129,7 +129,7 @@ export async function readTopic(
       for (const m of batch) {
         try {
           const p = m.partition;
-          if (m.errorCode === -191) {
+          if (m.isPartitionEof) {
             if (m.offset >= ends[p]!) open.delete(p);
           } else if (m.errorCode) {
             throw m.error!;

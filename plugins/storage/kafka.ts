@@ -360,7 +360,7 @@ export class KafkaStore implements Store {
           lastError = err;
         }
         for (const m of messages) {
-          if (m.errorCode === ErrorCode.PARTITION_EOF) {
+          if (m.isPartitionEof) {
             position = Math.max(position, m.offset); // past trailing transaction markers too
           } else if (m.errorCode) {
             const err = m.error!;

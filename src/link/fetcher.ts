@@ -72,8 +72,6 @@ export interface PartitionProgress {
   topicState?: TopicLifecycle;
 }
 
-const PARTITION_EOF = -191;
-
 /** How long a record before a one-slot hole waits for a later hole before it is committed with the marker. */
 const LOOKAHEAD_MS = 2_000;
 
@@ -832,9 +830,8 @@ export class Fetcher {
 
   /** Partition end (EOF) or a partition error. */
   private partitionEvent(p: Partition, m: ConsumedMessage): Promise<void> | void {
-    const code = m.errorCode;
     const end = m.offset;
-    const err = code === PARTITION_EOF ? null : m.error;
+    const err = m.isPartitionEof ? null : m.error;
     const highWatermark = err ? null : eofHighWatermark(m);
     m.destroy();
     if (err) {

@@ -14,8 +14,6 @@ import type { Cluster } from "./cluster.ts";
 import { Ledger, type TwoWayPartition } from "./ledger.ts";
 import { FORWARD_PRODUCER, SOURCE_CONSUMER } from "./fetcher.ts";
 
-const PARTITION_EOF = -191;
-
 export interface RouterOptions {
   source: Cluster;
   target: Cluster;
@@ -136,7 +134,7 @@ export class Router {
   private handle(m: ConsumedMessage, p: TwoWayPartition | undefined): Promise<void> | void {
     if (!p || p.route.failed || !this.progressOf.has(p)) return m.destroy(); // unknown, stopped or promoted
     if (m.errorCode) {
-      const err = m.errorCode === PARTITION_EOF ? null : m.error;
+      const err = m.isPartitionEof ? null : m.error;
       const end = m.offset;
       m.destroy();
       if (err) return this.fail(p, err);

@@ -224,7 +224,7 @@ export async function readRanges(cluster: Cluster, topic: string, ranges: Array<
         try {
           const r = open.get(m.partition);
           if (!r) continue;
-          if (m.errorCode === -191) {
+          if (m.isPartitionEof) {
             open.delete(m.partition); // this side's end: anything after it is missing here
             continue;
           }

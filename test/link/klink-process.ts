@@ -103,6 +103,7 @@ const running = new Set<KlinkRun>();
 /** Kills every KlinkRun still running (for afterAll). */
 export async function stopAllKlinks(): Promise<void> {
   await Promise.all([...running].map((k) => k.stop("SIGKILL")));
+}
 
 /** Waits until `klink status FILE` answers (the instance runs), and returns its --json answer. */
 export async function statusWhenRunning(file: string): Promise<any> {

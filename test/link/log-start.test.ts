@@ -23,7 +23,7 @@ async function firstRecordFrom(cluster: ReturnType<typeof source>, topic: string
       const batch = await c.consume(10, 500);
       try {
         for (const m of batch) {
-          if (m.errorCode === -191) continue;
+          if (m.isPartitionEof) continue;
           if (m.errorCode) return `error: ${m.error!.message}`;
           return `${m.offset}:${m.value()?.toString()}`;
         }
