@@ -4,14 +4,18 @@ import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { Admin } from "../rdkafka/index.ts";
 import { clusterClients, linkedTopics, openStore } from "../link/session.ts";
-import { verifyTopic, identical, type PartitionVerdict } from "../link/verify.ts";
+import { verifyTopic, identical, differences, logDifferences, type PartitionVerdict } from "../link/verify.ts";
 
 const usage = `klink verify FILE [--topics T1,T2] [--json]
 
-Compares source and target partition by partition over the mirrored range: every record
-read_committed on both clusters, at the same offset, with the same key, value, headers and
-timestamp. Prints per partition the compared range and counts, records missing on either side,
-and the first difference with its offset.
+Compares source and target partition by partition, every record read_committed on both
+clusters with its key, value, headers and timestamp. A partition in exact mode (klink's state
+says which) must hold every record at its source offset, and its log must start where the
+source's does (or at the link's start offset) and end at the same offset. A partition in
+translate mode is compared through the offset map: every record on both clusters once,
+byte-identical, each producer's order kept; how many records are not at their source offset is
+shown (with examples) but is not a difference there. Prints per partition the compared range and
+counts, what differs, and the first difference with its offset.
 
 Options:
   --topics T1,T2   only these linked topics
@@ -45,20 +49,32 @@ export const verify: Command = {
     }
     const ok = verdicts.every(identical);
     if (flags.has("--json")) {
-      console.log(JSON.stringify({ identical: ok, partitions: verdicts }, null, 2));
+      console.log(JSON.stringify({ identical: ok, partitions: verdicts.map((v) => ({ ...v, identical: identical(v), differences: differences(v) })) }, null, 2));
     } else {
-      for (const v of verdicts) {
-        const state = identical(v) ? "identical" : "DIFFERENT";
-        const detail = v.firstDifference ? `; first difference at offset ${v.firstDifference.offset}: ${v.firstDifference.what}` : "";
-        const starts = v.source.logStartOffset === v.target.logStartOffset ? "" : ` (log start offsets differ: source ${v.source.logStartOffset}, target ${v.target.logStartOffset})`;
-        console.log(
-          `${v.topic}[${v.partition}] ${state}: offsets ${v.from}..${v.to - 1}, ${v.compared} records compared, ${v.mismatched} differ, ` +
-            `${v.missingOnTarget} missing on target, ${v.extraOnTarget} only on target${starts}${detail}`,
-        );
-      }
+      for (const v of verdicts) console.log(verdictLine(v));
       const total = verdicts.reduce((n, v) => n + v.compared, 0);
-      console.log(ok ? `identical: ${total} records in ${verdicts.length} partitions` : `NOT identical: see the partitions marked DIFFERENT`);
+      const elsewhere = verdicts.filter((v) => v.mode === "translate").reduce((n, v) => n + v.notAtSourceOffset, 0);
+      const note = elsewhere ? ` (${elsewhere} of them, in translate mode, not at their source offset)` : "";
+      console.log(ok ? `identical: ${total} records in ${verdicts.length} partitions${note}` : `NOT identical: see the partitions marked DIFFERENT`);
     }
     return ok ? EXIT_OK : EXIT_RUNTIME;
   },
 };
+
+/** One partition: its state, the compared range and counts, what differs, and the first difference. */
+function verdictLine(v: PartitionVerdict): string {
+  const state = !identical(v) ? "DIFFERENT" : v.mode === "translate" ? "identical through the offset map" : "identical";
+  const e = v.notAtSourceOffsetExamples;
+  const examples = `${e.map((x) => `source ${x.sourceOffset} → target ${x.targetOffset}`).join(", ")}${v.notAtSourceOffset > e.length ? ", …" : ""}`;
+  const parts = [`offsets ${v.from}..${v.to - 1}, ${v.compared} records compared, ${v.mismatched} differ, ${v.missingOnTarget} missing on target, ${v.extraOnTarget} only on target`];
+  if (v.mode === "exact") {
+    if (v.notAtSourceOffset) parts.push(`${v.notAtSourceOffset} at another offset on the target (${examples})`);
+    parts.push(...logDifferences(v));
+  } else {
+    const placed = v.notAtSourceOffset ? `${v.notAtSourceOffset} of ${v.compared} records not at their source offset (${examples})` : "every record at its source offset";
+    parts.push(`translate mode: ${placed}; log start offsets source ${v.source.logStartOffset}, target ${v.target.logStartOffset}; log end offsets source ${v.source.highWatermark}, target ${v.target.highWatermark}`);
+  }
+  if (v.reordered) parts.push(`${v.reordered} out of their producer's order`);
+  const first = v.firstDifference ? `; first difference at offset ${v.firstDifference.offset}: ${v.firstDifference.what}` : "";
+  return `${v.topic}[${v.partition}] ${state}: ${parts.join("; ")}${first}`;
+}

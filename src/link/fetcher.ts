@@ -295,7 +295,7 @@ export class Fetcher {
     // land wherever the partition's filler producer is next initialised.
     if (open === null && (await this.fillerTransactionOpen(p))) {
       p.openFiller = "stale";
-      o.log(`${p.topic}[${p.partition}]: a filler transaction of the stopped klink holds this partition; it ends at the next hole`);
+      o.log(`${p.topic}[${p.partition}]: a filler transaction left open by the previous run holds this partition; it ends at the next hole`);
     }
     if (open !== null) {
       const [first] = await readDigests(o.source, p.topic, p.partition, open, 1);
@@ -304,10 +304,10 @@ export class Fetcher {
         const why = `klink stopped while the record at source offset ${open} was inside a transaction that had not committed; the target cannot hold it at offset ${open} any more`;
         if (p.setting === "exact") throw new KafkaError(ErrorCode.STATE, `${why} (set offsets: auto to go on in translate mode, or re-create the target topic)`);
         p.fillers = await PartitionFillers.open(o.target, o.linkName, this.targetAdmin, p.topic, p.partition);
-        return this.beginTranslated(p, open, mark.high + 1, why);
+        return this.beginTranslated(p, open, mark.high + 1, why, true);
       }
       p.openFiller = "stale";
-      o.log(`${p.topic}[${p.partition}]: a filler transaction of the stopped klink is open on the target from offset ${open}; it ends at the next hole`);
+      o.log(`${p.topic}[${p.partition}]: a filler transaction left open by the previous run begins at target offset ${open}; it ends at the next hole`);
     }
     // Producers may have written straight to the target while klink was stopped: dual write begins where they did.
     const diverged = await findDivergence(o.source, o.target, p.topic, p.partition, mark.low, mark.high);
@@ -359,8 +359,8 @@ export class Fetcher {
   }
 
   /** From source offset `from` on, records are appended after target offset `targetEnd` and mapped. */
-  private async beginTranslated(p: Partition, from: number, targetEnd: number, why: string): Promise<void> {
-    await this.beginTwoWay(p, from, targetEnd, why, false);
+  private async beginTranslated(p: Partition, from: number, targetEnd: number, why: string, identicalBelow = false): Promise<void> {
+    await this.beginTwoWay(p, from, targetEnd, why, identicalBelow);
     this.startTwoWay(p, from, targetEnd);
     this.options.log(`${p.topic}[${p.partition}]: translate mode from source offset ${from} (target offset ${targetEnd}): ${why}`);
   }

@@ -9,6 +9,7 @@
  *   after the other lane's position: a record after the positions found on *both* clusters is
  *   one record already copied (paired by content: key, value, headers, timestamp).
  */
+import { Admin, OffsetSpec } from "../rdkafka/index.ts";
 import type { OffsetMapRow, Store } from "../../plugins/plugin.ts";
 import type { Cluster } from "./cluster.ts";
 import { readDigests, readRanges, type Digest } from "./verify.ts";
@@ -32,11 +33,15 @@ export async function reconcile(
   fetchFrom: number,
   routeFrom: number,
 ): Promise<Reconciled> {
+  // Up to a fixed point read first: the stopped klink wrote nothing after it, and what producers
+  // write meanwhile is for the Fetcher and the Router to decide. A read "to the end" would not
+  // finish while producers keep writing (a reader sees the end only when a fetch comes back empty).
+  const [sourceEnd, targetEnd] = await Promise.all([lastStableOffset(source, topic, partition), lastStableOffset(target, topic, partition)]);
   const [bySource, byTarget, sourceTail, targetTail] = await Promise.all([
     allRows(store, topic, partition, fetchFrom, "source"),
     allRows(store, topic, partition, routeFrom, "target"),
-    readDigests(source, topic, partition, fetchFrom, Infinity),
-    readDigests(target, topic, partition, routeFrom, Infinity),
+    readDigests(source, topic, partition, fetchFrom, Infinity, sourceEnd),
+    readDigests(target, topic, partition, routeFrom, Infinity, targetEnd),
   ]);
   const mappedSource = new Set(bySource.map((r) => r.sourceOffset));
   const mappedTarget = new Set(byTarget.map((r) => r.targetOffset));
@@ -65,6 +70,17 @@ export async function reconcile(
   const sourceCopied = [...mappedSource, ...found.map((r) => r.sourceOffset)].sort((a, b) => a - b);
   const targetCopied = [...mappedTarget, ...found.map((r) => r.targetOffset)].sort((a, b) => a - b);
   return { sourceCopied, targetCopied, found };
+}
+
+/** The partition's last stable offset now (what a read_committed reader can reach). */
+async function lastStableOffset(cluster: Cluster, topic: string, partition: number): Promise<number> {
+  const admin = new Admin(cluster.config, cluster.options);
+  try {
+    const [end] = await admin.listOffsets([{ topic, partition, offset: OffsetSpec.LATEST }], true);
+    return end!.offset;
+  } finally {
+    admin.close();
+  }
 }
 
 async function allRows(store: Store, topic: string, partition: number, from: number, side: "source" | "target"): Promise<OffsetMapRow[]> {

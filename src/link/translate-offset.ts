@@ -27,11 +27,6 @@ export async function translateOffset(store: Store, topic: string, partition: nu
   if (equalBelow !== null && offset < Number(equalBelow)) {
     return { ...base, translated: offset, how: `identical below offset ${equalBelow}, where producers began writing to the target (dual write)` };
   }
-  const targetStart = Number((await store.get(`translate.targetStart.${topic}.${partition}`)) ?? 0);
-  const identicalBelow = /identical/.test(state.detail ?? "");
-  if (identicalBelow && offset < (from === "source" ? state.sinceOffset - 1 : targetStart)) {
-    return { ...base, translated: offset, how: `identical below the switch to translate mode (source offset ${state.sinceOffset})` };
-  }
   const row = await store.seek(from, topic, partition, offset);
   if (!row) return { ...base, translated: null, how: "no record at or after this offset was copied yet" };
   const own = from === "source" ? row.sourceOffset : row.targetOffset;

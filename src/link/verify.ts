@@ -1,19 +1,31 @@
 /**
- * Verify: compares source and target partition by partition over the mirrored range, record by
- * record at equal offsets, with a digest of (key, value, headers, timestamp) per record. Both
- * sides are read `read_committed`, as a consumer of either cluster would see them.
- */
+ * Verify: compares source and target partition by partition, with a digest of (key, value,
+ * headers, timestamp) per record: at equal offsets in exact mode, through the offset map in
+ * translate mode, as klink's state says. Both sides are read `read_committed`, as a consumer of
+ * either cluster would see them. */
 import { toArrayBuffer } from "bun:ffi";
 import { Admin, Consumer, OffsetSpec, type ConsumedMessage } from "../rdkafka/index.ts";
-import type { Store } from "../../plugins/plugin.ts";
+import type { OffsetMode, PartitionState, Store } from "../../plugins/plugin.ts";
 import type { Cluster } from "./cluster.ts";
 import { FILLER_KEY } from "./fillers.ts";
+
+export interface PartitionEnds {
+  logStartOffset: number;
+  /** Last stable offset: where read_committed readers end. */
+  end: number;
+  /** High watermark: the log end offset. */
+  highWatermark: number;
+}
 
 export interface PartitionVerdict {
   topic: string;
   partition: number;
-  source: { logStartOffset: number; end: number };
-  target: { logStartOffset: number; end: number };
+  /** As stored in the state (exact when there is none): exact is compared offset by offset, translate through the offset map. */
+  mode: OffsetMode;
+  source: PartitionEnds;
+  target: PartitionEnds;
+  /** Exact mode: where the target's log must start (the source's log start, or the link's start offset when later). */
+  expectedLogStart: number | null;
   /** Compared range [from, to). */
   from: number;
   to: number;
@@ -23,12 +35,44 @@ export interface PartitionVerdict {
   extraOnTarget: number;
   /** Offset-map rows of one direction whose order differs between the clusters (I3). */
   reordered: number;
+  /**
+   * Records on both clusters at different offsets, and the first few of them. In exact mode each
+   * is a difference (also counted as missing and only on target); in translate mode it is what
+   * the offset map is for, reported but not a difference.
+   */
+  notAtSourceOffset: number;
+  notAtSourceOffsetExamples: Array<{ sourceOffset: number; targetOffset: number }>;
   /** The first difference: an offset and what differs there. */
   firstDifference: { offset: number; what: string } | null;
 }
 
+/** What differs, one phrase each; empty when the partition is identical (through the offset map in translate mode). */
+export function differences(v: PartitionVerdict): string[] {
+  const out = logDifferences(v);
+  if (v.mismatched) out.push(`${v.mismatched} records differ`);
+  if (v.missingOnTarget) out.push(`${v.missingOnTarget} missing on target`);
+  if (v.extraOnTarget) out.push(`${v.extraOnTarget} only on target`);
+  if (v.mode === "exact" && v.notAtSourceOffset) out.push(`${v.notAtSourceOffset} at another offset on the target`);
+  if (v.reordered) out.push(`${v.reordered} out of their producer's order`);
+  return out;
+}
+
+/** Exact mode: log start and log end offsets that differ (in translate mode they may, by design). */
+export function logDifferences(v: PartitionVerdict): string[] {
+  const out: string[] = [];
+  if (v.mode === "exact" && v.target.logStartOffset !== v.expectedLogStart) {
+    out.push(v.expectedLogStart === v.source.logStartOffset
+      ? `log start offsets differ: source ${v.source.logStartOffset}, target ${v.target.logStartOffset}`
+      : `log start offsets differ: target ${v.target.logStartOffset}, expected ${v.expectedLogStart} (the link's start; the source's log start is ${v.source.logStartOffset})`);
+  }
+  if (v.mode === "exact" && v.source.highWatermark !== v.target.highWatermark) {
+    out.push(`log end offsets differ: source ${v.source.highWatermark}, target ${v.target.highWatermark}`);
+  }
+  return out;
+}
+
 export function identical(v: PartitionVerdict): boolean {
-  return v.mismatched === 0 && v.missingOnTarget === 0 && v.extraOnTarget === 0 && v.reordered === 0;
+  return differences(v).length === 0;
 }
 
 export type Digest = { offset: number; hash: bigint };
@@ -58,78 +102,109 @@ export function recordDigest(m: ConsumedMessage): bigint {
 }
 
 /**
- * Compares every partition of `topic`. Partitions in translate mode (per `store`) are compared
- * through the offset map: each target record is checked against the source record its row names,
- * so in dual write (where the clusters' orders differ) every record must be on both clusters once
- * and byte-identical; and each direction's rows must keep their order on both clusters (I3).
+ * Compares every partition of `topic`, in the mode the state stores for it (exact without state).
+ * Exact partitions: every record at its source offset, the target's log starting where the
+ * source's does (or at the link's start offset) and ending at the same offset. Translate
+ * partitions are compared through the offset map: each target record is checked against the
+ * source record its row names, so in dual write (where the clusters' orders differ) every record
+ * must be on both clusters once and byte-identical; each direction's rows must keep their order
+ * on both clusters (I3); and the records not at their source offset are counted.
  */
 export async function verifyTopic(source: Cluster, target: Cluster, topic: string, store?: Store): Promise<PartitionVerdict[]> {
-  const sourceAdmin = new Admin(source.config, source.options);
-  const targetAdmin = new Admin(target.config, target.options);
-  let ranges;
-  try {
-    const [desc] = await sourceAdmin.describeTopics([topic]);
-    const tps = desc!.partitions.map((p) => ({ topic, partition: p.partition }));
-    const [s, t, sEnd, tEnd] = await Promise.all([
-      sourceAdmin.listOffsets(tps.map((tp) => ({ ...tp, offset: OffsetSpec.EARLIEST }))),
-      targetAdmin.listOffsets(tps.map((tp) => ({ ...tp, offset: OffsetSpec.EARLIEST }))),
-      sourceAdmin.listOffsets(tps.map((tp) => ({ ...tp, offset: OffsetSpec.LATEST })), true),
-      targetAdmin.listOffsets(tps.map((tp) => ({ ...tp, offset: OffsetSpec.LATEST })), true),
-    ]);
-    const at = (list: typeof s, p: number) => list.find((x) => x.partition === p)!.offset;
-    ranges = tps.map(({ partition }) => {
-      const source = { logStartOffset: at(s, partition), end: at(sEnd, partition) };
-      const target = { logStartOffset: at(t, partition), end: at(tEnd, partition) };
-      return { partition, source, target, from: Math.max(source.logStartOffset, target.logStartOffset), to: Math.max(source.end, target.end) };
-    });
-  } finally {
-    sourceAdmin.close();
-    targetAdmin.close();
-  }
-  const modes = new Map((store ? await store.partitions(topic) : []).map((p) => [p.partition, p]));
-  const translated = new Map<number, { sinceOffset: number; targetStart: number; exactBelow: boolean }>();
-  for (const [partition, state] of modes) {
-    if (state.mode !== "translate") continue;
-    const targetStart = Number((await store!.get(`translate.targetStart.${topic}.${partition}`)) ?? 0);
-    const identicalBelow = await store!.get(`translate.identicalBelow.${topic}.${partition}`);
-    translated.set(partition, { sinceOffset: state.sinceOffset, targetStart, exactBelow: identicalBelow !== null || /identical/.test(state.detail ?? "") });
-  }
-  // Translate-mode partitions: the source from the mapped start (or the link's start when the
-  // offsets below it are identical), the target from where klink began appending.
-  const sourceRanges = ranges.map((r) => {
-    const tr = translated.get(r.partition);
-    return tr && !tr.exactBelow ? { ...r, from: Math.max(r.source.logStartOffset, tr.sinceOffset) } : r;
-  });
-  const targetRanges = ranges.map((r) => {
-    const tr = translated.get(r.partition);
-    return tr && !tr.exactBelow ? { ...r, from: Math.max(r.target.logStartOffset, tr.targetStart) } : r;
-  });
-  const [sourceDigests, targetDigests] = await Promise.all([readRanges(source, topic, sourceRanges), readRanges(target, topic, targetRanges)]);
+  const ends = await partitionEnds(source, target, topic);
+  const states = new Map((store ? await store.partitions(topic) : []).map((p) => [p.partition, p]));
+  const plans = await Promise.all(ends.map((e) => planPartition(store, topic, e, states.get(e.partition))));
+  const [sourceDigests, targetDigests] = await Promise.all([
+    readRanges(source, topic, plans.map((p) => ({ partition: p.partition, from: p.sourceFrom, to: p.to }))),
+    readRanges(target, topic, plans.map((p) => ({ partition: p.partition, from: p.targetFrom, to: p.to }))),
+  ]);
   const verdicts: PartitionVerdict[] = [];
-  for (const r of sourceRanges) {
-    let tgt = targetDigests.get(r.partition)!;
-    const tr = translated.get(r.partition);
+  for (const plan of plans) {
+    const found = targetDigests.get(plan.partition)!;
+    let tgt: TargetDigest[] = found.map((d) => ({ ...d, targetOffset: d.offset }));
     let reordered = 0;
-    if (tr) ({ digests: tgt, reordered } = await inSourceOffsets(store!, topic, r.partition, tr, tgt));
-    const v = compare(topic, r, sourceDigests.get(r.partition)!, tgt);
+    if (plan.translated) ({ digests: tgt, reordered } = await inSourceOffsets(store!, topic, plan.partition, plan.translated, found));
+    const v = compare(topic, plan, sourceDigests.get(plan.partition)!, tgt);
     v.reordered = reordered;
-    if (reordered && !v.firstDifference) v.firstDifference = { offset: r.from, what: `${reordered} records are out of their producer's order on one of the clusters` };
+    if (reordered && !v.firstDifference) v.firstDifference = { offset: v.from, what: `${reordered} records are out of their producer's order on one of the clusters` };
     verdicts.push(v);
   }
   return verdicts;
 }
 
+/** Log start, last stable offset and high watermark of every partition on both clusters. */
+async function partitionEnds(source: Cluster, target: Cluster, topic: string): Promise<Array<{ partition: number; source: PartitionEnds; target: PartitionEnds }>> {
+  const sourceAdmin = new Admin(source.config, source.options);
+  const targetAdmin = new Admin(target.config, target.options);
+  try {
+    const [desc] = await sourceAdmin.describeTopics([topic]);
+    const tps = desc!.partitions.map((p) => ({ topic, partition: p.partition }));
+    const ask = (admin: Admin, offset: number, readCommitted: boolean) => admin.listOffsets(tps.map((tp) => ({ ...tp, offset })), readCommitted);
+    const [s, t, sEnd, tEnd, sHigh, tHigh] = await Promise.all([
+      ask(sourceAdmin, OffsetSpec.EARLIEST, true), ask(targetAdmin, OffsetSpec.EARLIEST, true),
+      ask(sourceAdmin, OffsetSpec.LATEST, true), ask(targetAdmin, OffsetSpec.LATEST, true),
+      ask(sourceAdmin, OffsetSpec.LATEST, false), ask(targetAdmin, OffsetSpec.LATEST, false),
+    ]);
+    const at = (list: typeof s, p: number) => list.find((x) => x.partition === p)!.offset;
+    return tps.map(({ partition }) => ({
+      partition,
+      source: { logStartOffset: at(s, partition), end: at(sEnd, partition), highWatermark: at(sHigh, partition) },
+      target: { logStartOffset: at(t, partition), end: at(tEnd, partition), highWatermark: at(tHigh, partition) },
+    }));
+  } finally {
+    sourceAdmin.close();
+    targetAdmin.close();
+  }
+}
+
+/** A translate-mode partition as stored: where the offset map begins on each side, and whether the offsets below are identical. */
+interface Translated {
+  sinceOffset: number;
+  targetStart: number;
+  identicalBelow: boolean;
+}
+
+interface Plan {
+  partition: number;
+  mode: OffsetMode;
+  source: PartitionEnds;
+  target: PartitionEnds;
+  expectedLogStart: number | null;
+  translated: Translated | null;
+  /** Where each side is read from, and up to where (both). */
+  sourceFrom: number;
+  targetFrom: number;
+  to: number;
+}
+
+/** Which ranges to read and how to compare them, from the partition's stored state. */
+async function planPartition(store: Store | undefined, topic: string, ends: { partition: number; source: PartitionEnds; target: PartitionEnds }, state: PartitionState | undefined): Promise<Plan> {
+  const { source, target } = ends;
+  const to = Math.max(source.end, target.end);
+  if (state?.mode !== "translate") {
+    // The target starts at the source's log start, or at the link's start offset when later.
+    const expectedLogStart = Math.max(source.logStartOffset, state?.sinceOffset ?? 0);
+    return { ...ends, mode: "exact", expectedLogStart, translated: null, sourceFrom: expectedLogStart, targetFrom: target.logStartOffset, to };
+  }
+  const targetStart = Number((await store!.get(`translate.targetStart.${topic}.${ends.partition}`)) ?? 0);
+  const identicalBelow = (await store!.get(`translate.identicalBelow.${topic}.${ends.partition}`)) !== null;
+  const translated = { sinceOffset: state.sinceOffset, targetStart, identicalBelow };
+  // With identical offsets below the switch both sides are read from the same offset; otherwise
+  // the source from the mapped start, the target from where klink began appending.
+  const common = Math.max(source.logStartOffset, target.logStartOffset);
+  const sourceFrom = identicalBelow ? common : Math.max(source.logStartOffset, state.sinceOffset);
+  const targetFrom = identicalBelow ? common : Math.max(target.logStartOffset, targetStart);
+  return { ...ends, mode: "translate", expectedLogStart: null, translated, sourceFrom, targetFrom, to };
+}
+
+/** A target record's digest, placed at the source offset it is compared with (its own offset in exact mode; Infinity: no source offset). */
+type TargetDigest = Digest & { targetOffset: number };
+
 /**
  * Target digests renumbered with the source offsets the offset map gives them (unmapped: after
  * every source offset), and the rows whose target order breaks their direction's source order.
  */
-async function inSourceOffsets(
-  store: Store,
-  topic: string,
-  partition: number,
-  tr: { sinceOffset: number; targetStart: number },
-  digests: Digest[],
-): Promise<{ digests: Digest[]; reordered: number }> {
+async function inSourceOffsets(store: Store, topic: string, partition: number, tr: Translated, digests: Digest[]): Promise<{ digests: TargetDigest[]; reordered: number }> {
   const toSource = new Map<number, number>();
   const targetsInSourceOrder: number[] = [];
   for (let from = tr.sinceOffset; ; ) {
@@ -143,11 +218,11 @@ async function inSourceOffsets(
   }
   const reordered = outOfOrder(targetsInSourceOrder);
   const out = digests.map((d) => {
-    if (d.offset < tr.targetStart) return d; // identical offsets below the switch
-    const mapped = toSource.get(d.offset);
-    return { offset: mapped ?? Number.MAX_SAFE_INTEGER - d.offset, hash: d.hash };
+    // identical offsets below the switch
+    const offset = tr.identicalBelow && d.offset < tr.targetStart ? d.offset : (toSource.get(d.offset) ?? Infinity);
+    return { offset, hash: d.hash, targetOffset: d.offset };
   });
-  return { digests: out.sort((a, b) => a.offset - b.offset), reordered };
+  return { digests: out.sort((a, b) => a.offset - b.offset || a.targetOffset - b.targetOffset), reordered };
 }
 
 /**
@@ -168,14 +243,22 @@ export function outOfOrder(t: number[]): number {
   return count;
 }
 
-function compare(
-  topic: string,
-  r: { partition: number; source: PartitionVerdict["source"]; target: PartitionVerdict["target"]; from: number; to: number },
-  src: Digest[],
-  tgt: Digest[],
-): PartitionVerdict {
-  const v: PartitionVerdict = { topic, ...r, compared: 0, mismatched: 0, missingOnTarget: 0, extraOnTarget: 0, reordered: 0, firstDifference: null };
-  const note = (offset: number, what: string) => (v.firstDifference ??= { offset, what });
+const EXAMPLES = 5;
+
+/** Merges both sides by (source) offset: records equal, different, on one side only, or on both at other offsets. */
+function compare(topic: string, plan: Plan, src: Digest[], tgt: TargetDigest[]): PartitionVerdict {
+  const { partition, mode, source, target, expectedLogStart, to } = plan;
+  const v: PartitionVerdict = {
+    topic, partition, mode, source, target, expectedLogStart, from: Math.min(plan.sourceFrom, plan.targetFrom), to,
+    compared: 0, mismatched: 0, missingOnTarget: 0, extraOnTarget: 0, reordered: 0, notAtSourceOffset: 0, notAtSourceOffsetExamples: [], firstDifference: null,
+  };
+  const elsewhere = (sourceOffset: number, targetOffset: number) => {
+    v.notAtSourceOffset++;
+    if (v.notAtSourceOffsetExamples.length < EXAMPLES) v.notAtSourceOffsetExamples.push({ sourceOffset, targetOffset });
+  };
+  const onlySource: Digest[] = [];
+  const onlyTarget: TargetDigest[] = [];
+  let first: { kind: "differ" | "missing" | "extra"; a?: Digest; b?: TargetDigest } | null = null;
   let i = 0;
   let j = 0;
   while (i < src.length || j < tgt.length) {
@@ -185,26 +268,68 @@ function compare(
       v.compared++;
       if (a.hash !== b.hash) {
         v.mismatched++;
-        note(a.offset, "key, value, headers or timestamp differ");
+        first ??= { kind: "differ", a, b };
+        onlySource.push(a);
+        onlyTarget.push(b);
+      } else if (b.targetOffset !== a.offset) {
+        elsewhere(a.offset, b.targetOffset); // translate mode: where the offset map placed it
       }
       i++;
       j++;
     } else if (a && (!b || a.offset < b.offset)) {
       v.missingOnTarget++;
-      note(a.offset, b ? `source record has no target record at the same offset (next target record at ${b.offset})` : "source record missing on the target");
+      first ??= { kind: "missing", a };
+      onlySource.push(a);
       i++;
     } else {
       v.extraOnTarget++;
-      note(b!.offset, a ? `target record has no source record at the same offset (next source record at ${a.offset})` : "target record not on the source");
+      first ??= { kind: "extra", b };
+      onlyTarget.push(b!);
       j++;
+    }
+  }
+  // Exact mode: source records that are on the target at another offset (shifted copies).
+  const movedTo = new Map<number, number>();
+  const movedFrom = new Map<number, number>();
+  if (mode === "exact" && onlySource.length && onlyTarget.length) {
+    const byHash = new Map<bigint, number[]>();
+    for (const b of onlyTarget) {
+      const list = byHash.get(b.hash);
+      if (list) list.push(b.targetOffset);
+      else byHash.set(b.hash, [b.targetOffset]);
+    }
+    for (const a of onlySource) {
+      const t = byHash.get(a.hash)?.shift();
+      if (t === undefined || t === a.offset) continue;
+      movedTo.set(a.offset, t);
+      movedFrom.set(t, a.offset);
+      elsewhere(a.offset, t);
+    }
+  }
+  if (first?.a) {
+    const at = movedTo.get(first.a.offset);
+    const moved = at === undefined ? "" : `the source record is at target offset ${at}`;
+    const what = first.kind === "differ" ? `key, value, headers or timestamp differ${moved && `; ${moved}`}` : moved || "source record missing on the target";
+    v.firstDifference = { offset: first.a.offset, what };
+  } else if (first?.b) {
+    const b = first.b;
+    const from = movedFrom.get(b.targetOffset);
+    if (!Number.isFinite(b.offset)) v.firstDifference = { offset: b.targetOffset, what: "target record not on the source (no offset-map row names it)" };
+    else {
+      const record = b.offset === b.targetOffset ? "target record" : `target record at target offset ${b.targetOffset}`;
+      v.firstDifference = { offset: b.offset, what: from === undefined ? `${record} not on the source` : `${record} is the source record at offset ${from}` };
     }
   }
   return v;
 }
 
-/** Digests of up to `max` records of one partition from offset `from` (read_committed), until its end. */
-export async function readDigests(cluster: Cluster, topic: string, partition: number, from: number, max: number): Promise<Digest[]> {
-  const found = await readRanges(cluster, topic, [{ partition, from, to: Number.MAX_SAFE_INTEGER, max }]);
+/**
+ * Digests of up to `max` records of one partition from offset `from` (read_committed), below `to`
+ * or else until its end. The end is seen only when a fetch comes back empty, which may never
+ * happen while producers write steadily: pass `to` where that matters.
+ */
+export async function readDigests(cluster: Cluster, topic: string, partition: number, from: number, max: number, to = Number.MAX_SAFE_INTEGER): Promise<Digest[]> {
+  const found = await readRanges(cluster, topic, [{ partition, from, to, max }]);
   return found.get(partition)!;
 }
 

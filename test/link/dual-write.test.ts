@@ -12,11 +12,12 @@
  * is kept in klink-<pid>.log beside its migration.yaml.
  */
 import { test, afterAll } from "bun:test";
-import { target, source, uniqueName, withAdmin } from "../helpers.ts";
+import { target, source, plain, uniqueName, withAdmin } from "../helpers.ts";
 import { getCluster } from "../harness/state.ts";
 import { restartBroker, type KafkaCluster } from "../harness/cluster.ts";
 import { writeMigration, KlinkRun, stopAllKlinks } from "./klink-process.ts";
 import { DualWriteWorkload } from "./dual-write-workload.ts";
+import { Consumer } from "../../src/rdkafka/index.ts";
 
 const PARTITIONS = 6;
 const RATE = 250; // records/s per producer: 4 producers, 1,000 records/s in all
@@ -127,6 +128,64 @@ test("kill -9 of klink in the middle of the move, then restart with the same fil
     await Bun.sleep(5_000);
   });
 }, 300_000);
+
+/**
+ * Restarts klink with `signal` while producer `name` keeps writing to the source, and waits until
+ * a record it wrote after the old klink had gone is on the target: the new klink copies while the
+ * producers still write. Read on the target with a consumer of the test's own.
+ */
+async function restartAndSeeCopying(run: Run, signal: NodeJS.Signals, name: string, timeoutMs = 120_000): Promise<void> {
+  const { w } = run;
+  run.log(`${signal} to klink (pid ${run.klink.proc.pid})`);
+  await run.klink.stop(signal);
+  const marks = await withAdmin(w.clusters.target, async (a) => {
+    const [d] = await a.describeTopics([w.topic]);
+    return a.watermarks(d!.partitions.map((p) => ({ topic: w.topic, partition: p.partition })));
+  });
+  // Records of `name` acknowledged so far may have been copied by the old klink; later ones only by the new one.
+  const session = (id: string) => id.startsWith(`${name}.`);
+  const before = Math.max(-1, ...w.history.acked().filter((r) => session(r.session)).map((r) => r.seq));
+  run.klink = new KlinkRun(run.klink.file);
+  run.klinks.push(run.klink);
+  run.log(`klink restarted (pid ${run.klink.proc.pid}); waiting for ${name}'s records after seq ${before} on the target`);
+  const consumer = new Consumer(plain(w.clusters.target, { "isolation.level": "read_committed" }));
+  const t0 = Date.now();
+  try {
+    consumer.assign(marks.map((m) => ({ topic: w.topic, partition: m.partition, offset: m.high })));
+    for (;;) {
+      let copied: string | null = null;
+      for (const m of await consumer.consume(1000, 200)) {
+        const who = m.errorCode ? null : w.history.identify(m.value()?.toString("latin1") ?? null);
+        m.destroy(); // every message of the batch: the consumer cannot close while one is alive
+        if (who && session(who.session) && who.seq > before) copied ??= `${who.session}:${who.seq}`;
+      }
+      if (copied) {
+        run.log(`${copied} (written to the source after the restart) is on the target after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        return;
+      }
+      if (run.klink.exited) throw new Error(`klink exited after the restart\n${run.klink.summary()}`);
+      if (Date.now() - t0 > timeoutMs) {
+        throw new Error(`nothing ${name} wrote to the source after the restart reached the target in ${timeoutMs / 1000} s while the producers kept writing\n${run.klink.summary()}`);
+      }
+    }
+  } finally {
+    consumer.close();
+  }
+}
+
+test("restarts under load (SIGTERM, then kill -9) in dual write: klink copies again while producers write to both clusters", async () => {
+  await dualWrite("restart-load", async (run) => {
+    await Bun.sleep(3_000);
+    // L0 and V0 stay on the source, L1 and V1 write to the target: both clusters get records every few ms.
+    await run.w.move(1, "target");
+    await run.w.move(3, "target");
+    await Bun.sleep(5_000);
+    await restartAndSeeCopying(run, "SIGTERM", "L0");
+    await Bun.sleep(3_000);
+    await restartAndSeeCopying(run, "SIGKILL", "L0");
+    await Bun.sleep(3_000);
+  });
+}, 600_000);
 
 test("three-broker source: the leader of a source partition restarts during the move", async () => {
   const three = getCluster("three");

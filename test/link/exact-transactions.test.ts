@@ -6,8 +6,9 @@
  * log start and end offsets, and no partition stopped.
  */
 import { test, expect, afterAll } from "bun:test";
-import { source, target, uniqueName, withAdmin } from "../helpers.ts";
-import { writeMigration, KlinkRun, stopAllKlinks } from "./klink-process.ts";
+import { Producer } from "../../src/rdkafka/index.ts";
+import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
+import { writeMigration, KlinkRun, stopAllKlinks, klink } from "./klink-process.ts";
 import { TransactionalWriters } from "./transactional-writers.ts";
 import { exactDifferences } from "./exact-check.ts";
 
@@ -43,7 +44,7 @@ test("transactional producers write while klink copies (offsets: exact): identic
   await writers.stop();
   const done = await caughtUp(topic, 120_000);
   await klink.stop();
-  const stopped = klink.output.split("\n").filter((l) => l.includes("stopped"));
+  const stopped = klink.output.split("\n").filter((l) => l.includes("stopped:"));
   expect(stopped).toEqual([]);
   expect(done).toBe(true);
   expect(writers.committed).toBeGreaterThan(50);
@@ -69,8 +70,27 @@ test("kill -9 of klink at random moments while it copies a transactional topic (
   const done = await caughtUp(topic, 180_000);
   await last.stop();
   outputs.push(last.output);
-  const stopped = outputs.join("\n").split("\n").filter((l) => l.includes("stopped") || l.includes("translate mode") || l.includes("dual write"));
+  const stopped = outputs.join("\n").split("\n").filter((l) => /stopped:|translate mode|dual write/.test(l));
   expect(stopped).toEqual([]);
   expect(done).toBe(true);
   expect(await exactDifferences(source(), target(), topic, PARTITIONS)).toEqual([]);
 }, 600_000);
+
+test("--until-caught-up ends when a partition's last offsets are transaction markers (exact and translate modes)", async () => {
+  for (const offsets of ["exact", "translate"] as const) {
+    const topic = uniqueName(`marker-end-${offsets}`);
+    await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 1 }]));
+    const t = new Producer(plain(source(), { "transactional.id": uniqueName("marker-end"), "linger.ms": 0 }));
+    t.initTransactions();
+    for (let i = 0; i < 3; i++) {
+      t.beginTransaction();
+      for (let j = 0; j < 5; j++) t.produce({ topic, partition: 0, value: `v${i}-${j}` });
+      await t.commitTransaction(); // the log ends with this commit marker
+    }
+    await t.close();
+    const file = writeMigration({ topics: [topic], linkName: uniqueName("marker-end"), offsets });
+    const run = await klink(["run", file, "--until-caught-up"], 120_000);
+    expect(`${offsets}: exit ${run.code}`).toBe(`${offsets}: exit 0`);
+    expect(run.stderr).not.toContain("stopped");
+  }
+}, 300_000);

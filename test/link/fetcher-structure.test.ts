@@ -2,7 +2,7 @@ import { test, expect } from "bun:test";
 import { Producer, Consumer, Offset, OffsetSpec } from "../../src/rdkafka/index.ts";
 import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
 import { KEEP_OLD_TIMESTAMPS } from "../helpers.ts";
-import { mirrorOnce, verify, linked } from "./fetcher-helpers.ts";
+import { mirrorOnce, verify, linked, tempStore } from "./fetcher-helpers.ts";
 import { identical } from "../../src/link/verify.ts";
 
 async function readAll(cluster: ReturnType<typeof source>, topic: string, partition: number, isolation: string): Promise<string[]> {
@@ -109,14 +109,16 @@ test("start at latest and at a timestamp on a retention-trimmed source: offsets 
   // Timestamp: record i is at 1_700_000_000_000 + 10 i; partition 0 has even i at offset i/2.
   const ts = 1_700_000_000_000 + 10 * 2000; // i = 2000 → offset 1000 in both partitions
   const tsTopic = topic;
-  const { log } = await mirrorOnce([linked(tsTopic, { kind: "timestamp", timestampMs: ts })]);
+  const tsStore = tempStore(); // verify reads the link's start offset from the state
+  const { log } = await mirrorOnce([linked(tsTopic, { kind: "timestamp", timestampMs: ts })], tsStore);
   expect(log.filter((l) => l.includes("stopped"))).toEqual([]);
   const tw = await ends(target(), topic, [0, 1]);
   expect(tw.map((w) => [w.low, w.high])).toEqual([[1000, 2000], [1000, 2000]]);
-  for (const v of await verify(topic)) {
+  for (const v of await verify(topic, tsStore)) {
     expect(identical(v)).toBe(true);
     expect(v.compared).toBe(1000);
   }
+  await tsStore.close();
 
   // Latest: a second topic, linked at its end; records written afterwards are mirrored at equal offsets.
   const latest = uniqueName("start-latest");
@@ -124,7 +126,7 @@ test("start at latest and at a timestamp on a retention-trimmed source: offsets 
   for (let i = 0; i < 500; i++) p.produce({ topic: latest, partition: 0, value: `old${i}` });
   await p.flush();
   await withAdmin(source(), (a) => a.deleteRecords([{ topic: latest, partition: 0, offset: 100 }]));
-  const store = (await import("./fetcher-helpers.ts")).tempStore();
+  const store = tempStore();
   const linkName = uniqueName("latest");
   await mirrorOnce([linked(latest, { kind: "latest" })], store, linkName);
   for (let i = 0; i < 300; i++) p.produce({ topic: latest, partition: 0, value: `new${i}` });
@@ -133,7 +135,8 @@ test("start at latest and at a timestamp on a retention-trimmed source: offsets 
   await mirrorOnce([linked(latest, { kind: "latest" })], store, linkName); // resumes
   const [lw] = await ends(target(), latest, [0]);
   expect([lw!.low, lw!.high]).toEqual([500, 800]);
-  const [v] = await verify(latest);
+  const [v] = await verify(latest, store);
   expect(identical(v!)).toBe(true);
   expect(v!.compared).toBe(300);
+  await store.close();
 }, 240_000);
