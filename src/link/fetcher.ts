@@ -664,7 +664,7 @@ export class Fetcher {
     if (p.error || p.retired) return m.destroy();
     if (p.mode === "translate") return this.handleTwoWay(p, m, offset);
     if (offset < p.known) return m.destroy(); // read before (a re-fetch after a seek)
-    const size = this.checkSize(p, m);
+    const size = m.valueLength + m.keyLength;
     p.queue.push(m, offset, size);
     this.heldBytes += size;
     p.known = offset + 1;
@@ -733,7 +733,7 @@ export class Fetcher {
     const { message, size } = p.queue.shift();
     this.heldBytes -= size;
     p.lookaheadSince = 0;
-    this.forward(p, message);
+    this.forward(p, message, this.checkSize(p, message));
   }
 
   /** Fillers, filler markers, or the held record committed with its marker, at the target's end. */
@@ -755,6 +755,7 @@ export class Fetcher {
         const { message, size } = p.queue.shift();
         this.heldBytes -= size;
         p.lookaheadSince = 0;
+        this.checkSize(p, message);
         await p.fillers.commitRecord(message, at);
         p.next = at + 2;
         p.copiedRecords++;

@@ -53,7 +53,7 @@ test("a start prefix longer than prefixFillLimit: auto switches to translate, ex
   await withAdmin(source(), (a) => a.deleteRecords([{ topic, partition: 0, offset: 500 }]));
 
   const exact = await mirrorOnce([linked(topic, { kind: "earliest" }, { offsets: "exact", prefixFillLimit: 100 })]);
-  expect(exact.log.join("\n")).toContain("aligning the start needs 500 invisible offsets, more than link.prefixFillLimit (100); raise the limit or set offsets: auto");
+  expect(exact.log.join("\n")).toContain("aligning the start needs 500 filler offsets, more than link.prefixFillLimit (100); raise the limit or set offsets: auto");
 
   const topic2 = uniqueName("long-prefix");
   await withAdmin(source(), (a) => a.createTopics([{ name: topic2, partitions: 1 }]));
