@@ -1,5 +1,6 @@
 import type { Command } from "./command.ts";
-import { EXIT_RUNTIME, EXIT_USER, UserError } from "./command.ts";
+import { EXIT_RUNTIME, EXIT_USER } from "./command.ts";
+import { UserError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { clientSettings } from "../config/clients.ts";

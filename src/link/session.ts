@@ -11,7 +11,7 @@ import type { Store } from "../../plugins/plugin.ts";
 import type { Admin } from "../rdkafka/index.ts";
 import type { Cluster } from "./cluster.ts";
 import type { LinkedTopic } from "./fetcher.ts";
-import { UserError } from "../commands/command.ts";
+import { UserError } from "../errors.ts";
 
 export interface Clients {
   source: Cluster;
