@@ -4,7 +4,7 @@ import { UserError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { clientSettings } from "../config/clients.ts";
-import type { Store } from "../../plugins/plugin.ts";
+import type { Store } from "../state/store.ts";
 import { KafkaError } from "../rdkafka/errors.ts";
 import type { Admin } from "../rdkafka/admin.ts";
 import { buildPlan } from "../plan/build.ts";

@@ -13,7 +13,7 @@
  */
 import { Producer, Consumer, Admin, KafkaError, ErrorCode, OffsetSpec, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
 import { PartitionsByHandle } from "./partitions-by-handle.ts";
-import type { Store } from "../../plugins/plugin.ts";
+import type { Store } from "../state/store.ts";
 import type { Cluster } from "./cluster.ts";
 import { provisionTopic, describeSourceTopic, type CreateSettings } from "./provision.ts";
 import { PartitionFillers, fillerTransactionalId } from "./fillers.ts";
@@ -24,7 +24,7 @@ import { nextStep, type Step } from "./exact-plan.ts";
 import { sourceRanges, type StartPosition, type SourceRange } from "./start.ts";
 import { readDigests } from "./verify.ts";
 import type { OffsetsSetting } from "../config/types.ts";
-import type { PartitionState as StoredPartition, TopicLifecycle } from "../../plugins/plugin.ts";
+import type { PartitionState as StoredPartition, TopicLifecycle } from "../state/store.ts";
 import { Ledger, TwoWayPartition, positionKey } from "./ledger.ts";
 import { Router, type RoutedProgress } from "./router.ts";
 import { reconcile, findDivergence } from "./reconcile.ts";
