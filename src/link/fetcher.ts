@@ -10,6 +10,8 @@
  *   3. each delivery report must carry the source offset; anything else stops the partition.
  * The target's end offset is therefore always the next source offset to copy: a restart resumes
  * from it without a checkpoint, losing and duplicating nothing.
+ *
+ * Long because: it still fuses start, translation, watchers and the hot path; being split (issue 12).
  */
 import { Producer, Consumer, Admin, KafkaError, ErrorCode, OffsetSpec, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
 import { PartitionsByHandle } from "./partitions-by-handle.ts";
