@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { UserError } from "../src/commands/command.ts";
+import { UserError } from "../src/errors.ts";
 import { StateInUseError, type Instance, type Plugin, type PluginContext, type PluginKind } from "./plugin.ts";
 import * as sqlite from "./storage/sqlite.ts";
 import * as kafka from "./storage/kafka.ts";

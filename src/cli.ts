@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 import { commands } from "./commands/index.ts";
-import { UserError, EXIT_USER, EXIT_RUNTIME } from "./commands/command.ts";
+import { EXIT_USER, EXIT_RUNTIME } from "./commands/command.ts";
+import { UserError } from "./errors.ts";
 import { KafkaError } from "./rdkafka/errors.ts";
 
 function help(): string {

@@ -6,11 +6,11 @@
  *
  *   bun bench/replicate/pipe.ts '{"source":"h:p","target":"h:p","topic":"t","partitions":12,"compression":"lz4"}'
  *
- * Client settings are the Fetcher's own (SOURCE_CONSUMER, FORWARD_PRODUCER from src/link/fetcher.ts), so
- * the difference to klink is the Fetcher's own work.
+ * Client settings are the Fetcher's own (SOURCE_CONSUMER, FORWARD_PRODUCER from
+ * src/link/client-settings.ts), so the difference to klink is the Fetcher's own work.
  */
 import { Consumer, Producer, Offset } from "../../src/rdkafka/index.ts";
-import { SOURCE_CONSUMER, FORWARD_PRODUCER } from "../../src/link/fetcher.ts";
+import { SOURCE_CONSUMER, FORWARD_PRODUCER } from "../../src/link/client-settings.ts";
 
 interface PipeOptions {
   source: string;

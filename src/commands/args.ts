@@ -1,5 +1,5 @@
 /** Command-line arguments of one sub-command: positionals, boolean flags, and `--name VALUE` options. */
-import { UserError } from "./command.ts";
+import { UserError } from "../errors.ts";
 import { didYouMean } from "../config/suggest.ts";
 
 export interface Args {

@@ -12,8 +12,3 @@ export interface Command {
 export const EXIT_OK = 0;
 export const EXIT_USER = 1;
 export const EXIT_RUNTIME = 2;
-
-/** Thrown for mistakes the user can fix (bad flag, bad file); the CLI prints the message only. */
-export class UserError extends Error {
-  override name = "UserError";
-}

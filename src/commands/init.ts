@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import example from "../../migration.yaml" with { type: "text" };
 import type { Command } from "./command.ts";
-import { UserError } from "./command.ts";
+import { UserError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 import { publishedSchema } from "../config/published-schema.ts";
 

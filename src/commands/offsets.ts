@@ -1,5 +1,6 @@
 import type { Command } from "./command.ts";
-import { EXIT_OK, EXIT_RUNTIME, UserError } from "./command.ts";
+import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
+import { UserError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { openStore } from "../link/session.ts";

@@ -1,9 +1,10 @@
 import type { Command } from "./command.ts";
-import { EXIT_RUNTIME, EXIT_USER, UserError } from "./command.ts";
+import { EXIT_RUNTIME, EXIT_USER } from "./command.ts";
+import { UserError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { clientSettings } from "../config/clients.ts";
-import type { Store } from "../../plugins/plugin.ts";
+import type { Store } from "../state/store.ts";
 import { KafkaError } from "../rdkafka/errors.ts";
 import type { Admin } from "../rdkafka/admin.ts";
 import { buildPlan } from "../plan/build.ts";

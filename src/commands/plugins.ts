@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import type { Command } from "./command.ts";
-import { UserError } from "./command.ts";
+import { UserError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 import { builtins, findPlugin, isPluginPath, KINDS } from "../../plugins/registry.ts";
 import type { Plugin } from "../../plugins/plugin.ts";

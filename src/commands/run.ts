@@ -11,7 +11,7 @@ import { Lifecycle } from "../link/lifecycle.ts";
 import { startPlugin } from "../../plugins/registry.ts";
 import { pluginContext } from "../config/clients.ts";
 import { formatPath } from "../config/issues.ts";
-import { StateInUseError, type Store } from "../../plugins/plugin.ts";
+import { StateInUseError, type Store } from "../state/store.ts";
 import { linkId } from "../status/identity.ts";
 
 const usage = `klink run FILE [--until-caught-up]

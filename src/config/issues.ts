@@ -3,7 +3,7 @@
  * value it is about (`["link", "topics", 2]`), placed at a line and column of the file, and
  * printed as `file:line:column: link.topics[2]: message`.
  */
-import { UserError } from "../commands/command.ts";
+import { UserError } from "../errors.ts";
 
 export type Path = ReadonlyArray<string | number>;
 

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { UserError } from "../commands/command.ts";
+import { UserError } from "../errors.ts";
 import { isSecretKey } from "../rdkafka/config.ts";
 import type { Plugin, PluginContext, PluginKind } from "../../plugins/plugin.ts";
 import { builtinNames, findPlugin, isPluginPath } from "../../plugins/registry.ts";

@@ -4,13 +4,18 @@
  * (RFC 5802, 7677) and OAUTHBEARER (RFC 7628, the token from the auth plugin).
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Connection } from "./connection.ts";
 import { ConnectionError, Err, errorName } from "./errors.ts";
-import { SaslAuthenticate, SaslHandshake } from "./messages.ts";
+import { SaslAuthenticate, SaslHandshake, type Api } from "./messages.ts";
 import type { SaslSettings } from "./settings.ts";
 
+/** What SASL needs of a connection (connection.ts authenticates each one while it opens it). */
+export interface SaslChannel {
+  readonly broker: string;
+  request<Req, Res>(api: Api<Req, Res>, body: Req): Promise<Res>;
+}
+
 /** Authenticates `conn`; returns the session lifetime the broker granted (KIP-368, 0: unlimited). */
-export async function authenticate(conn: Connection, sasl: SaslSettings): Promise<number> {
+export async function authenticate(conn: SaslChannel, sasl: SaslSettings): Promise<number> {
   const handshake = await conn.request(SaslHandshake, { mechanism: sasl.mechanism });
   if (handshake.errorCode === Err.UNSUPPORTED_SASL_MECHANISM) {
     throw new ConnectionError(conn.broker, `SASL mechanism ${sasl.mechanism} is not enabled on this listener (it offers ${handshake.mechanisms.join(", ") || "none"})`, true);

@@ -9,7 +9,7 @@
  * `compact,delete` once for all its partitions, and back afterwards (CleanupPolicySwitch).
  */
 import { AlterConfigOp, ErrorCode, KafkaError, type Admin, type Producer } from "../rdkafka/index.ts";
-import type { Store } from "../../plugins/plugin.ts";
+import type { Store } from "../state/store.ts";
 import { FILLER_KEY } from "./fillers.ts";
 
 /** Fills target offsets `from`..`start - 1` of an empty (or partly aligned) partition, then moves its log start to `start`. */

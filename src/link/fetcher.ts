@@ -10,10 +10,13 @@
  *   3. each delivery report must carry the source offset; anything else stops the partition.
  * The target's end offset is therefore always the next source offset to copy: a restart resumes
  * from it without a checkpoint, losing and duplicating nothing.
+ *
+ * Long because: it still fuses start, translation, watchers and the hot path; being split (issue 12).
  */
 import { Producer, Consumer, Admin, KafkaError, ErrorCode, OffsetSpec, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
 import { PartitionsByHandle } from "./partitions-by-handle.ts";
-import type { Store } from "../../plugins/plugin.ts";
+import { FORWARD_PRODUCER, SOURCE_CONSUMER } from "./client-settings.ts";
+import type { Store } from "../state/store.ts";
 import type { Cluster } from "./cluster.ts";
 import { provisionTopic, describeSourceTopic, type CreateSettings } from "./provision.ts";
 import { PartitionFillers, fillerTransactionalId } from "./fillers.ts";
@@ -24,7 +27,7 @@ import { nextStep, type Step } from "./exact-plan.ts";
 import { sourceRanges, type StartPosition, type SourceRange } from "./start.ts";
 import { readDigests } from "./verify.ts";
 import type { OffsetsSetting } from "../config/types.ts";
-import type { PartitionState as StoredPartition, TopicLifecycle } from "../../plugins/plugin.ts";
+import type { PartitionState as StoredPartition, TopicLifecycle } from "../state/store.ts";
 import { Ledger, TwoWayPartition, positionKey } from "./ledger.ts";
 import { Router, type RoutedProgress } from "./router.ts";
 import { reconcile, findDivergence } from "./reconcile.ts";
@@ -101,29 +104,6 @@ interface Partition extends PartitionProgress {
   /** Promoted: no longer copied nor routed. */
   retired: boolean;
 }
-
-/** The source consumer's settings (also the benchmark's raw pipe's: keep them the same). */
-export const SOURCE_CONSUMER = {
-  "isolation.level": "read_committed",
-  // librdkafka's prefetch limits apply per partition (and count compressed bytes): keep them
-  // small so memory does not grow with the number of partitions or the compression ratio.
-  "queued.max.messages.kbytes": 8192,
-  "queued.min.messages": 10_000,
-  "max.partition.fetch.bytes": 2_097_152,
-  "fetch.max.bytes": 16_777_216,
-  // librdkafka's default (1000 ms) idles a partition for a second whenever its prefetch queue
-  // is full, which a fast reader of a backlog hits again and again.
-  "fetch.queue.backoff.ms": 10,
-} as const;
-
-/** The target producer's settings. message.max.bytes at librdkafka's maximum: the target topic's max.message.bytes is the limit that counts (checkSize). */
-export const FORWARD_PRODUCER = {
-  "linger.ms": 5,
-  "batch.size": 1_048_576,
-  acks: "all",
-  "max.in.flight.requests.per.connection": 5,
-  "message.max.bytes": 1_000_000_000,
-} as const;
 
 export class Fetcher {
   private readonly partitions = new Map<string, Partition>();

@@ -16,7 +16,8 @@
  */
 import { Admin } from "../rdkafka/index.ts";
 import { GroupFence, type FenceEvent } from "../group/index.ts";
-import type { Cutover, GroupLifecycle, Store } from "../../plugins/plugin.ts";
+import type { Cutover } from "../../plugins/plugin.ts";
+import type { GroupLifecycle, Store } from "../state/store.ts";
 import type { Cluster } from "./cluster.ts";
 
 /** Assignor names offered besides those the group uses on the source (so any member matches). */

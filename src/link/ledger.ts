@@ -15,7 +15,7 @@
  * Positions survive a crash: each lane's position (everything before it decided and, if copied,
  * acknowledged) is stored in the same atomic write as the offset-map rows of those decisions.
  */
-import type { OffsetMapRow, Store, StoreWrite } from "../../plugins/plugin.ts";
+import type { OffsetMapRow, Store, StoreWrite } from "../state/store.ts";
 
 export type Verdict = "skip" | "copy" | "wait";
 

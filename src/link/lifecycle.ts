@@ -5,7 +5,8 @@
  * yet"; the safety conditions are checked here whatever it says.
  */
 import { Admin } from "../rdkafka/index.ts";
-import type { Cutover, Store, TopicLifecycle } from "../../plugins/plugin.ts";
+import type { Cutover } from "../../plugins/plugin.ts";
+import type { Store, TopicLifecycle } from "../state/store.ts";
 import type { MigrationConfig } from "../config/types.ts";
 import { select, wholeName } from "../config/select.ts";
 import type { Clients } from "./session.ts";

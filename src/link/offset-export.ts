@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { parquetWriteBuffer } from "hyparquet-writer";
-import type { Store } from "../../plugins/plugin.ts";
+import type { Store } from "../state/store.ts";
 
 export interface ExportRow {
   topic: string;

@@ -10,7 +10,7 @@
  *   one record already copied (paired by content: key, value, headers, timestamp).
  */
 import { Admin, OffsetSpec } from "../rdkafka/index.ts";
-import type { OffsetMapRow, Store } from "../../plugins/plugin.ts";
+import type { OffsetMapRow, Store } from "../state/store.ts";
 import type { Cluster } from "./cluster.ts";
 import { readDigests, readRanges, type Digest } from "./verify.ts";
 

@@ -12,7 +12,7 @@ import { Producer, Consumer, type ConsumedMessage, type DeliveryReport } from ".
 import { PartitionsByHandle } from "./partitions-by-handle.ts";
 import type { Cluster } from "./cluster.ts";
 import { Ledger, type TwoWayPartition } from "./ledger.ts";
-import { FORWARD_PRODUCER, SOURCE_CONSUMER } from "./fetcher.ts";
+import { FORWARD_PRODUCER, SOURCE_CONSUMER } from "./client-settings.ts";
 
 export interface RouterOptions {
   source: Cluster;

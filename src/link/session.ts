@@ -7,11 +7,11 @@ import { clientSettings, pluginContext } from "../config/clients.ts";
 import { select, settingsFor } from "../config/select.ts";
 import { formatPath } from "../config/issues.ts";
 import { startPlugin } from "../../plugins/registry.ts";
-import type { Store } from "../../plugins/plugin.ts";
+import type { Store } from "../state/store.ts";
 import type { Admin } from "../rdkafka/index.ts";
 import type { Cluster } from "./cluster.ts";
 import type { LinkedTopic } from "./fetcher.ts";
-import { UserError } from "../commands/command.ts";
+import { UserError } from "../errors.ts";
 
 export interface Clients {
   source: Cluster;

@@ -4,7 +4,7 @@
  * consumer group's committed position, a hole) maps to the first copied record at or after it,
  * so a group moved with the answer skips nothing it had not consumed.
  */
-import type { Store } from "../../plugins/plugin.ts";
+import type { Store } from "../state/store.ts";
 
 export interface Translation {
   topic: string;

@@ -5,7 +5,7 @@
  * either cluster would see them. */
 import { toArrayBuffer } from "bun:ffi";
 import { Admin, Consumer, OffsetSpec, type ConsumedMessage } from "../rdkafka/index.ts";
-import type { OffsetMode, PartitionState, Store } from "../../plugins/plugin.ts";
+import type { OffsetMode, PartitionState, Store } from "../state/store.ts";
 import type { Cluster } from "./cluster.ts";
 import { FILLER_KEY } from "./fillers.ts";
 

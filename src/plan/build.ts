@@ -6,7 +6,7 @@
  */
 import { type Admin, type ConfigEntry, type GroupDescription, type GroupListing } from "../rdkafka/admin.ts";
 import { KafkaError } from "../rdkafka/errors.ts";
-import type { Store } from "../../plugins/plugin.ts";
+import type { Store } from "../state/store.ts";
 import { patternText, select, selects, settingsFor } from "../config/select.ts";
 import type { MigrationConfig } from "../config/types.ts";
 import { createPlan, decidePartition, type PartitionFacts } from "./decide.ts";

@@ -4,6 +4,9 @@
  * objects and frees every native object it made (request objects right after the call, the
  * result with its event). Partition-level and topic-level errors become KafkaErrors that name
  * the cluster, topic and partition.
+ *
+ * Long because: one self-contained method per Admin API call (build, call, read, free), over
+ * helpers they share; split by call, a reader would lose the one pattern they all follow.
  */
 import { read, ptr } from "bun:ffi";
 import { rdkafka, cbuf, cstr } from "./library.ts";

@@ -4,7 +4,7 @@
  * commands that talk to it (status, handoff, promote, rollback) refuse an endpoint of another link.
  */
 import { randomUUID } from "node:crypto";
-import type { Store } from "../../plugins/plugin.ts";
+import type { Store } from "../state/store.ts";
 import * as sqlite from "../../plugins/storage/sqlite.ts";
 import type { MigrationConfig } from "../config/types.ts";
 

@@ -7,7 +7,7 @@ import { Fetcher, type LinkedTopic } from "../../src/link/fetcher.ts";
 import type { StartPosition } from "../../src/config/types.ts";
 import { verifyTopic, identical, type PartitionVerdict } from "../../src/link/verify.ts";
 import { source, target, plain, uniqueName } from "../helpers.ts";
-import type { Store } from "../../plugins/plugin.ts";
+import type { Store } from "../../src/state/store.ts";
 
 export function tempStore(): Store {
   const dir = mkdtempSync(join(tmpdir(), "klink-test-"));

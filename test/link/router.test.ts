@@ -11,7 +11,7 @@ import { identical, outOfOrder } from "../../src/link/verify.ts";
 import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
 import { linked, tempStore, verify } from "./fetcher-helpers.ts";
-import type { Store } from "../../plugins/plugin.ts";
+import type { Store } from "../../src/state/store.ts";
 import { writeMigration, spawnKlink, klink } from "./klink-process.ts";
 
 const running = new Set<ReturnType<typeof spawnKlink>>();
