@@ -6,7 +6,7 @@
  * it holds; translate mode adds, in the key-value table, the target offset where the map begins,
  * whether offsets below the switch are identical, and each lane's position (ledger.ts).
  */
-import type { OffsetMode, Store, StoreWrite } from "../../../plugins/plugin.ts";
+import type { OffsetMode, Store, StoreWrite } from "../../state/store.ts";
 
 export type { OffsetMode };
 export type Lane = "fetch" | "route";
