@@ -4,7 +4,7 @@ import { UserError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { openStore } from "../link/session.ts";
-import { translateOffset } from "../link/translate-offset.ts";
+import { translateOffset } from "../link/partition/translate.ts";
 import { exportRows, writeExport } from "../link/offset-export.ts";
 
 const usage = `klink offsets translate FILE --topic T --partition P --offset O [--to target|source] [--json]

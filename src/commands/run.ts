@@ -3,7 +3,7 @@ import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { Admin } from "../rdkafka/index.ts";
-import { Fetcher } from "../link/fetcher.ts";
+import { Link } from "../link/link.ts";
 import { clusterClients, openStore, linkedTopics } from "../link/session.ts";
 import { ProgressReporter } from "../status/progress.ts";
 import { startStatusServer, StatusServerError } from "../status/server.ts";
@@ -48,10 +48,10 @@ export const run: Command = {
     const { config } = loaded;
     const redact = (s: string) => config.secrets.redact(s);
     const stamp = (line: string) => redact(`${new Date().toISOString()} ${line}`);
-    let fetcher: Fetcher | null = null;
+    let link: Link | null = null;
     let lifecycle: Lifecycle | null = null;
     let opened: { id: string; state: string } | null = null;
-    const reporter = new ProgressReporter(() => fetcher?.progress() ?? [], (line) => process.stderr.write(`${stamp(line)}\n`));
+    const reporter = new ProgressReporter(() => link?.progress() ?? [], (line) => process.stderr.write(`${stamp(line)}\n`));
     const log = (line: string) => reporter.logAbove(stamp(line));
 
     // Before any cluster is touched: the status address (a second instance of this file finds the
@@ -61,7 +61,7 @@ export const run: Command = {
     try {
       server = await startStatusServer(config, {
         opened: () => opened,
-        snapshot: () => (lifecycle ? { partitions: fetcher!.progress(), groups: lifecycle.groups() } : null),
+        snapshot: () => (lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups() } : null),
         control: () => (lifecycle ? (r) => lifecycle!.control(r) : null),
       });
     } catch (err) {
@@ -82,7 +82,7 @@ export const run: Command = {
     void store.fenced?.then((err) => {
       fenced = err;
       log(`${err.message}; stopping`);
-      fetcher?.stop();
+      link?.stop();
     });
     const clients = await clusterClients(config, false);
     const sourceAdmin = new Admin(clients.source.config, clients.source.options);
@@ -106,13 +106,13 @@ export const run: Command = {
       await store.close().catch(() => {});
       return EXIT_RUNTIME;
     }
-    fetcher = new Fetcher({
+    link = new Link({
       linkName: config.link.name, source: clients.source, target: clients.target, topics, store,
       maxInFlightBytes: config.limits.inFlightBytes, log,
     });
-    const running = fetcher;
+    const running = link;
     const cutover = await startPlugin(config.cutover.plugin, config.cutover.options, pluginContext(config, false), formatPath(config.cutover.path));
-    const life = new Lifecycle({ config, clients, store, fetcher: running, cutover, topics: topics.map((t) => t.name), log });
+    const life = new Lifecycle({ config, clients, store, link: running, cutover, topics: topics.map((t) => t.name), log });
     const stop = () => running.stop();
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);

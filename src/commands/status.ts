@@ -3,7 +3,7 @@ import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { byTopic } from "../status/progress.ts";
-import type { PartitionProgress } from "../link/fetcher.ts";
+import type { PartitionProgress } from "../link/link.ts";
 import type { GroupProgress } from "../link/handoff.ts";
 import type { StatusIdentity } from "../status/server.ts";
 import { localLinkId, otherLink } from "../status/identity.ts";

@@ -13,7 +13,7 @@ import type { Store } from "../state/store.ts";
 import { FILLER_KEY } from "./fillers.ts";
 
 /** Fills target offsets `from`..`start - 1` of an empty (or partly aligned) partition, then moves its log start to `start`. */
-export async function alignStart(producer: Producer, policy: CleanupPolicySwitch, topic: string, partition: number, from: number, start: number): Promise<void> {
+export async function alignStart(producer: Producer, policy: CleanupPolicySwitch, topic: string, partition: number, from: number, start: number, logStart: number): Promise<void> {
   if (from < start) {
     // In order through the idempotent producer; the last one's report says where they all went.
     for (let offset = from; offset < start - 1; offset++) {
@@ -31,7 +31,7 @@ export async function alignStart(producer: Producer, policy: CleanupPolicySwitch
     const report = await producer.send({ topic, partition, key: FILLER_KEY, value: null });
     if (report.offset !== start - 1) throw new Error(`${topic}[${partition}]: the last alignment filler landed at offset ${report.offset}, not ${start - 1}; something else writes to this target partition`);
   }
-  if (start > 0) await policy.deleteRecords(topic, partition, start);
+  if (logStart < start) await policy.deleteRecords(topic, partition, start);
 }
 
 /** Why a policy switch is remembered in the state: a kill -9 between the switch and the restore. */

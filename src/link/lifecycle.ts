@@ -10,7 +10,7 @@ import type { Store, TopicLifecycle } from "../state/store.ts";
 import type { MigrationConfig } from "../config/types.ts";
 import { select, wholeName } from "../config/select.ts";
 import type { Clients } from "./session.ts";
-import type { Fetcher } from "./fetcher.ts";
+import type { Link } from "./link.ts";
 import { GroupHandoff, type GroupProgress } from "./handoff.ts";
 import type { ControlAnswer, ControlRequest } from "../status/server.ts";
 
@@ -21,7 +21,7 @@ export interface LifecycleOptions {
   config: MigrationConfig;
   clients: Clients;
   store: Store;
-  fetcher: Fetcher;
+  link: Link;
   cutover: Cutover;
   /** Linked topics of this run. */
   topics: string[];
@@ -51,8 +51,8 @@ export class Lifecycle {
     }
     this.handoff = new GroupHandoff({
       linkName: o.config.link.name, source: o.clients.source, target: o.clients.target, store: o.store, cutover: o.cutover,
-      groups, topics: o.topics, translate: (t, p, offset) => o.fetcher.groupOffset(t, p, offset),
-      translateBack: (t, p, offset) => o.fetcher.groupOffsetToSource(t, p, offset), log: o.log,
+      groups, topics: o.topics, translate: (t, p, offset) => o.link.groupOffset(t, p, offset),
+      translateBack: (t, p, offset) => o.link.groupOffsetToSource(t, p, offset), log: o.log,
       onHandedOff: (_group, topics) => this.consumersMoving(topics),
     });
     await this.handoff.start();
@@ -65,7 +65,7 @@ export class Lifecycle {
       const state = this.states.get(topic) ?? "mirroring";
       if (state !== "mirroring" && state !== "dual-write") continue;
       this.states.set(topic, "consumers-moving");
-      this.options.fetcher.setTopicState(topic, "consumers-moving");
+      this.options.link.setTopicState(topic, "consumers-moving");
       await this.options.store.write([{ topic, state: "consumers-moving", detail: "a linked group reads it on the target" }]);
     }
   }
@@ -95,7 +95,7 @@ export class Lifecycle {
     for (const topic of topics) {
       this.promoteRequested.delete(topic);
       this.states.set(topic, "rolled-back");
-      this.options.fetcher.setTopicState(topic, "rolled-back");
+      this.options.link.setTopicState(topic, "rolled-back");
       await this.options.store.write([{ topic, state: "rolled-back", detail: "rolled back on request; the link keeps copying both ways" }]);
       lines.push(`${topic}: rolled back; clients may return to the source (klink keeps both clusters complete)`);
     }
@@ -105,7 +105,7 @@ export class Lifecycle {
   /** Why `topic` cannot be promoted now (empty: it can). */
   private promoteBlockers(topic: string): string[] {
     const reasons: string[] = [];
-    const since = this.options.fetcher.sinceLastSourceWrite(topic);
+    const since = this.options.link.sinceLastSourceWrite(topic);
     if (since < SOURCE_QUIET_MS) reasons.push(`a producer may still write to ${topic} on the source (the last record copied from there ${(since / 1000).toFixed(1)} s ago; promote waits for ${SOURCE_QUIET_MS / 1000} s of quiet)`);
     const reading = this.handoff?.readingOnSource(topic) ?? [];
     if (reading.length) reasons.push(`group(s) ${reading.join(", ")} still read ${topic} on the source`);
@@ -138,7 +138,7 @@ export class Lifecycle {
     if (this.promoting.has(topic)) return;
     this.promoting.add(topic);
     try {
-      const f = this.options.fetcher;
+      const f = this.options.link;
       while (!f.drained(topic)) await Bun.sleep(100);
       f.retire(topic);
       this.states.set(topic, "promoted");
@@ -158,7 +158,7 @@ export class Lifecycle {
       const reading = this.handoff?.readingOnSource(topic) ?? [];
       const decision = this.options.cutover.promote({
         topic, state, requested: this.promoteRequested.has(topic),
-        sinceLastSourceWriteMs: this.options.fetcher.sinceLastSourceWrite(topic), groupsOnSource: reading.length,
+        sinceLastSourceWriteMs: this.options.link.sinceLastSourceWrite(topic), groupsOnSource: reading.length,
       });
       if (decision.go && this.promoteBlockers(topic).length === 0) void this.retireWhenDrained(topic, "by the cutover policy").catch((err) => this.options.log(`${topic}: promote failed: ${err.message}`));
     }

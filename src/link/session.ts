@@ -10,7 +10,7 @@ import { startPlugin } from "../../plugins/registry.ts";
 import type { Store } from "../state/store.ts";
 import type { Admin } from "../rdkafka/index.ts";
 import type { Cluster } from "./cluster.ts";
-import type { LinkedTopic } from "./fetcher.ts";
+import type { LinkedTopic } from "./link.ts";
 import { UserError } from "../errors.ts";
 
 export interface Clients {

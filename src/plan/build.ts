@@ -57,7 +57,7 @@ export async function buildPlan(config: MigrationConfig, admins: Clusters, store
     const partitions = sourceTopics.get(topic)!;
     const ids = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }));
     const sourceConfigs = await guarded("source", `describe the configs of topic ${topic}`, () => admins.source.describeTopicConfigs(topic), [] as ConfigEntry[]);
-    const sourceOffsets = await admins.source.watermarks(ids);
+    const sourceOffsets = await admins.source.watermarks(ids, true); // the last stable offset, as run reads it
     const timestampOffsets =
       settings.start.kind === "timestamp" ? await admins.source.listOffsets(ids.map((p) => ({ ...p, offset: (settings.start as { timestampMs: number }).timestampMs }))) : [];
 
@@ -180,12 +180,10 @@ function topicProblems(plan: TopicPlan, sourceConfigs: ConfigEntry[], targetConf
   }
   const foreign = plan.partitionPlans.filter((p) => p.target === "foreign data");
   if (foreign.length) {
-    problem(
-      "error",
-      subject,
-      `the target topic already holds data klink did not write (partition${foreign.length > 1 ? "s" : ""} ${foreign.map((p) => p.partition).join(", ")}): ` +
-        "klink refuses to write into it; delete the records (kafka-delete-records), delete the topic, or exclude it",
-    );
+    const which = `partition${foreign.length > 1 ? "s" : ""} ${foreign.map((p) => p.partition).join(", ")}`;
+    const fix = "delete the records (kafka-delete-records), delete the topic, or exclude it";
+    if (foreign.some((p) => p.mode === null)) problem("error", subject, `the target topic already holds data klink did not write (${which}): with offsets: exact klink refuses to write into it; ${fix}`);
+    else problem("warning", subject, `the target topic already holds data klink did not write (${which}): klink copies after it in translate mode, unless it is an exact copy of the source; for identical offsets ${fix}`);
   }
   const refused = plan.partitionPlans.filter((p) => p.mode === null && p.target !== "foreign data");
   if (refused.length) problem("error", subject, `offsets: ${offsets}, but partition${refused.length > 1 ? "s" : ""} ${refused.map((p) => p.partition).join(", ")} cannot keep exact offsets (${refused[0]!.why.replace(/: exact offsets.*$/, "")}); use offsets: auto or translate for it`);
@@ -193,8 +191,8 @@ function topicProblems(plan: TopicPlan, sourceConfigs: ConfigEntry[], targetConf
     problem(
       "warning",
       subject,
-      `compacted (cleanup.policy=${plan.cleanupPolicy}): records removed by compaction leave holes that klink fills with invisible keyed records; ` +
-        "a hole it cannot fill switches that partition to translate mode from there (`klink status` shows it)",
+      `compacted (cleanup.policy=${plan.cleanupPolicy}): records removed by compaction leave holes that klink fills with filler records ` +
+        "(key klink.filler) in transactions that abort: invisible to read_committed consumers, removed by the target's own cleaner",
     );
   }
   if (configValue(sourceConfigs, "message.timestamp.type") === "LogAppendTime") {

@@ -1,8 +1,8 @@
 /**
- * Progress of the Fetcher per topic: records/s and MB/s since the last report, lag in records
+ * Progress of the link per topic: records/s and MB/s since the last report, lag in records
  * (source end − next offset to copy), and the time to catch up at the current rate.
  */
-import type { PartitionProgress } from "../link/fetcher.ts";
+import type { PartitionProgress } from "../link/link.ts";
 
 export interface TopicProgress {
   topic: string;

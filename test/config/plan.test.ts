@@ -95,7 +95,7 @@ describe("klink plan against the test clusters", () => {
 
   test("a retention-trimmed topic: log start 60, exact offsets after filling 60 slots", () => {
     expect(topic(topics.trimmed).partitionPlans).toEqual([
-      { partition: 0, sourceLogStart: 60, sourceLogEnd: 100, startOffset: 60, target: "missing", targetLogStart: null, targetLogEnd: null, mode: "exact", why: "fill 60 slots, then DeleteRecords(60)" },
+      { partition: 0, sourceLogStart: 60, sourceLogEnd: 100, startOffset: 60, target: "missing", targetLogStart: null, targetLogEnd: null, mode: "exact", why: "fills 60 offsets, then moves the target's log start to 60 (DeleteRecords)" },
     ]);
     expect(topic(topics.trimmed).create).toEqual({ partitions: 1, replicationFactor: null, configs: { "segment.bytes": "4096", "retention.ms": "86400000" }, skipped: {} });
     expect(text).toContain(`  ${topics.trimmed}  1 partition; create on the target with 1 partition, replication factor (broker default), configs `);
@@ -104,22 +104,25 @@ describe("klink plan against the test clusters", () => {
   test("a prefix above prefixFillLimit: translate, and why", () => {
     const [p] = topic(topics.trimmedOverLimit).partitionPlans;
     expect(p!.mode).toBe("translate");
-    expect(p!.why).toBe("prefix of 60 > limit 10: translate");
+    expect(p!.why).toBe("aligning the start needs 60 filler offsets, more than link.prefixFillLimit (10)");
   });
 
   test("a compacted topic: a warning about compaction holes", () => {
     expect(topic(topics.compacted).cleanupPolicy).toBe("compact");
     expect(topic(topics.compacted).create!.configs["cleanup.policy"]).toBe("compact");
     expect(problems(`topic ${topics.compacted}`)).toEqual([
-      "warning: compacted (cleanup.policy=compact): records removed by compaction leave holes that klink fills with invisible keyed records; " +
-        "a hole it cannot fill switches that partition to translate mode from there (`klink status` shows it)",
+      "warning: compacted (cleanup.policy=compact): records removed by compaction leave holes that klink fills with filler records " +
+        "(key klink.filler) in transactions that abort: invisible to read_committed consumers, removed by the target's own cleaner",
     ]);
   });
 
-  test("an existing non-empty target topic: foreign data, not copied, an error", () => {
-    expect(topic(topics.foreign).partitionPlans[0]).toMatchObject({ target: "foreign data", targetLogStart: 0, targetLogEnd: 5, mode: null, why: "the target holds offsets 0..4 that klink did not write" });
+  test("an existing non-empty target topic: foreign data, copied after it in translate mode (offsets: auto), a warning", () => {
+    expect(topic(topics.foreign).partitionPlans[0]).toMatchObject({
+      target: "foreign data", targetLogStart: 0, targetLogEnd: 5, mode: "translate",
+      why: "the target partition already holds offsets 0..4 that klink did not write (kept in exact mode if they are an exact copy of the source, which run checks)",
+    });
     expect(problems(`topic ${topics.foreign}`)).toEqual([
-      "error: the target topic already holds data klink did not write (partition 0): klink refuses to write into it; delete the records (kafka-delete-records), delete the topic, or exclude it",
+      "warning: the target topic already holds data klink did not write (partition 0): klink copies after it in translate mode, unless it is an exact copy of the source; for identical offsets delete the records (kafka-delete-records), delete the topic, or exclude it",
     ]);
   });
 
@@ -149,14 +152,14 @@ describe("klink plan against the test clusters", () => {
 test("a target topic klink's state says it wrote: already linked, resumes at the target's end; the state file is only read", async () => {
   const linkedDir = tempDir({ "migration.yaml": readFileSync(file, "utf8") });
   const state = new SqliteStore(join(linkedDir, "migration.klink.db"));
-  await state.write([{ topic: topics.foreign, state: "mirroring" }]);
+  await state.write([{ topic: topics.foreign, state: "mirroring" }, { partition: { topic: topics.foreign, partition: 0 }, mode: "exact", sinceOffset: 0 }]);
   await state.close();
   const before = readFileSync(join(linkedDir, "migration.klink.db"));
   const r = await klink("plan", join(linkedDir, "migration.yaml"), "--json");
   const plan: Plan = JSON.parse(r.stdout);
   const t = plan.topics.find((x) => x.topic === topics.foreign)!;
   expect(t.target).toEqual({ partitions: 1, linkedState: "mirroring" });
-  expect(t.partitionPlans[0]).toMatchObject({ target: "linked", mode: "exact", why: "already linked (mirroring): resumes at target end offset 5" });
+  expect(t.partitionPlans[0]).toMatchObject({ target: "linked", mode: "exact", why: "resumes at the target's end offset 5" });
   expect(plan.problems.filter((p) => p.subject === `topic ${topics.foreign}`)).toEqual([]);
   expect(readFileSync(join(linkedDir, "migration.klink.db")).equals(before)).toBe(true);
 });

@@ -1,9 +1,9 @@
-/** Runs the Fetcher directly (without the CLI) for engine-level tests. */
+/** Runs a link directly (without the CLI) for engine-level tests. */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create as createSqlite } from "../../plugins/storage/sqlite.ts";
-import { Fetcher, type LinkedTopic } from "../../src/link/fetcher.ts";
+import { Link, type LinkedTopic } from "../../src/link/link.ts";
 import type { StartPosition } from "../../src/config/types.ts";
 import { verifyTopic, identical, type PartitionVerdict } from "../../src/link/verify.ts";
 import { source, target, plain, uniqueName } from "../helpers.ts";
@@ -20,9 +20,9 @@ export function linked(name: string, start: StartPosition = { kind: "earliest" }
   return { name, start, offsets: "auto", ...more, prefixFillLimit: more.prefixFillLimit ?? 10_000_000, create: { replicationFactor: null, copyConfigs: true, configs: {} } };
 }
 
-export async function mirrorOnce(topics: LinkedTopic[], store: Store = tempStore(), linkName = uniqueName("link")): Promise<{ log: string[]; fetcher: Fetcher }> {
+export async function mirrorOnce(topics: LinkedTopic[], store: Store = tempStore(), linkName = uniqueName("link")): Promise<{ log: string[]; fetcher: Link }> {
   const log: string[] = [];
-  const fetcher = new Fetcher({
+  const fetcher = new Link({
     linkName, source: { config: plain(source()), options: {} }, target: { config: plain(target()), options: {} }, topics, store,
     maxInFlightBytes: 64 << 20, log: (l) => log.push(l),
   });

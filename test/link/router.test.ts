@@ -5,8 +5,8 @@
  */
 import { test, expect, afterAll } from "bun:test";
 import { Producer, Consumer } from "../../src/rdkafka/index.ts";
-import { Fetcher } from "../../src/link/fetcher.ts";
-import { translateOffset } from "../../src/link/translate-offset.ts";
+import { Link } from "../../src/link/link.ts";
+import { translateOffset } from "../../src/link/partition/translate.ts";
 import { identical, outOfOrder } from "../../src/link/verify.ts";
 import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
@@ -50,8 +50,8 @@ async function readAll(cluster: KafkaCluster, topic: string, partitions: number)
   return out;
 }
 
-function startFetcher(topic: string, store: Store, linkName: string, log: string[]): { fetcher: Fetcher; running: Promise<void> } {
-  const fetcher = new Fetcher({
+function startFetcher(topic: string, store: Store, linkName: string, log: string[]): { fetcher: Link; running: Promise<void> } {
+  const fetcher = new Link({
     linkName, source: { config: plain(source()), options: {} }, target: { config: plain(target()), options: {} },
     topics: [linked(topic)], store, maxInFlightBytes: 64 << 20, log: (l) => log.push(l),
   });

@@ -57,7 +57,7 @@ export function decideStart(f: StartFacts, s: StartSettings): StartDecision {
     return { action: "resume", mode: "exact", why: `resumes at the target's end offset ${n(target.end)}` };
   }
   const refuseOr = (why: string, from = start): StartDecision =>
-    s.offsets === "exact" ? { action: "refuse", why: `${why}; exact offsets are impossible (offsets: exact)` } : { action: "translate", from, why };
+    s.offsets === "exact" ? { action: "refuse", why: `${why}: exact offsets are impossible (offsets: exact); set offsets: auto to copy it in translate mode` } : { action: "translate", from, why };
   if (target.end > target.logStart) {
     const held = `the target partition already holds offsets ${n(target.logStart)}..${n(target.end - 1)}`;
     if (f.exactCopyOnTarget === true && s.offsets !== "translate") return { action: "adopt", why: `${held}, an exact copy of the source (klink's state was lost?): continues in exact mode` };

@@ -1,0 +1,414 @@
+/**
+ * A running link: every linked partition (partition/partition.ts), the Fetcher (source → target),
+ * the Router (target → source, in dual write), the Ledger their bookkeeping shares, and the
+ * background watchers. It decides where each partition starts (partition-start.ts), moves
+ * partitions to translate mode when dual write begins, and answers the lifecycle's questions
+ * (drained? where does a group resume?).
+ *
+ * To follow one record from source to target, read fetcher.ts; this file is the frame around it.
+ */
+import { Admin, KafkaError, ErrorCode } from "../rdkafka/index.ts";
+import type { Store, TopicLifecycle } from "../state/store.ts";
+import type { OffsetsSetting, StartPosition } from "../config/types.ts";
+import type { Cluster } from "./cluster.ts";
+import { provisionTopic, describeSourceTopic, type CreateSettings } from "./provision.ts";
+import { CleanupPolicySwitch } from "./align.ts";
+import { Ledger, TwoWayPartition } from "./ledger.ts";
+import { Router, type RoutedProgress } from "./router.ts";
+import { reconcile } from "./reconcile.ts";
+import { settleReplication } from "./settle.ts";
+import { Fetcher, type Assignment } from "./fetcher.ts";
+import { Watchers } from "./watchers.ts";
+import { PartitionStarter } from "./partition-start.ts";
+import { readStartFacts } from "./start-facts.ts";
+import { LinkedPartition } from "./partition/partition.ts";
+import { stateKey, storedPartitions, translateWrites, type StoredPartition } from "./partition/state.ts";
+import { mapOffset } from "./partition/translate.ts";
+
+export interface LinkedTopic {
+  name: string;
+  start: StartPosition;
+  /** exact: offsets identical or the partition stops; translate: an offset map; auto: exact where possible. */
+  offsets: OffsetsSetting;
+  /** Longest prefix of filler offsets written to align a partition's start. */
+  prefixFillLimit: number;
+  /** How a missing target topic is created. */
+  create: CreateSettings;
+}
+
+export interface LinkOptions {
+  linkName: string;
+  source: Cluster;
+  target: Cluster;
+  topics: LinkedTopic[];
+  store: Store;
+  /** Cap on bytes read and not yet acknowledged by the target (backpressure). */
+  maxInFlightBytes: number;
+  log: (line: string) => void;
+}
+
+export interface PartitionProgress {
+  topic: string;
+  partition: number;
+  /** exact: target offset == source offset; translate: copied records are in the offset map. */
+  mode: "exact" | "translate";
+  /** Next source offset to copy (= target end offset once in-flight records land, in exact mode). */
+  next: number;
+  /** Source end as last seen (last stable offset). */
+  sourceEnd: number;
+  copiedRecords: number;
+  copiedBytes: number;
+  /** CreateTime of a recently copied record (sampled), for the lag in seconds; 0 when unknown. */
+  copiedTimestamp: number;
+  error: string | null;
+  /** In dual write: the Router's progress on this partition (target → source). */
+  routed?: RoutedProgress;
+  /** The topic's lifecycle state (docs/lifecycle.md). */
+  topicState?: TopicLifecycle;
+}
+
+export class Link {
+  private readonly partitions = new Map<string, LinkedPartition>();
+  private readonly ledger: Ledger;
+  private readonly topicStates = new Map<string, TopicLifecycle>();
+  private sourceAdmin!: Admin;
+  private targetAdmin!: Admin;
+  private router!: Router;
+  private fetcher!: Fetcher;
+  private policy!: CleanupPolicySwitch;
+  private starter!: PartitionStarter;
+  private watchers!: Watchers;
+  private stopping = false;
+  private readonly startedAt = performance.now();
+
+  constructor(private readonly options: LinkOptions) {
+    this.ledger = new Ledger(options.store);
+  }
+
+  private key(topic: string, partition: number): string {
+    return `${topic}\u0000${partition}`;
+  }
+
+  private get(topic: string, partition: number): LinkedPartition | undefined {
+    return this.partitions.get(this.key(topic, partition));
+  }
+
+  /** Provisions target topics, aligns and resumes partitions, and assigns the source consumer. */
+  async start(): Promise<void> {
+    const o = this.options;
+    this.sourceAdmin = new Admin(o.source.config, o.source.options);
+    this.targetAdmin = new Admin(o.target.config, o.target.options);
+    this.policy = new CleanupPolicySwitch(this.targetAdmin, o.store, o.log);
+    this.router = new Router({
+      source: o.source, target: o.target, ledger: this.ledger, maxInFlightBytes: o.maxInFlightBytes,
+      pollFetcher: () => this.fetcher.poll(),
+      onFirstRouted: (p, offset) => this.enterDualWrite(p.topic, `first record written straight to the target: ${p.topic}[${p.partition}] offset ${offset}`),
+      onFailed: (p, err) => {
+        const fp = this.get(p.topic, p.partition);
+        if (fp) this.fetcher.fail(fp, new Error(`routing target → source: ${err.message}`));
+      },
+    });
+    this.fetcher = new Fetcher({
+      linkName: o.linkName, source: o.source, target: o.target, targetAdmin: this.targetAdmin, ledger: this.ledger, router: this.router,
+      maxInFlightBytes: o.maxInFlightBytes, partitions: () => this.partitions.values(), log: o.log,
+      onDualWrite: (p, at, inFlight) => this.dualWrite(p, at, inFlight),
+    });
+    this.starter = new PartitionStarter({
+      linkName: o.linkName, source: o.source, target: o.target, targetAdmin: this.targetAdmin, store: o.store, producer: this.fetcher.producer,
+      policy: this.policy, log: o.log,
+      storeTranslate: (p, from, targetFrom, why, identicalBelow) => o.store.write(translateWrites(p.topic, p.partition, from, targetFrom, identicalBelow, why)),
+      toTranslate: (p, from, targetFrom, why, identicalBelow) => this.toTranslate(p, from, targetFrom, why, identicalBelow),
+      resumeTranslated: (p, stored) => this.resumeTranslated(p, stored),
+    });
+    this.watchers = new Watchers({
+      sourceAdmin: this.sourceAdmin, targetAdmin: this.targetAdmin, topics: o.topics.map((t) => t.name),
+      partitions: () => this.partitions.values(), get: (t, p) => this.get(t, p), fail: (p, err) => this.fetcher.fail(p, err),
+      onDualWrite: (p) => this.dualWrite(p, p.next, []),
+      linkNewPartitions: (topic) => this.linkNewPartitions(topic),
+    });
+    await this.checkClusterPair();
+    await this.policy.restoreLeftovers(o.topics.map((t) => t.name));
+    for (const t of await o.store.topics()) this.topicStates.set(t.topic, t.state);
+    const assignment: Assignment = [];
+    for (const t of o.topics) assignment.push(...(await this.linkTopic(t, t.start)));
+    this.fetcher.assign(assignment, false);
+  }
+
+  /**
+   * Provisions the target topic and starts every partition of `t` not linked yet in this run;
+   * returns where the consumer starts in each.
+   */
+  private async linkTopic(t: LinkedTopic, start: StartPosition): Promise<Assignment> {
+    const o = this.options;
+    const provisioned = await provisionTopic(this.sourceAdmin, this.targetAdmin, t.name, t.create);
+    if (provisioned.action !== "exists") o.log(`${t.name}: target topic ${provisioned.action} (${provisioned.partitions} partitions)`);
+    const desc = await describeSourceTopic(this.sourceAdmin, t.name);
+    const ids = desc.partitions.map((p) => p.partition).filter((id) => !this.get(t.name, id));
+    if (ids.length === 0) return [];
+    const stored = await storedPartitions(o.store, t.name);
+    const resumed = ids.filter((id) => stored.has(id));
+    if (resumed.length) {
+      // A killed predecessor's last writes must be visible before the ends are read.
+      await Promise.all([settleReplication(this.targetAdmin, t.name, resumed, o.log), settleReplication(this.sourceAdmin, t.name, resumed, o.log)]);
+    }
+    const facts = await readStartFacts(this.sourceAdmin, this.targetAdmin, t.name, ids, start);
+    const maxBytes = await this.targetMaxMessageBytes(t.name);
+    // One switch of a compact-only topic's cleanup.policy for all partitions that align now.
+    this.policy.hold(t.name);
+    const started = await Promise.all(ids.map(async (id) => {
+      const f = facts.get(id)!;
+      const s = stored.get(id);
+      if (s) f.stored = { mode: s.mode, sinceOffset: s.sinceOffset };
+      const p = new LinkedPartition(t.name, id, t.offsets, t.prefixFillLimit, maxBytes, f.target!.end, f.sourceEnd);
+      this.partitions.set(this.key(t.name, id), p);
+      try {
+        await this.starter.start(p, f, s, { start, offsets: t.offsets, prefixFillLimit: t.prefixFillLimit });
+      } catch (err) {
+        p.stop((err as Error).message);
+      }
+      return p;
+    })).finally(() => this.policy.release(t.name));
+    const assignment: Assignment = [];
+    for (const p of started) {
+      if (p.error) o.log(`${t.name}[${p.partition}]: not copied: ${p.error}`);
+      else assignment.push({ topic: t.name, partition: p.partition, offset: p.next });
+    }
+    return assignment;
+  }
+
+  /** Partitions added to a source topic: created on the target, copied from their first record (all of a new partition is new, whatever link.start says). */
+  private async linkNewPartitions(topic: string): Promise<number> {
+    const t = this.options.topics.find((x) => x.name === topic)!;
+    const added = await this.linkTopic(t, { kind: "earliest" });
+    if (added.length === 0) return 0;
+    // The target producer must know the new partitions before records arrive for them.
+    this.fetcher.producer.refreshMetadata(topic);
+    this.fetcher.assign(added, true);
+    const count = [...this.partitions.values()].filter((p) => p.topic === topic).length;
+    this.options.log(`${topic}: the source grew to ${count} partitions; copying ${added.map((a) => a.partition).join(", ")} too`);
+    return added.length;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // translate mode and dual write
+
+  /** Translate mode from source offset `from` on, appended after target offset `targetFrom` and mapped. */
+  private async toTranslate(p: LinkedPartition, from: number, targetFrom: number, why: string, identicalBelow: boolean): Promise<void> {
+    await this.options.store.write(translateWrites(p.topic, p.partition, from, targetFrom, identicalBelow, why));
+    this.startLanes(p, from, targetFrom);
+    this.options.log(`${p.topic}[${p.partition}]: translate mode from source offset ${from} (target offset ${targetFrom}): ${why}`);
+  }
+
+  /** The two-way bookkeeping of a translate-mode partition, shared with its Router. */
+  private startLanes(p: LinkedPartition, fetchFrom: number, routeFrom: number, sourceCopied: number[] = [], targetCopied: number[] = []): TwoWayPartition {
+    const lanes = new TwoWayPartition(p.topic, p.partition, fetchFrom, routeFrom);
+    for (const o of sourceCopied) lanes.route.wrote.push(o);
+    for (const o of targetCopied) lanes.fetch.wrote.push(o);
+    lanes.route.lastWritten = sourceCopied.at(-1) ?? -1;
+    lanes.fetch.lastWritten = targetCopied.at(-1) ?? -1;
+    p.toTranslate(lanes, fetchFrom);
+    this.ledger.add(lanes);
+    this.router.add(lanes);
+    return lanes;
+  }
+
+  /**
+   * A producer wrote to the target partition at target offset `at` (seen in a delivery report,
+   * or in the target's end offset while the Fetcher was idle): from there on offsets differ, and
+   * both directions are kept in the offset map. Synchronous: it runs inside a delivery report; the
+   * switch is stored with the ledger's next flush.
+   */
+  private dualWrite(p: LinkedPartition, at: number, inFlight: number[]): void {
+    const why = `records written straight to the target from offset ${at} (dual write); offsets below ${at} are identical`;
+    for (const change of translateWrites(p.topic, p.partition, at, at, true, why)) this.ledger.note(change);
+    const lanes = this.startLanes(p, p.next, at);
+    for (const o of inFlight) lanes.fetch.inFlight.push(o);
+    this.fetcher.translated(p);
+    this.enterDualWrite(p.topic, `first record written straight to the target: ${p.topic}[${p.partition}] offset ${at}`);
+    this.options.log(`${p.topic}[${p.partition}]: ${why}; routing target → source from there`);
+  }
+
+  /**
+   * Resumes a translate-mode partition at its stored positions, after pairing by content the
+   * copies whose delivery reports a stopped klink never stored (reconcile.ts).
+   */
+  private async resumeTranslated(p: LinkedPartition, stored: StoredPartition): Promise<void> {
+    const store = this.options.store;
+    const r = await reconcile(store, this.options.source, this.options.target, p.topic, p.partition, stored.fetchPosition, stored.routePosition);
+    this.startLanes(p, stored.fetchPosition, stored.routePosition, r.sourceCopied, r.targetCopied);
+    if (r.found.length) this.options.log(`${p.topic}[${p.partition}]: ${r.found.length} records copied before the last stop mapped again`);
+    if (await store.last("target", p.topic, p.partition, "target")) this.enterDualWrite(p.topic, "resumed");
+  }
+
+  /** A lifecycle change made elsewhere (promote, rollback), for progress and status. */
+  setTopicState(topic: string, state: TopicLifecycle): void {
+    this.topicStates.set(topic, state);
+  }
+
+  /** The topic's lifecycle moves to dual-write (stored with the next ledger flush). */
+  private enterDualWrite(topic: string, detail: string): void {
+    const state = this.topicStates.get(topic);
+    if (state && state !== "mirroring") return;
+    this.topicStates.set(topic, "dual-write");
+    this.ledger.note({ topic, state: "dual-write", detail });
+    this.options.log(`${topic}: dual-write (${detail})`);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // start-up checks
+
+  /** The state belongs to one (source, target) pair: refuse to continue against other clusters. */
+  private async checkClusterPair(): Promise<void> {
+    const store = this.options.store;
+    for (const [role, admin] of [["source", this.sourceAdmin], ["target", this.targetAdmin]] as const) {
+      const id = (await admin.describeCluster()).clusterId ?? "unknown";
+      const known = await store.get(stateKey.clusterId(role));
+      if (known === null) await store.write([{ put: stateKey.clusterId(role), value: id }]);
+      else if (known !== id) {
+        throw new KafkaError(ErrorCode.STATE, `the ${role} cluster's id is ${id}, but the state in ${store.location} belongs to cluster ${known}; use a new state file for a new cluster pair`);
+      }
+    }
+  }
+
+  private async targetMaxMessageBytes(topic: string): Promise<number> {
+    const configs = await this.targetAdmin.describeTopicConfigs(topic);
+    return Number(configs.find((c) => c.name === "max.message.bytes")?.value ?? 1048588);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // running
+
+  /** Copies (and routes) until `stop()` is called, or (with `untilCaughtUp`) until `caughtUp()`. */
+  async run(untilCaughtUp = false): Promise<void> {
+    const routing = this.router.run();
+    try {
+      let idle = 0;
+      while (!this.stopping) {
+        const done = await this.fetcher.step();
+        if (done === "full") continue;
+        await this.ledger.flush(done === "idle");
+        await this.watchers.tick();
+        if (done === "read") {
+          idle = 0;
+          continue;
+        }
+        if (untilCaughtUp && this.caughtUp()) break;
+        await Bun.sleep(Math.min(++idle, 10));
+      }
+    } finally {
+      this.router.stop();
+      await routing;
+    }
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.router?.stop();
+  }
+
+  /** Stops copying: held records are dropped (read again on restart), forwarded ones flushed, the state stored. */
+  async close(): Promise<void> {
+    await this.watchers.idle(); // they use the admin clients closed below
+    await this.fetcher.close(this.partitions.values());
+    await this.router.close();
+    await this.ledger.flush(true);
+    this.starter.close();
+    this.sourceAdmin.close();
+    this.targetAdmin.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // questions of the lifecycle and of status
+
+  progress(): PartitionProgress[] {
+    return [...this.partitions.values()].map((p) => {
+      const progress: PartitionProgress = {
+        topic: p.topic, partition: p.partition, mode: p.mode, next: p.next, sourceEnd: p.sourceEnd, copiedRecords: p.copiedRecords,
+        copiedBytes: p.copiedBytes, copiedTimestamp: p.copiedTimestamp, error: p.error, topicState: this.topicStates.get(p.topic) ?? "mirroring",
+      };
+      const routed = p.lanes ? this.router.progress(p.lanes) : undefined;
+      return routed ? { ...progress, routed } : progress;
+    });
+  }
+
+  /** Milliseconds since a producer's record on the source was last copied for `topic` (or since this run started). */
+  sinceLastSourceWrite(topic: string): number {
+    let last = this.startedAt;
+    for (const p of this.partitions.values()) if (p.topic === topic) last = Math.max(last, p.lastOriginalAt);
+    return performance.now() - last;
+  }
+
+  /** True when every partition has copied up to the source end seen last, with nothing in flight. */
+  caughtUp(): boolean {
+    for (const p of this.partitions.values()) if (p.copying && !p.settled) return false;
+    return this.ledger.pending() === 0 && this.router.caughtUp();
+  }
+
+  /** Everything of `topic` the source had when last seen is copied and routed; nothing in flight. */
+  drained(topic: string): boolean {
+    for (const p of this.partitions.values()) {
+      if (p.topic !== topic || !p.copying) continue;
+      if (!p.settled) return false;
+      if (p.lanes && !this.router.drained(p.lanes)) return false;
+    }
+    return this.ledger.pending() === 0;
+  }
+
+  /** Promote: stop copying and routing `topic` (the target is primary now). */
+  retire(topic: string): void {
+    for (const p of this.partitions.values()) {
+      if (p.topic !== topic) continue;
+      const lanes = p.lanes;
+      this.fetcher.retire(p);
+      if (lanes) this.router.retire(lanes);
+    }
+  }
+
+  /**
+   * Where a consumer group committed at source offset `offset` resumes on the target: the lowest
+   * target offset among the records at or after `offset` (so nothing the group had not read is
+   * skipped), once every source record before `offset` is on the target; null until then.
+   */
+  async groupOffset(topic: string, partition: number, offset: number): Promise<number | null> {
+    const p = this.get(topic, partition);
+    if (!p || !p.copying) return null;
+    const lanes = p.lanes;
+    if (lanes) await this.ledger.flush(true); // a switch to translate mode noted but not stored yet
+    const stored = lanes ? (await storedPartitions(this.options.store, topic)).get(partition) : undefined;
+    if (!lanes || offset < (stored?.identicalBelow ?? -1)) {
+      // Identical offsets: the target must hold everything before `offset`.
+      const [mark] = await this.targetAdmin.watermarks([{ topic, partition }]);
+      return mark!.high >= offset && (lanes || p.next >= offset) ? offset : null;
+    }
+    // Positions first, then the rows behind them: a row acknowledged after the snapshot is
+    // above the snapshot's positions and cannot lower the answer.
+    const fetched = lanes.fetch.position();
+    // The Router has not decided target offsets from its position on; the Fetcher's own copies
+    // among them were read on the source already, the first other one may not have been.
+    const routed = lanes.fetch.wrote.firstAbsentFrom(lanes.route.position());
+    if (fetched < offset) return null;
+    await this.ledger.flush(true);
+    const mapped = await mapOffset(this.options.store, stored!, offset, "source");
+    return Math.min(mapped.translated ?? Infinity, routed);
+  }
+
+  /**
+   * Rollback: where a group committed at target offset `offset` resumes on the source, once every
+   * target record before `offset` is on the source; null until then.
+   */
+  async groupOffsetToSource(topic: string, partition: number, offset: number): Promise<number | null> {
+    const p = this.get(topic, partition);
+    if (!p || !p.copying) return null;
+    const lanes = p.lanes;
+    if (!lanes) return offset; // exact: the target holds only copies of source records
+    await this.ledger.flush(true); // a switch to translate mode noted but not stored yet
+    const stored = (await storedPartitions(this.options.store, topic)).get(partition)!;
+    if (offset < (stored.identicalBelow ?? -1)) return offset;
+    const routedUpTo = lanes.route.position();
+    if (routedUpTo < offset) return null;
+    const fetched = lanes.route.wrote.firstAbsentFrom(lanes.fetch.position());
+    await this.ledger.flush(true);
+    const mapped = await mapOffset(this.options.store, stored, offset, "target");
+    return Math.min(mapped.translated ?? Infinity, fetched);
+  }
+}
