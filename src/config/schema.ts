@@ -107,7 +107,7 @@ function topicSettings(withDefaults: boolean): Record<string, JsonSchema> {
       ...d({}),
       properties: {
         replicationFactor: { description: "replication factor on the target (default: the target broker's default.replication.factor)", type: "integer", minimum: 1 },
-        copyConfigs: { description: "copy the topic configs set on the source topic (broker-specific ones excepted)", type: "boolean", ...d(true) },
+        copyConfigs: { description: "copy the source topic's configs (set on it, or its data settings inherited from its brokers); `klink plan` lists those not copied and why", type: "boolean", ...d(true) },
         configs: {
           description: "topic configs to set on the target, over the copied ones; null drops a copied one",
           type: "object",

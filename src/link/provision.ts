@@ -1,42 +1,10 @@
 /**
- * Target topic provisioning: create a missing target topic with the source's partition count
- * and topic-level configs (overrides from the YAML win), and add partitions when the source
- * grows. Never shrinks or recreates anything.
+ * Target topic provisioning: create a missing target topic as topic-create.ts decides (the
+ * source's partition count and configs, overrides from the YAML win), and add partitions when
+ * the source grows. Never shrinks or recreates anything.
  */
-import type { Admin, ConfigEntry } from "../rdkafka/index.ts";
-
-/** Configs that describe one cluster's brokers or internals, not the topic's data contract. */
-const NOT_COPIED = [
-  /^leader\.replication\.throttled\.replicas$/,
-  /^follower\.replication\.throttled\.replicas$/,
-  /^message\.format\.version$/, // gone in Kafka 4.x
-  /^confluent\./,
-  /^remote\.storage\.enable$/,
-  /^local\.retention\./,
-  /^min\.insync\.replicas$/, // depends on the target's replication factor: set it under link.create.configs
-];
-
-/** What records are kept and accepted: copied also when the source inherits them from its brokers. */
-const DATA_CONTRACT = new Set([
-  "cleanup.policy", "retention.ms", "retention.bytes", "delete.retention.ms", "min.compaction.lag.ms",
-  "max.compaction.lag.ms", "max.message.bytes", "message.timestamp.type", "compression.type",
-]);
-
-/**
- * The source topic's configs that are not Kafka's defaults: set on the topic, or inherited from
- * the source brokers' own settings (a source broker with log.retention.hours=720 gives its topics
- * 30 days; the target broker may not), so the target topic behaves as the source topic does.
- */
-export function copiableConfigs(entries: ConfigEntry[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of entries) {
-    if (e.value === null || e.isSensitive) continue;
-    if (e.source !== "DYNAMIC_TOPIC" && !(DATA_CONTRACT.has(e.name) && e.source !== "DEFAULT" && e.source !== "UNKNOWN")) continue;
-    if (NOT_COPIED.some((re) => re.test(e.name))) continue;
-    out[e.name] = e.value;
-  }
-  return out;
-}
+import type { Admin } from "../rdkafka/index.ts";
+import { topicToCreate, type CreateSettings } from "./topic-create.ts";
 
 export interface ProvisionResult {
   topic: string;
@@ -45,14 +13,8 @@ export interface ProvisionResult {
   configs?: Record<string, string>;
 }
 
-/** How to create a missing target topic (migration.yaml `link.create`). */
-export interface CreateSettings {
-  /** null: the target broker's default. */
-  replicationFactor: number | null;
-  copyConfigs: boolean;
-  /** Over the copied configs; null drops a copied one. */
-  configs: Record<string, string | null>;
-}
+/** How a missing target topic is created (`link.create`); what it gets is topic-create.ts's decision. */
+export type { CreateSettings } from "./topic-create.ts";
 
 /**
  * The source topic's description. A topic created moments ago may be unknown to the broker asked
@@ -79,12 +41,9 @@ export async function provisionTopic(source: Admin, target: Admin, topic: string
     throw err;
   });
   if (existing.length === 0) {
-    const configs: Record<string, string> = create.copyConfigs ? copiableConfigs(await source.describeTopicConfigs(topic)) : {};
-    for (const [k, v] of Object.entries(create.configs)) {
-      if (v === null) delete configs[k];
-      else configs[k] = v;
-    }
-    await target.createTopics([{ name: topic, partitions, replicationFactor: create.replicationFactor ?? -1, configs }]).catch((err) => {
+    const sourceConfigs = create.copyConfigs ? await source.describeTopicConfigs(topic) : [];
+    const { configs, replicationFactor } = topicToCreate(partitions, sourceConfigs, create);
+    await target.createTopics([{ name: topic, partitions, replicationFactor: replicationFactor ?? -1, configs }]).catch((err) => {
       if (err.codeName !== "TOPIC_ALREADY_EXISTS") throw err; // another instance won the race
     });
     await waitForLeaders(target, topic, partitions);

@@ -9,7 +9,8 @@ import { KafkaError } from "../rdkafka/errors.ts";
 import type { Store } from "../state/store.ts";
 import { patternText, select, selects, settingsFor } from "../config/select.ts";
 import type { MigrationConfig } from "../config/types.ts";
-import { createPlan, decidePartition, type PartitionFacts } from "./decide.ts";
+import { topicToCreate } from "../link/topic-create.ts";
+import { decidePartition, type PartitionFacts } from "./decide.ts";
 import type { GroupPlan, Plan, Problem, TopicPlan } from "./types.ts";
 
 const AUTHORIZATION_FAILED = new Set([29, 30, 31]); // TOPIC_, GROUP_, CLUSTER_AUTHORIZATION_FAILED
@@ -65,7 +66,7 @@ export async function buildPlan(config: MigrationConfig, admins: Clusters, store
     const exists = targetPartitions !== undefined;
     const targetConfigs = exists ? await guarded("target", `describe the configs of topic ${topic}`, () => admins.target.describeTopicConfigs(topic), [] as ConfigEntry[]) : [];
     const targetOffsets = exists ? await admins.target.watermarks(ids.filter((p) => p.partition < targetPartitions)) : [];
-    const create = exists ? null : createPlan(partitions, sourceConfigs, settings);
+    const create = exists ? null : topicToCreate(partitions, sourceConfigs, settings.create);
 
     const cleanupPolicy = configValue(sourceConfigs, "cleanup.policy") ?? "delete";
     // the policy the target topic has, or will be created with

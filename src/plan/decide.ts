@@ -1,42 +1,12 @@
 /**
  * The decisions of `klink plan`, from facts read off both clusters: no I/O here.
- * The same rules apply when klink runs; plan only says them in advance.
+ * The same rules apply when klink runs; plan only says them in advance. How a missing target
+ * topic is created is decided in src/link/topic-create.ts, for both.
  */
-import type { ConfigEntry } from "../rdkafka/admin.ts";
 import type { TopicSettings } from "../config/types.ts";
-import type { CreatePlan, PartitionPlan, TargetState } from "./types.ts";
+import type { PartitionPlan, TargetState } from "./types.ts";
 import { decideStart, startOffset, type StartFacts } from "../link/partition/start.ts";
 
-const n = (x: number) => x.toLocaleString("en-US");
-
-/** Source topic configs that are not copied to a new target topic, and why. */
-export function copySkipReason(name: string, value: string | null): string | null {
-  if (name === "message.format.version" || name === "message.downconversion.enable") return "removed in Kafka 4";
-  if (name.endsWith(".replication.throttled.replicas")) return "names broker ids of the source";
-  if (name.startsWith("confluent.")) return "Confluent Server only";
-  if (name === "remote.storage.enable") return "tiered storage must be set up on the target first: set it under create.configs";
-  if (name === "message.timestamp.type" && value === "LogAppendTime") return "the target would restamp copied records: they keep their timestamps as CreateTime";
-  return null;
-}
-
-/** How a missing target topic would be created: source partition count, copied configs, overrides. */
-export function createPlan(partitions: number, sourceConfigs: ConfigEntry[], settings: TopicSettings): CreatePlan {
-  const configs: Record<string, string> = {};
-  const skipped: Record<string, string> = {};
-  if (settings.create.copyConfigs) {
-    for (const c of sourceConfigs) {
-      if (c.source !== "DYNAMIC_TOPIC" || c.value === null) continue;
-      const why = c.isSensitive ? "a sensitive value" : copySkipReason(c.name, c.value);
-      if (why) skipped[c.name] = why;
-      else configs[c.name] = c.value;
-    }
-  }
-  for (const [k, v] of Object.entries(settings.create.configs)) {
-    if (v === null) delete configs[k];
-    else configs[k] = v;
-  }
-  return { partitions, replicationFactor: settings.create.replicationFactor, configs, skipped };
-}
 
 export interface PartitionFacts {
   partition: number;

@@ -1,4 +1,5 @@
 /** What `klink plan` found and decided; `--json` prints exactly this. */
+import type { TopicCreation } from "../link/topic-create.ts";
 
 export interface Plan {
   file: string;
@@ -26,14 +27,8 @@ export interface TopicPlan {
   partitionPlans: PartitionPlan[];
 }
 
-export interface CreatePlan {
-  partitions: number;
-  /** null: the target broker's default. */
-  replicationFactor: number | null;
-  configs: Record<string, string>;
-  /** Source configs not copied, with why. */
-  skipped: Record<string, string>;
-}
+/** How a missing target topic will be created: what `klink run` creates. */
+export type CreatePlan = TopicCreation;
 
 export interface PartitionPlan {
   partition: number;

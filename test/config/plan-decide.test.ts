@@ -1,8 +1,7 @@
 /** The decisions `klink plan` reports, from facts alone (no cluster needed). */
 import { expect, test } from "bun:test";
-import { createPlan, decidePartition, type PartitionContext, type PartitionFacts } from "../../src/plan/decide.ts";
+import { decidePartition, type PartitionContext, type PartitionFacts } from "../../src/plan/decide.ts";
 import type { TopicSettings } from "../../src/config/types.ts";
-import type { ConfigEntry } from "../../src/rdkafka/admin.ts";
 
 const settings = (over: Partial<TopicSettings> = {}): TopicSettings => ({
   start: { kind: "earliest" },
@@ -48,29 +47,4 @@ test("start positions: latest, a timestamp, a timestamp after the last record", 
   const at = settings({ start: { kind: "timestamp", timestampMs: 1 } });
   expect(decide({ timestampOffset: 42 }, { settings: at })[1]).toBe(42);
   expect(decide({ timestampOffset: -1 }, { settings: at })[1]).toBe(100);
-});
-
-const entry = (name: string, value: string, source = "DYNAMIC_TOPIC", isSensitive = false): ConfigEntry => ({ name, value, source, isDefault: source === "DEFAULT", isReadOnly: false, isSensitive });
-
-test("topics to create: topic-level configs copied, broker-specific ones skipped with why, overrides applied", () => {
-  const configs = [
-    entry("retention.ms", "86400000"),
-    entry("cleanup.policy", "delete", "DEFAULT"),
-    entry("message.format.version", "2.8-IV1"),
-    entry("leader.replication.throttled.replicas", "0:1"),
-    entry("message.timestamp.type", "LogAppendTime"),
-    entry("min.insync.replicas", "2"),
-  ];
-  const plan = createPlan(6, configs, settings({ create: { replicationFactor: 3, copyConfigs: true, configs: { "min.insync.replicas": null, "compression.type": "zstd" } } }));
-  expect(plan).toEqual({
-    partitions: 6,
-    replicationFactor: 3,
-    configs: { "retention.ms": "86400000", "compression.type": "zstd" },
-    skipped: {
-      "message.format.version": "removed in Kafka 4",
-      "leader.replication.throttled.replicas": "names broker ids of the source",
-      "message.timestamp.type": "the target would restamp copied records: they keep their timestamps as CreateTime",
-    },
-  });
-  expect(createPlan(1, configs, settings({ create: { replicationFactor: null, copyConfigs: false, configs: {} } })).configs).toEqual({});
 });

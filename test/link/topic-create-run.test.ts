@@ -1,0 +1,62 @@
+/**
+ * `klink plan` predicts the target topics `klink run` creates (issue 12): the configs plan lists
+ * are exactly the ones the new target topic has (read with the test's own Admin), for a source
+ * topic with LogAppendTime (the target gets CreateTime, so copied records keep the source's
+ * timestamps), a compacted topic with a custom min.compaction.lag.ms, and one with a non-default
+ * retention.ms and a min.insync.replicas that is not copied.
+ */
+import { expect, test } from "bun:test";
+import { Producer } from "../../src/rdkafka/index.ts";
+import type { Plan } from "../../src/plan/types.ts";
+import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
+import { klink, writeMigration } from "./klink-process.ts";
+import { exactDifferences } from "./exact-check.ts";
+
+const topics = {
+  appendTime: { name: uniqueName("create-logappendtime"), configs: { "message.timestamp.type": "LogAppendTime" } },
+  compacted: { name: uniqueName("create-compacted"), configs: { "cleanup.policy": "compact", "min.compaction.lag.ms": "3600000" } },
+  retained: { name: uniqueName("create-retained"), configs: { "retention.ms": "172800000", "min.insync.replicas": "1" } },
+};
+const names = Object.values(topics).map((t) => t.name);
+
+/** The configs set on the target topic itself (not inherited from its brokers or Kafka's defaults). */
+async function topicLevelConfigs(topic: string): Promise<Record<string, string>> {
+  const entries = await withAdmin(target(), (a) => a.describeTopicConfigs(topic));
+  return Object.fromEntries(entries.filter((e) => e.source === "DYNAMIC_TOPIC").map((e) => [e.name, e.value!]));
+}
+
+test("plan --json lists exactly the configs run creates the target topics with", async () => {
+  await withAdmin(source(), (a) => a.createTopics(Object.values(topics).map((t) => ({ name: t.name, partitions: 2, configs: t.configs }))));
+  const producer = new Producer(plain(source()));
+  for (const topic of names) for (let i = 0; i < 20; i++) producer.produce({ topic, partition: i % 2, key: `k${i}`, value: `v${i}` });
+  await producer.flush();
+  await producer.close();
+
+  const file = writeMigration({ topics: names, linkName: uniqueName("create-plan-run") });
+  const planned = await klink(["plan", file, "--json"]);
+  expect(planned.stderr).toBe("");
+  const plan = JSON.parse(planned.stdout) as Plan;
+  const create = (topic: string) => plan.topics.find((t) => t.topic === topic)!.create!;
+
+  const run = await klink(["run", file, "--until-caught-up"]);
+  expect(run.stderr).not.toContain("stopped");
+  expect(run.code).toBe(0);
+
+  const created = [];
+  for (const topic of names) {
+    const [desc] = await withAdmin(target(), (a) => a.describeTopics([topic]));
+    created.push({ topic, partitions: desc!.partitions.length, configs: await topicLevelConfigs(topic) });
+  }
+  expect(created).toEqual(names.map((topic) => ({ topic, partitions: create(topic).partitions, configs: create(topic).configs })));
+
+  // what both decided (the rule itself is test/link/topic-create.test.ts's)
+  expect(create(topics.appendTime.name).configs).toEqual({ "message.timestamp.type": "CreateTime" });
+  expect(Object.keys(create(topics.appendTime.name).skipped)).toEqual(["message.timestamp.type"]);
+  expect(create(topics.compacted.name).configs).toEqual(topics.compacted.configs);
+  expect(create(topics.retained.name)).toMatchObject({
+    configs: { "retention.ms": "172800000" },
+    skipped: { "min.insync.replicas": "depends on the target's replication factor: set it under link.create.configs" },
+  });
+  // records on the LogAppendTime topic kept the source's timestamps (the source broker's append times)
+  expect(await exactDifferences(source(), target(), topics.appendTime.name, 2)).toEqual([]);
+}, 300_000);
