@@ -6,7 +6,7 @@
  * Offset-map rows are keyed by a small integer per (topic, partition): millions of rows stay
  * compact, and `seek` is one index lookup either way.
  */
-import { Database } from "bun:sqlite";
+import { Database, SQLiteError } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { basename, extname, resolve } from "node:path";
 import type { JsonSchema } from "../../src/config/schema.ts";
@@ -74,6 +74,7 @@ const toRow = (r: MapRow): OffsetMapRow => ({
   targetOffset: r.target_offset,
   origin: r.origin === ORIGIN.target ? "target" : "source",
 });
+const isOffset = (o: number) => Number.isSafeInteger(o) && o >= 0;
 const MAP_COLUMNS = "p.topic, p.partition, m.source_offset, m.target_offset, m.origin";
 
 export function create(options: SqliteOptions, context: PluginContext): Store {
@@ -140,6 +141,17 @@ export class SqliteStore implements Store {
 
   async write(changes: StoreWrite[]): Promise<void> {
     if (this.readOnly) throw new Error(`state ${this.location} is open read-only`);
+    try {
+      this.apply(changes);
+    } catch (err) {
+      // Partitions this write added are gone with its rollback: their cached ids would point nowhere.
+      this.ids.clear();
+      throw err;
+    }
+  }
+
+  /** All `changes` in one transaction (rolled back on any error). */
+  private apply(changes: StoreWrite[]): void {
     const now = Date.now();
     this.db.transaction(() => {
       for (const c of changes) {
@@ -161,12 +173,31 @@ export class SqliteStore implements Store {
           this.db.run("UPDATE partition SET mode = ?, since_offset = ?, detail = ?, updated_at = ? WHERE id = ?", [c.mode, c.sinceOffset, c.detail ?? null, now, pid]);
         } else {
           const insert = this.db.query("INSERT INTO offset_map VALUES (?, ?, ?, ?)");
-          for (const r of c.offsets) insert.run(this.partitionId(r.topic, r.partition), r.sourceOffset, r.targetOffset, ORIGIN[r.origin]);
+          for (const r of c.offsets) {
+            if (!isOffset(r.sourceOffset) || !isOffset(r.targetOffset)) throw this.rowError(r, isOffset(r.sourceOffset) ? "target" : "source", "is not an offset");
+            try {
+              insert.run(this.partitionId(r.topic, r.partition), r.sourceOffset, r.targetOffset, ORIGIN[r.origin]);
+            } catch (err) {
+              throw this.explainRow(err, r);
+            }
+          }
         }
       }
     })();
   }
 
+  /** A row whose source or target offset already has one: says which, where (as storage/kafka does). */
+  private explainRow(err: unknown, r: OffsetMapRow): unknown {
+    if (!(err instanceof SQLiteError) || (err.code !== "SQLITE_CONSTRAINT_PRIMARYKEY" && err.code !== "SQLITE_CONSTRAINT_UNIQUE")) return err;
+    return this.rowError(r, err.message.includes("target_offset") ? "target" : "source", `already has a row in ${this.location}`);
+  }
+
+  private rowError(r: OffsetMapRow, side: "source" | "target", problem: string): Error {
+    const offset = side === "source" ? r.sourceOffset : r.targetOffset;
+    return new Error(`offset map of ${r.topic}[${r.partition}]: ${side} offset ${offset} ${problem}; nothing of this write was stored`);
+  }
+
+  /** Partition ids by topic and partition, as stored (cleared when a write rolls back). */
   private readonly ids = new Map<string, number>();
   private partitionId(topic: string, partition: number): number {
     const key = `${topic}\0${partition}`;

@@ -1,8 +1,9 @@
 /**
- * storage/kafka against the real test clusters: the same behaviours as storage/sqlite (lifecycle
- * states, key-values, the offset map both ways), plus what a topic adds: state survives kill -9 of
- * a writer with whole batches only, a second instance fences the first, a read-only open creates
- * nothing, and a topic that is not klink's state is refused.
+ * storage/kafka against the real test clusters, beyond the Store contract that
+ * kafka-conformance.test.ts checks: the state round-trips on either cluster, in a topic with one
+ * partition and cleanup.policy=compact; state survives kill -9 of a writer with whole batches
+ * only, a second instance fences the first, a read-only open creates nothing, and a topic that is
+ * not klink's state is refused.
  */
 import { expect, test } from "bun:test";
 import { join } from "node:path";
@@ -92,80 +93,6 @@ for (const role of ["target", "source"] as const) {
     });
   }, 120_000);
 }
-
-test("writes issued together are applied in call order; a row whose offset already has one is refused, and nothing of its batch is stored", async () => {
-  const link = uniqueName("order");
-  const store = await open(link);
-  await Promise.all([store.write([{ put: "k", value: "1" }]), store.write([{ put: "k", value: "2" }]), store.write([{ offsets: rows("t", [[0, 0], [1, 1]]) }])]);
-  expect(await store.get("k")).toBe("2");
-  await expect(store.write([{ put: "k", value: "3" }, { offsets: rows("t", [[2, 2], [1, 5]]) }])).rejects.toThrow("source offset 1 already has a row");
-  await expect(store.write([{ offsets: rows("t", [[7, 1]]) }])).rejects.toThrow("target offset 1 already has a row");
-  await expect(store.write([{ offsets: rows("t", [[8, 9], [9, 9]]) }])).rejects.toThrow("target offset 9 already has a row");
-  expect(await store.get("k")).toBe("2");
-  await store.close();
-  const reopened = await open(link, {}, true);
-  expect(await reopened.get("k")).toBe("2");
-  expect((await reopened.offsetMap("t", 0, 0, 10)).map((r) => [r.sourceOffset, r.targetOffset])).toEqual([[0, 0], [1, 1]]);
-  await reopened.close();
-}, 120_000);
-
-/**
- * A dual-write-like map: producers write to both clusters, the Fetcher copies source → target and
- * the Router target → source, each in its own order, with holes; rows arrive in acknowledgement
- * order, both lanes interleaved, in batches. Every answer is checked against a brute-force one.
- */
-test("dual write: the two sides' orders differ; seek, last and offsetMap answer as a brute-force search does, before and after reopening", async () => {
-  let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const all: OffsetMapRow[] = [];
-  let sourceEnd = 1000;
-  let targetEnd = 0;
-  const toTarget: number[] = [];
-  const toSource: number[] = [];
-  while (all.length < 3000) {
-    const r = random();
-    if (r < 0.25) {
-      if (random() < 0.1) sourceEnd++; // a hole on the source (a compacted record, an aborted one)
-      toTarget.push(sourceEnd++); // an original on the source
-    } else if (r < 0.45) toSource.push(targetEnd++); // an original on the target
-    else if (r < 0.75 && toTarget.length) all.push({ topic: "dw", partition: 3, sourceOffset: toTarget.shift()!, targetOffset: targetEnd++, origin: "source" });
-    else if (toSource.length) all.push({ topic: "dw", partition: 3, sourceOffset: sourceEnd++, targetOffset: toSource.shift()!, origin: "target" });
-    if (random() < 0.05) sourceEnd++; // a transaction marker on the source
-  }
-  const link = uniqueName("dual");
-  const store = await open(link);
-  for (let i = 0; i < all.length; ) {
-    const n = 1 + Math.floor(random() * 400);
-    await store.write([{ offsets: all.slice(i, i + n) }, { put: "progress", value: String(Math.min(i + n, all.length)) }]);
-    i += n;
-  }
-  const sorted = (side: "source" | "target") => [...all].sort((a, b) => (side === "source" ? a.sourceOffset - b.sourceOffset : a.targetOffset - b.targetOffset));
-  const at = (r: OffsetMapRow, side: "source" | "target") => (side === "source" ? r.sourceOffset : r.targetOffset);
-  const other = (side: "source" | "target") => (side === "source" ? "target" : "source");
-  const bruteSeek = (from: "source" | "target", offset: number) =>
-    all.filter((r) => at(r, from) >= offset).reduce<OffsetMapRow | null>((best, r) => (!best || at(r, other(from)) < at(best, other(from)) ? r : best), null);
-  // the orders really differ
-  expect(sorted("source").map((r) => r.targetOffset)).not.toEqual(sorted("target").map((r) => r.targetOffset));
-
-  const expectAnswers = async (s: Store) => {
-    for (const side of ["source", "target"] as const) {
-      const end = Math.max(...all.map((r) => at(r, side))) + 2;
-      for (let offset = 0; offset <= end; offset++) expect(await s.seek(side, "dw", 3, offset)).toEqual(bruteSeek(side, offset));
-      expect(await s.offsetMap("dw", 3, 0, 1_000_000, side)).toEqual(sorted(side));
-      expect(await s.offsetMap("dw", 3, at(sorted(side)[499]!, side) + 1, 7, side)).toEqual(sorted(side).slice(500, 507));
-      for (const origin of ["source", "target", undefined] as const) {
-        const candidates = sorted(side).filter((r) => origin === undefined || r.origin === origin);
-        expect(await s.last(side, "dw", 3, origin)).toEqual(candidates.at(-1) ?? null);
-      }
-    }
-    expect(await s.get("progress")).toBe(String(all.length));
-  };
-  await expectAnswers(store);
-  await store.close();
-  const reopened = await open(link, {}, true);
-  await expectAnswers(reopened);
-  await reopened.close();
-}, 180_000);
 
 /** A child process that writes batches of `rows` offset-map rows until killed, printing "committed N" once batch N's write resolved. */
 function spawnWriter(link: string, rows: number) {

@@ -1,3 +1,7 @@
+/**
+ * storage/sqlite beyond the Store contract that sqlite-conformance.test.ts checks: where the file
+ * is, one writer per file, a file of another program, kill -9 of the writer.
+ */
 import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -9,33 +13,6 @@ const context = (dir: string, readOnly = false) => ({ configFile: join(dir, "mig
 test("the state file defaults to <yaml name>.klink.db beside the YAML; `path` is relative to it", () => {
   expect(statePath({}, context("/srv/m"))).toBe("/srv/m/migration.klink.db");
   expect(statePath({ path: "state/x.db" }, context("/srv/m"))).toBe("/srv/m/state/x.db");
-});
-
-test("lifecycle states, key-values and the offset map round-trip; seek never skips a record", async () => {
-  const dir = tempDir();
-  const store = create({ synchronous: "full" }, context(dir));
-  await store.write([
-    { topic: "orders", state: "mirroring" },
-    { group: "billing", state: "watching", detail: "3 members on the source" },
-    { put: "fetcher.orders.0", value: "42" },
-    { partition: { topic: "orders", partition: 0 }, mode: "translate", sinceOffset: 100, detail: "hole at 100" },
-    // source offsets 100, 101, 105 (a compaction hole) → target 0, 1, 2; then a record produced to the target
-    { offsets: [100, 101, 105].map((s, i) => ({ topic: "orders", partition: 0, sourceOffset: s, targetOffset: i, origin: "source" as const })) },
-    { offsets: [{ topic: "orders", partition: 0, sourceOffset: 106, targetOffset: 3, origin: "target" }] },
-  ]);
-  await store.write([{ topic: "orders", state: "dual-write", detail: "first direct write" }, { put: "fetcher.orders.0", value: null }]);
-
-  expect((await store.topics()).map(({ topic, state, detail }) => ({ topic, state, detail }))).toEqual([{ topic: "orders", state: "dual-write", detail: "first direct write" }]);
-  expect((await store.groups()).map((g) => [g.group, g.state, g.detail])).toEqual([["billing", "watching", "3 members on the source"]]);
-  expect(await store.get("fetcher.orders.0")).toBeNull();
-  expect((await store.partitions("orders")).map(({ partition, mode, sinceOffset }) => ({ partition, mode, sinceOffset }))).toEqual([{ partition: 0, mode: "translate", sinceOffset: 100 }]);
-  // a group committed at 102 (next to read) resumes at the record after it: source 105 → target 2
-  expect((await store.seek("source", "orders", 0, 102))?.targetOffset).toBe(2);
-  expect((await store.seek("target", "orders", 0, 3))?.sourceOffset).toBe(106);
-  expect(await store.seek("source", "orders", 0, 107)).toBeNull();
-  expect((await store.last("target", "orders", 0, "source"))?.targetOffset).toBe(2);
-  expect((await store.offsetMap("orders", 0, 101, 2)).map((r) => r.sourceOffset)).toEqual([101, 105]);
-  await store.close();
 });
 
 test("read-only on a missing file: empty state, and no file is created", async () => {
