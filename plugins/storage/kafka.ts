@@ -8,7 +8,7 @@
  * readers see all of a batch or none of it, also across kill -9 (a transaction left open is
  * aborted by the next instance's initTransactions, or after transaction.timeout.ms). Opening the
  * state for writing fences the instance that had it: its next write fails. One writer at a time:
- * a writing instance that wrote nothing for FENCE_CHECK_MS writes a small record (kv/klink.alive)
+ * a writing instance that wrote nothing for FENCE_CHECK_MS writes a small record (klink/alive)
  * in a transaction, so it notices a fence within about that long and `fenced` tells `klink run`
  * to stop copying; a starting instance waits TAKEOVER_WAIT_MS after fencing before `open` returns.
  *
@@ -19,6 +19,7 @@
  * Records, key → value; a null value (tombstone) deletes the key, and compaction keeps only the
  * last value of each key, which is exactly what reading the topic to its end materializes:
  *   klink/format                    JSON {format, version, link}: written once, marks the topic as klink's
+ *   klink/alive                     an instance's liveness check (its time): read past
  *   kv/<key>                        the value, UTF-8
  *   topic/<name>, group/<id>        JSON {state, detail, updatedAt}
  *   partition/<topic>/<partition>   JSON {mode, sinceOffset, detail, updatedAt}
@@ -174,7 +175,8 @@ const FENCE_CHECK_MS = 1_000;
  */
 const TAKEOVER_WAIT_MS = 5 * FENCE_CHECK_MS;
 /** The liveness record's kv key: what is in it does not matter (compaction keeps the last). */
-const ALIVE_KEY = "klink.alive";
+/** The liveness record: klink's own, outside the `kv/` keys a caller puts and gets. */
+const ALIVE_KEY = "klink/alive";
 
 export class KafkaStore implements Store {
   readonly location: string;
@@ -430,6 +432,7 @@ export class KafkaStore implements Store {
           this.formatSeen = true;
           return;
         }
+        if (key === ALIVE_KEY) return; // an instance's liveness check, nothing to load
         break;
     }
     throw new Error(`${this.where} holds records that are not klink state (offset ${offset}, key ${JSON.stringify(key.slice(0, 80))}): choose another storage topic`);
@@ -469,7 +472,7 @@ export class KafkaStore implements Store {
       if (this.writing > 0 || this.broken || this.closed || performance.now() - this.lastTransactionAt < FENCE_CHECK_MS) return;
       const job = async () => {
         if (this.broken || this.closed) return;
-        await this.commit([{ key: `kv/${ALIVE_KEY}`, value: new Date().toISOString() }], true);
+        await this.commit([{ key: ALIVE_KEY, value: new Date().toISOString() }], true);
       };
       this.enqueue(job).catch(() => {}); // fenced: `fenced` says so; anything else: the next check tries again
     }, FENCE_CHECK_MS / 4);

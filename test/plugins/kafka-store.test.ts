@@ -207,6 +207,17 @@ test("an instance that writes nothing learns by itself that it was fenced: `fenc
   await first.close();
 }, 120_000);
 
+test("the liveness check of an idle writer is not a key-value a reader sees", async () => {
+  const link = uniqueName("alive");
+  const writer = await open(link);
+  await Bun.sleep(3_000); // idle: the liveness check writes
+  await writer.close();
+  const reader = await open(link, {}, true);
+  expect(await reader.get("klink.alive")).toBeNull();
+  expect(await reader.get("klink/alive")).toBeNull();
+  await reader.close();
+}, 120_000);
+
 test("read-only on a missing topic: empty state, and nothing is created", async () => {
   const link = uniqueName("missing");
   const store = await open(link, {}, true);
