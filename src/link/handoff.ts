@@ -1,5 +1,5 @@
 /**
- * Consumer group handoff (design.md, "Group handoff (the read fence)").
+ * Consumer group handoff (docs/read-fence.md; the group states: docs/lifecycle.md).
  *
  * For every linked group klink watches both clusters. A classic-protocol group is *fenced* on the
  * target from the start: klink leads it there and gives every member an empty assignment

@@ -1,7 +1,7 @@
 /**
  * The two-way bookkeeping of a partition in dual write: which offsets each side wrote, so that
  * neither the Fetcher nor the Router copies back what the other wrote (loop prevention without
- * marking records, design.md). One `Lane` per direction:
+ * marking records, docs/loops.md). One `Lane` per direction:
  *
  *   fetch lane: reads the source, writes the target (the Fetcher)
  *   route lane: reads the target, writes the source (the Router)

@@ -1,5 +1,5 @@
 /**
- * The lifecycle of a running link (design.md): which groups are handed off, when topics are
+ * The lifecycle of a running link (docs/lifecycle.md): which groups are handed off, when topics are
  * promoted, and the operator's commands that reach the running instance (`klink handoff`,
  * `promote`, `rollback`, over the status endpoint). The cutover-policy plugin decides "now or not
  * yet"; the safety conditions are checked here whatever it says.
