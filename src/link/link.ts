@@ -13,7 +13,7 @@ import type { OffsetsSetting, StartPosition } from "../config/types.ts";
 import type { Cluster } from "./cluster.ts";
 import { provisionTopic, describeSourceTopic, type CreateSettings } from "./provision.ts";
 import { CleanupPolicySwitch } from "./align.ts";
-import { Ledger, TwoWayPartition } from "./ledger.ts";
+import { Ledger, Lanes } from "./ledger.ts";
 import { Router, type RoutedProgress } from "./router.ts";
 import { reconcile } from "./reconcile.ts";
 import { settleReplication } from "./settle.ts";
@@ -199,9 +199,9 @@ export class Link {
     this.options.log(`${p.topic}[${p.partition}]: translate mode from source offset ${from} (target offset ${targetFrom}): ${why}`);
   }
 
-  /** The two-way bookkeeping of a translate-mode partition, shared with its Router. */
-  private startLanes(p: LinkedPartition, fetchFrom: number, routeFrom: number, sourceCopied: number[] = [], targetCopied: number[] = []): TwoWayPartition {
-    const lanes = new TwoWayPartition(p.topic, p.partition, fetchFrom, routeFrom);
+  /** The lanes of a translate-mode partition (the bookkeeping of both directions), shared with its Router. */
+  private startLanes(p: LinkedPartition, fetchFrom: number, routeFrom: number, sourceCopied: number[] = [], targetCopied: number[] = []): Lanes {
+    const lanes = new Lanes(p.topic, p.partition, fetchFrom, routeFrom);
     for (const o of sourceCopied) lanes.route.wrote.push(o);
     for (const o of targetCopied) lanes.fetch.wrote.push(o);
     lanes.route.lastWritten = sourceCopied.at(-1) ?? -1;
@@ -240,7 +240,12 @@ export class Link {
     if (await store.last("target", p.topic, p.partition, "target")) this.enterDualWrite(p.topic, "resumed");
   }
 
-  /** A lifecycle change made elsewhere (promote, rollback), for progress and status. */
+  /** A topic's lifecycle state: the one copy in a running klink (stored as it changes). */
+  topicState(topic: string): TopicLifecycle {
+    return this.topicStates.get(topic) ?? "mirroring";
+  }
+
+  /** A lifecycle change made by the Lifecycle (handoff, promote, rollback); it stores it itself. */
   setTopicState(topic: string, state: TopicLifecycle): void {
     this.topicStates.set(topic, state);
   }

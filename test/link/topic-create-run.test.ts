@@ -60,3 +60,22 @@ test("plan --json lists exactly the configs run creates the target topics with",
   // records on the LogAppendTime topic kept the source's timestamps (the source broker's append times)
   expect(await exactDifferences(source(), target(), topics.appendTime.name, 2)).toEqual([]);
 }, 300_000);
+
+test("a LogAppendTime source topic: a restart resumes in exact mode (no false dual write), verify says identical", async () => {
+  const topic = uniqueName("appendtime-restart");
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 1, configs: { "message.timestamp.type": "LogAppendTime" } }]));
+  const producer = new Producer(plain(source()));
+  for (let i = 0; i < 50; i++) producer.produce({ topic, partition: 0, key: `k${i}`, value: `v${i}` });
+  await producer.flush();
+  const file = writeMigration({ topics: [topic], linkName: uniqueName("appendtime-restart") });
+  expect((await klink(["run", file, "--until-caught-up"])).code).toBe(0);
+  for (let i = 50; i < 80; i++) producer.produce({ topic, partition: 0, key: `k${i}`, value: `v${i}` });
+  await producer.flush();
+  await producer.close();
+  const again = await klink(["run", file, "--until-caught-up"]);
+  expect(again.stderr).not.toContain("dual write");
+  expect(again.code).toBe(0);
+  expect(await exactDifferences(source(), target(), topic, 1)).toEqual([]);
+  const verify = await klink(["verify", file]);
+  expect(verify.code).toBe(0);
+}, 180_000);
