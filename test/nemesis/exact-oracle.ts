@@ -75,7 +75,7 @@ export function compareRecords(topic: string, source: Rec[], target: Rec[], o: {
       }
     }
     for (const [content, list] of tAt) {
-      if (list.length > (sAt.get(content)?.length ?? 0)) {
+      if (list.length > 1 && list.length > (sAt.get(content)?.length ?? 0)) {
         out.push({ kind: "duplicate on target", where: `${topic}[${p}] offsets ${list.join(", ")}`, detail: `one record, ${list.length} times on the target, ${sAt.get(content)?.length ?? 0} on the source: ${showRec(t.get(list[0]!)!)} [${o.reader}]` });
       }
     }

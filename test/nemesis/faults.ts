@@ -51,23 +51,25 @@ const FAULTS: Record<FaultKind, (holdMs: number, ctx: FaultContext) => Promise<s
     return `SIGSTOP of klink pid ${k.pid}, SIGCONT ${(holdMs / 1000).toFixed(1)} s later`;
   },
 
-  // started by mistake on the same file; a correct klink refuses it before it touches a cluster
+  // started by mistake on the same file: a correct klink refuses it before it touches a cluster,
+  // or (kafka storage) fences the older instance, which then stops; never do both run at once
   async "second-instance"(holdMs, { klink, storage }) {
     const main = klink.main!;
     const second = klink.spawn(["run", klink.file], "second");
-    const refused = await second.waitExit(holdMs);
+    const ended = await second.waitExit(holdMs);
+    const both = !ended && !main.exited;
     const mainEnded = main.exited;
     if (storage === "kafka" && mainEnded) klink.excuse(main); // fenced by the newer writer: by design
     await second.stop("SIGTERM", 30_000);
-    const said = second.tail(3).replace(/\n/g, " | ");
-    if (!refused && storage === "sqlite") {
-      klink.violations.push({
-        kind: "second instance not refused",
-        where: `klink second pid ${second.pid} (${second.logFile})`,
-        detail: `ran ${(holdMs / 1000).toFixed(1)} s beside main pid ${main.pid} on the same file and state until stopped; its last lines:\n${second.tail(8)}`,
-      });
+    const out = second.output();
+    const where = `klink second pid ${second.pid} beside main pid ${main.pid} (${second.logFile})`;
+    if (both) {
+      klink.violations.push({ kind: "two klink instances ran at once", where, detail: `both ran for ${(holdMs / 1000).toFixed(1)} s on the same file and state (${storage} storage) until the second was stopped; its last lines:\n${second.tail(8)}` });
+    } else if (ended && out.includes("mirroring ")) {
+      klink.violations.push({ kind: "second instance not refused", where, detail: `it started mirroring before it ended (${second.status}); its last lines:\n${second.tail(8)}` });
     }
-    return `second klink pid ${second.pid} ${refused ? `ended by itself (${second.status})` : `ran ${(holdMs / 1000).toFixed(1)} s until stopped`}; main pid ${main.pid} ${mainEnded ? `had ended (${main.status})` : "still running"}; second said: ${said}`;
+    const said = out.trim().split("\n")[0] ?? "";
+    return `second klink pid ${second.pid} ${ended ? `ended by itself (${second.status})` : `ran ${(holdMs / 1000).toFixed(1)} s until stopped`}; main pid ${main.pid} ${mainEnded ? `had ended (${main.status})` : "still running"}; the second's first line: ${said}`;
   },
 
   "source-broker-kill9": (holdMs, ctx) => brokerKill("source", holdMs, ctx),

@@ -87,6 +87,23 @@ export class KlinkSupervisor {
     return [...seen.values()];
   }
 
+  /** Every process that died of an uncaught error (Bun prints the error, a stack and its version). */
+  crashes(): Violation[] {
+    const out: Violation[] = [];
+    for (const k of this.processes) {
+      const text = k.output();
+      if (!/^Bun v\d/m.test(text)) continue;
+      const error = /^\w*Error\b.*$/m.exec(text)?.[0] ?? "(no error line)";
+      out.push({ kind: "klink crashed", where: `klink ${k.label} pid ${k.pid} (${k.logFile})`, detail: error });
+    }
+    return out;
+  }
+
+  /** What klink's processes did wrong, judged from their exits and output. */
+  findings(): Violation[] {
+    return [...this.violations, ...this.crashes(), ...this.stoppedPartitions()];
+  }
+
   async killAll(): Promise<void> {
     await Promise.all(this.processes.map((k) => k.stop("SIGKILL", 10_000)));
   }

@@ -89,7 +89,7 @@ export async function runSeed(seed: number, clusters: Clusters, baseDir: string,
     await stopAllTools();
   }
   // what klink's processes did wrong, judged from their exits and output, comes first
-  if (klink) violations.unshift(...klink.violations, ...klink.stoppedPartitions());
+  if (klink) violations.unshift(...klink.findings());
   const seconds = (Date.now() - t0) / 1000;
   const verdict = violations.length ? formatViolations(violations) : ["no violation"];
   for (const l of verdict) log(l);
