@@ -25,8 +25,8 @@ export async function checkExactMirror(clusters: Clusters, topic: string, o: Mir
   return [
     ...compareLogOffsets(topic, srcOffsets, tgtOffsets, { source: firstOffsets(src), target: firstOffsets(tgt) }),
     ...compareRecords(topic, src, tgt, { compacted: o.compacted, reader: "librdkafka" }),
-    ...compareReaders("source", topic, src, srcConsole),
-    ...compareReaders("target", topic, tgt, tgtConsole),
+    ...compareReaders("source", topic, src, srcConsole, o.compacted),
+    ...compareReaders("target", topic, tgt, tgtConsole, o.compacted),
     ...checkAcked("source", topic, o.expected, src, o.idOf),
     // offsets on the target are judged above, against the source
     ...checkAcked("target", topic, o.expected.map((e) => ({ ...e, offset: undefined })), tgt, o.idOf),
