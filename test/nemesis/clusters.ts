@@ -3,7 +3,7 @@
  * so it never runs on the shared ones. They are recorded with the harness (so `cli.ts down`
  * stops them too) under names of their own, and stopped at the end of a run.
  */
-import { startCluster, stopCluster } from "../harness/cluster.ts";
+import { isAnswering, restartBroker, startCluster, stopCluster } from "../harness/cluster.ts";
 import type { Clusters } from "../link/dual-write-workload.ts";
 
 export const NEMESIS_CLUSTERS = { source: "nemesis-source", target: "nemesis-target" } as const;
@@ -20,4 +20,13 @@ export async function startNemesisClusters(brokers: 1 | 3): Promise<Clusters> {
 
 export async function stopNemesisClusters(c: Clusters): Promise<void> {
   await Promise.all([stopCluster(c.source), stopCluster(c.target)]);
+}
+
+/** Before a seed: a broker an earlier seed left down (its restart failed) is started again. */
+export async function ensureUp(c: Clusters, log: (line: string) => void): Promise<void> {
+  for (const cluster of [c.source, c.target]) {
+    if (await isAnswering(cluster)) continue;
+    log(`${cluster.name} does not answer: restarting its nodes`);
+    for (const b of cluster.brokers) await restartBroker(cluster, b.nodeId);
+  }
 }

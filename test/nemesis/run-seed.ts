@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stopAllTools } from "../harness/tools.ts";
 import type { Clusters } from "../link/dual-write-workload.ts";
+import { ensureUp } from "./clusters.ts";
 import { CompactedWorkload } from "./compacted.ts";
 import { DualWriteNemesisWorkload } from "./dual-write.ts";
 import { inject, type InjectedFault } from "./faults.ts";
@@ -58,6 +59,7 @@ export async function runSeed(seed: number, clusters: Clusters, baseDir: string,
   let klink: KlinkSupervisor | null = null;
   log(`${describePlan(plan)}; topics ${workload.topics.join(", ")}; files in ${dir}`);
   try {
+    await ensureUp(clusters, log);
     await workload.prepare();
     const file = await writeMigration(dir, { clusters, topics: workload.topics, linkName: `nemesis-${seed}-${workload.topics[0]!.slice(-8)}`, offsets: workload.offsets, storage: plan.storage });
     klink = new KlinkSupervisor(file, log);
