@@ -93,7 +93,7 @@ export class KlinkSupervisor {
     for (const k of this.processes) {
       const text = k.output();
       if (!/^Bun v\d/m.test(text)) continue;
-      const error = /^\w*Error\b.*$/m.exec(text)?.[0] ?? "(no error line)";
+      const error = /^(\w*Error\b|error:).*$/m.exec(text)?.[0] ?? "(no error line)";
       out.push({ kind: "klink crashed", where: `klink ${k.label} pid ${k.pid} (${k.logFile})`, detail: error });
     }
     return out;
