@@ -61,8 +61,9 @@ export class KlinkProcess {
     }
   }
 
+  /** klink's own last lines (librdkafka's log lines, `%3|...`, left out) */
   tail(lines = 20): string {
-    return this.output().trimEnd().split("\n").slice(-lines).join("\n");
+    return this.output().trimEnd().split("\n").filter((l) => !/^%\d\|/.test(l)).slice(-lines).join("\n");
   }
 
   signal(sig: NodeJS.Signals): void {
