@@ -3,7 +3,7 @@
  * so it never runs on the shared ones. They are recorded with the harness (so `cli.ts down`
  * stops them too) under names of their own, and stopped at the end of a run.
  */
-import { isAnswering, restartBroker, startCluster, stopCluster } from "../harness/cluster.ts";
+import { isAnswering, restartBroker, startCluster, stopCluster, type KafkaCluster } from "../harness/cluster.ts";
 import type { Clusters } from "../link/dual-write-workload.ts";
 
 export const NEMESIS_CLUSTERS = { source: "nemesis-source", target: "nemesis-target" } as const;
@@ -27,6 +27,22 @@ export async function ensureUp(c: Clusters, log: (line: string) => void): Promis
   for (const cluster of [c.source, c.target]) {
     if (await isAnswering(cluster)) continue;
     log(`${cluster.name} does not answer: restarting its nodes`);
-    for (const b of cluster.brokers) await restartBroker(cluster, b.nodeId);
+    for (const b of cluster.brokers) await restartNode(cluster, b.nodeId);
+  }
+}
+
+/**
+ * restartBroker, with patience: after kill -9 a broker recovers its logs first, and on a loaded
+ * machine that can outlast the harness's 90 s; then wait up to 5 more minutes for it to answer.
+ */
+export async function restartNode(c: KafkaCluster, nodeId: number): Promise<void> {
+  try {
+    await restartBroker(c, nodeId);
+  } catch (err) {
+    const until = Date.now() + 300_000;
+    while (!(await isAnswering(c))) {
+      if (Date.now() > until) throw err;
+      await Bun.sleep(2_000);
+    }
   }
 }

@@ -1,6 +1,7 @@
 /** Injecting one planned fault: into klink (kill -9, a second instance, SIGSTOP) or into a broker of either cluster (kill -9). */
-import { killBroker, restartBroker } from "../harness/cluster.ts";
+import { killBroker } from "../harness/cluster.ts";
 import type { Clusters } from "../link/dual-write-workload.ts";
+import { restartNode } from "./clusters.ts";
 import type { KlinkSupervisor } from "./klink-supervisor.ts";
 import type { FaultKind, PlannedFault } from "./plan.ts";
 import type { Random } from "./random.ts";
@@ -83,6 +84,6 @@ async function brokerKill(side: "source" | "target", holdMs: number, { clusters,
   await killBroker(c, node, "SIGKILL");
   await Bun.sleep(holdMs);
   const t = Date.now();
-  await restartBroker(c, node);
+  await restartNode(c, node);
   return `kill -9 of ${c.name} node ${node} (pid ${pid}), restarted after ${(holdMs / 1000).toFixed(1)} s, ready ${((Date.now() - t) / 1000).toFixed(1)} s later`;
 }
