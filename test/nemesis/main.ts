@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { startNemesisClusters, stopNemesisClusters } from "./clusters.ts";
 import { FAULT_KINDS } from "./plan.ts";
 import { runSeed, type SeedResult } from "./run-seed.ts";
-import { countByKind } from "./violations.ts";
+import { countByKind, isNemesisProblem } from "./violations.ts";
 
 const usage = "usage: npm run nemesis -- (--seeds N [--from S] | --seed N) [--brokers 1|3] [--out DIR]";
 
@@ -37,13 +37,17 @@ function parse(argv: string[]): { seeds: number[]; brokers: 1 | 3; out: string }
 }
 
 function table(results: SeedResult[]): string {
-  const lines = ["", "seed  workload       storage  faults                                      violations  seconds"];
+  const lines = ["", "seed  workload       storage  violations  nemesis problems  seconds  faults"];
+  const klinks = (r: SeedResult) => r.violations.filter((v) => !isNemesisProblem(v)).length;
+  const own = (r: SeedResult) => r.violations.filter(isNemesisProblem).length;
   for (const r of results) {
     const faults = r.faults.map((f) => f.kind).join(",") || "-";
-    lines.push(`${String(r.plan.seed).padEnd(6)}${r.plan.workload.padEnd(15)}${r.plan.storage.padEnd(9)}${faults.padEnd(44)}${String(r.violations.length).padStart(10)}  ${r.seconds.toFixed(0).padStart(7)}`);
+    lines.push(`${String(r.plan.seed).padEnd(6)}${r.plan.workload.padEnd(15)}${r.plan.storage.padEnd(9)}${String(klinks(r)).padStart(10)}  ${String(own(r)).padStart(16)}  ${r.seconds.toFixed(0).padStart(7)}  ${faults}`);
   }
-  const failed = results.filter((r) => r.violations.length);
-  lines.push("", `seeds run: ${results.length}; seeds with violations: ${failed.length}${failed.length ? ` (${failed.map((r) => r.plan.seed).join(", ")})` : ""}`);
+  const failed = results.filter((r) => klinks(r));
+  const troubled = results.filter((r) => own(r));
+  lines.push("", `seeds run: ${results.length}; seeds with violations: ${failed.length}${failed.length ? ` (${failed.map((r) => r.plan.seed).join(", ")})` : ""}; ` +
+    `seeds the nemesis could not run as planned: ${troubled.length}${troubled.length ? ` (${troubled.map((r) => r.plan.seed).join(", ")})` : ""}`);
   const faults = new Map(FAULT_KINDS.map((k) => [k, 0]));
   for (const r of results) for (const f of r.faults) faults.set(f.kind, faults.get(f.kind)! + 1);
   lines.push(`faults injected: ${[...faults].map(([k, n]) => `${k} ${n}`).join(", ")} (${[...faults.values()].reduce((a, b) => a + b, 0)} in all)`);

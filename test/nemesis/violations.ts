@@ -31,3 +31,6 @@ export function countByKind(violations: Violation[]): Map<string, number> {
   for (const v of violations) m.set(v.kind, (m.get(v.kind) ?? 0) + 1);
   return m;
 }
+
+/** Not klink's fault: the nemesis could not run the seed as planned (a workload's set-up, a broker that would not come back). */
+export const isNemesisProblem = (v: Violation) => v.kind.startsWith("setup:") || v.kind === "nemesis error";
