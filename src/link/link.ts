@@ -313,13 +313,14 @@ export class Link {
 
   /** Stops copying: held records are dropped (read again on restart), forwarded ones flushed, the state stored. */
   async close(): Promise<void> {
-    await this.watchers.idle(); // they use the admin clients closed below
-    await this.fetcher.close(this.partitions.values());
-    await this.router.close();
+    // Also after a start that failed part way: close what was made.
+    await this.watchers?.idle(); // they use the admin clients closed below
+    await this.fetcher?.close(this.partitions.values());
+    await this.router?.close();
     await this.ledger.flush(true);
-    this.starter.close();
-    this.sourceAdmin.close();
-    this.targetAdmin.close();
+    this.starter?.close();
+    this.sourceAdmin?.close();
+    this.targetAdmin?.close();
   }
 
   // ---------------------------------------------------------------------------------------------

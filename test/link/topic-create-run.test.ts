@@ -120,3 +120,16 @@ test("plan --json predicts each partition's start and offset mode as run then do
   expect(verify.partitions.filter((p: { topic: string }) => p.topic === overLimit).map((p: { mode: string }) => p.mode)).toEqual(["translate"]);
   expect(verify.partitions.filter((p: { topic: string }) => p.topic === trimmed).map((p: { mode: string }) => p.mode)).toEqual(["exact", "exact"]);
 }, 300_000);
+
+test("plan asks the target whether it accepts the topic run would create (a 3.9 segment.bytes below Kafka 4's minimum)", async () => {
+  const topic = uniqueName("create-refused");
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 1, configs: { "segment.bytes": "65536" } }]));
+  const file = writeMigration({ topics: [topic], linkName: uniqueName("create-refused") });
+  const planned = await klink(["plan", file, "--json"]);
+  const plan = JSON.parse(planned.stdout) as Plan;
+  const problems = plan.problems.filter((p) => p.subject === `topic ${topic}`).map((p) => `${p.severity}: ${p.message}`);
+  expect(problems.some((p) => p.startsWith("error: the target refuses to create it as planned") && p.includes("segment.bytes"))).toBe(true);
+  expect(planned.code).toBe(1);
+  // nothing was created
+  expect(await withAdmin(target(), (a) => a.describeTopics([topic]).then(() => "exists", () => "missing"))).toBe("missing");
+}, 120_000);
