@@ -111,7 +111,7 @@ export class Link {
     this.fetcher = new Fetcher({
       linkName: o.linkName, source: o.source, target: o.target, targetAdmin: this.targetAdmin, ledger: this.ledger, router: this.router,
       maxInFlightBytes: o.maxInFlightBytes, partitions: () => this.partitions.values(), log: o.log,
-      onDualWrite: (p, at, inFlight) => this.dualWrite(p, at, inFlight),
+      onDualWrite: (p, at, inFlight, seen) => this.dualWrite(p, at, inFlight, seen),
     });
     this.starter = new PartitionStarter({
       linkName: o.linkName, source: o.source, target: o.target, targetAdmin: this.targetAdmin, store: o.store, producer: this.fetcher.producer,
@@ -123,7 +123,7 @@ export class Link {
     this.watchers = new Watchers({
       sourceAdmin: this.sourceAdmin, targetAdmin: this.targetAdmin, topics: o.topics.map((t) => t.name),
       partitions: () => this.partitions.values(), get: (t, p) => this.get(t, p), fail: (p, err) => this.fetcher.fail(p, err),
-      onDualWrite: (p) => this.dualWrite(p, p.next, []),
+      onDualWrite: (p, end) => this.dualWrite(p, p.next, [], `the target's end offset ${end} is past the next offset ${p.next} while the partition was idle`),
       linkNewPartitions: (topic) => this.linkNewPartitions(topic),
     });
     await this.checkClusterPair();
@@ -218,14 +218,14 @@ export class Link {
    * both directions are kept in the offset map. Synchronous: it runs inside a delivery report; the
    * switch is stored with the ledger's next flush.
    */
-  private dualWrite(p: LinkedPartition, at: number, inFlight: number[]): void {
+  private dualWrite(p: LinkedPartition, at: number, inFlight: number[], seen: string): void {
     const why = `records written straight to the target from offset ${at} (dual write); offsets below ${at} are identical`;
     for (const change of translateWrites(p.topic, p.partition, at, at, true, why)) this.ledger.note(change);
     const lanes = this.startLanes(p, p.next, at);
     for (const o of inFlight) lanes.fetch.inFlight.push(o);
     this.fetcher.translated(p);
     this.enterDualWrite(p.topic, `first record written straight to the target: ${p.topic}[${p.partition}] offset ${at}`);
-    this.options.log(`${p.topic}[${p.partition}]: ${why}; routing target → source from there`);
+    this.options.log(`${p.topic}[${p.partition}]: ${why} (${seen}); routing target → source from there`);
   }
 
   /**

@@ -76,7 +76,8 @@ export function identical(v: PartitionVerdict): boolean {
   return differences(v).length === 0;
 }
 
-export type Digest = { offset: number; hash: bigint };
+/** A record's offset, the digest of all of it, and of its key alone (null: no key). */
+export type Digest = { offset: number; hash: bigint; key: bigint | null };
 
 const FILLER_KEY_BYTES = Buffer.from(FILLER_KEY);
 
@@ -224,7 +225,7 @@ async function inSourceOffsets(store: Store, topic: string, partition: number, t
   const out = digests.map((d) => {
     // identical offsets below the switch
     const offset = tr.identicalBelow && d.offset < tr.targetStart ? d.offset : (toSource.get(d.offset) ?? Infinity);
-    return { offset, hash: d.hash, targetOffset: d.offset };
+    return { offset, hash: d.hash, key: d.key, targetOffset: d.offset };
   });
   return { digests: out.sort((a, b) => a.offset - b.offset || a.targetOffset - b.targetOffset), reordered };
 }
@@ -364,7 +365,7 @@ export async function readRanges(cluster: Cluster, topic: string, ranges: Array<
           }
           if (mode === "written" && isFiller(m)) continue;
           const list = out.get(m.partition)!;
-          list.push({ offset: m.offset, hash: recordDigest(m) });
+          list.push({ offset: m.offset, hash: recordDigest(m), key: m.keyPointer ? Bun.hash.wyhash(view(m.keyPointer, m.keyLength)) : null });
           if (r.max !== undefined && list.length >= r.max) open.delete(m.partition);
         } finally {
           m.destroy();
