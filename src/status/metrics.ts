@@ -65,7 +65,7 @@ function partitionMetrics(m: Exposition, partitions: PartitionProgress[], now: n
   const each = (value: (p: PartitionProgress) => number): Sample[] => partitions.map((p) => ({ labels: { topic: p.topic, partition: p.partition }, value: value(p) }));
   const lag = (p: PartitionProgress) => Math.max(0, p.sourceEnd - p.next);
   m.add("klink_partition_copied_records_total", "counter", "Records copied source → target by this process.", each((p) => p.copiedRecords));
-  m.add("klink_partition_copied_bytes_total", "counter", "Bytes (keys, values, headers) copied source → target by this process.", each((p) => p.copiedBytes));
+  m.add("klink_partition_copied_bytes_total", "counter", "Key and value bytes copied source → target by this process.", each((p) => p.copiedBytes));
   m.add("klink_partition_next_offset", "gauge", "Next source offset to copy.", each((p) => p.next));
   m.add("klink_partition_source_end_offset", "gauge", "The source partition's end (last stable offset) as last seen.", each((p) => p.sourceEnd));
   m.add("klink_partition_lag_records", "gauge", "Records on the source not copied yet (source end − next offset).", each(lag));
