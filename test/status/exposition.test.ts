@@ -59,3 +59,24 @@ test("stop reasons are the last error code of the message", () => {
   expect(stopReason("routing target → source: x (UNKNOWN_TOPIC_OR_PART): y (_STATE)")).toBe("_STATE");
   expect(stopReason("something odd")).toBe("OTHER");
 });
+
+test("the alert rules and the dashboard use only metrics klink writes", async () => {
+  const routed = { next: 1, targetEnd: 2, routedRecords: 1, routedBytes: 1 };
+  const group = { group: "g", state: "handed-off" as const, sourceMembers: 0, targetMembers: 1, sourceClients: [], targetClients: [], detail: "", committed: null, pausedMs: null, lastPauseMs: 5 };
+  const text = renderMetrics({
+    link: "l",
+    running: {
+      partitions: [{ topic: "t", partition: 0, mode: "exact", next: 1, sourceEnd: 1, copiedRecords: 1, copiedBytes: 1, copiedTimestamp: 0, error: null, routed }],
+      groups: [group],
+      producerQueues: [{ producer: "target", messages: 0 }],
+    },
+  });
+  const written = new Set(text.split("\n").filter((l) => l.startsWith("# TYPE ")).flatMap((l) => {
+    const [, , name, type] = l.split(" ");
+    return type === "histogram" ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name!];
+  }));
+  for (const file of ["ops/prometheus/klink-alerts.yml", "ops/grafana/klink-dashboard.json"]) {
+    const used = new Set((await Bun.file(new URL(`../../${file}`, import.meta.url)).text()).match(/\b(klink|process)_[a-z_]+/g));
+    expect({ file, unknown: [...used].filter((n) => !written.has(n)) }).toEqual({ file, unknown: [] });
+  }
+});

@@ -5,6 +5,7 @@
  */
 import { test, expect, afterAll } from "bun:test";
 import { resolve } from "node:path";
+import { tmpdir } from "node:os";
 import pkg from "../../package.json" with { type: "json" };
 import { Producer } from "../../src/rdkafka/index.ts";
 import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
@@ -45,6 +46,18 @@ test("promtool is installed (scripts/setup.sh) and accepts the shipped alert rul
   const tested = await promtoolRun(["test", "rules", "klink-alerts.test.yml"], undefined, RULES);
   expect(tested.out).toContain("SUCCESS");
   expect(tested.code).toBe(0);
+});
+
+test("every query of the Grafana dashboard is valid PromQL (promtool check rules on them as recording rules)", async () => {
+  const dashboard = await Bun.file(resolve(ROOT, "ops/grafana/klink-dashboard.json")).json();
+  const exprs: string[] = dashboard.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => t.expr));
+  expect(exprs.length).toBeGreaterThan(10);
+  const rules = exprs.map((e, i) => `      - record: dashboard_query_${i}\n        expr: ${JSON.stringify(e.replaceAll(/\$\w+/g, ".*"))}`);
+  const file = resolve(tmpdir(), `klink-dashboard-rules-${process.pid}.yml`);
+  await Bun.write(file, `groups:\n  - name: dashboard\n    rules:\n${rules.join("\n")}\n`);
+  const checked = await promtoolRun(["check", "rules", file]);
+  expect(checked.out).toContain(`SUCCESS: ${exprs.length} rules found`);
+  expect(checked.code).toBe(0);
 });
 
 test("GET /metrics of a running link passes promtool check metrics and counts what was copied, stopped and handed off", async () => {
