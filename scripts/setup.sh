@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-time (and quick no-op) set-up for a fresh machine:
-#   1. Debian development packages librdkafka links against;
+#   1. Debian development packages librdkafka links against, and promtool (tests);
 #   2. npm packages (Bun, TypeScript, yaml, ajv, ... and the librdkafka source);
 #   3. librdkafka built from @confluentinc/kafka-javascript's deps/librdkafka into a cache;
 #   4. the klink executable (dist/klink) with that librdkafka embedded.
@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 say() { echo "[setup] $*" >&2; }
 
 # 1. System packages (runtime libraries come with them). apt-get only when one is missing.
-DEB_PACKAGES=(libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev pkg-config build-essential openssl)
+# prometheus: for its promtool, which the tests run on klink's /metrics and ops/prometheus rules
+# (on a host with systemd the package also starts a Prometheus server: `systemctl disable --now prometheus`).
+DEB_PACKAGES=(libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev pkg-config build-essential openssl prometheus)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -18,7 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # 2. npm packages. CKJS_LINKING=dynamic keeps kafka-javascript's install step from downloading.

@@ -13,6 +13,7 @@ import { pluginContext } from "../config/clients.ts";
 import { formatPath } from "../config/issues.ts";
 import { StateInUseError, type Store } from "../state/store.ts";
 import { linkId } from "../status/identity.ts";
+import { metricsResponse, timeStateWrites } from "../status/metrics.ts";
 
 const usage = `klink run FILE [--until-caught-up]
 
@@ -63,6 +64,10 @@ export const run: Command = {
         opened: () => opened,
         snapshot: () => (lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups() } : null),
         control: () => (lifecycle ? (r) => lifecycle!.control(r) : null),
+        metrics: () => metricsResponse({
+          link: config.link.name,
+          running: lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups(), producerQueues: link!.producerQueues() } : null,
+        }),
       });
     } catch (err) {
       if (!(err instanceof StatusServerError)) throw err;
@@ -70,7 +75,7 @@ export const run: Command = {
       return EXIT_RUNTIME;
     }
     try {
-      store = await openStore(config, false);
+      store = timeStateWrites(await openStore(config, false));
     } catch (err) {
       server.stop(true);
       if (!(err instanceof StateInUseError)) throw err;

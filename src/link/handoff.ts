@@ -47,6 +47,10 @@ export interface GroupProgress {
   detail: string;
   /** Committed offsets of linked topics where the group reads now (refreshed every 5 s). */
   committed: { cluster: "source" | "target"; offsets: Array<{ topic: string; partition: number; offset: number }> } | null;
+  /** While klink holds the group and the cluster it leaves has no member (nobody reads): ms since then; else null. */
+  pausedMs?: number | null;
+  /** The last handoff's (or rollback's) pause in this process, in ms; null before one. */
+  lastPauseMs?: number | null;
 }
 
 export interface HandoffOptions {
@@ -276,7 +280,8 @@ export class GroupHandoff {
   }
 
   progress(): GroupProgress[] {
-    return [...this.groups.values()].map((g) => ({ ...g.progress }));
+    const now = Date.now();
+    return [...this.groups.values()].map((g) => ({ ...g.progress, pausedMs: paused(g) && g.emptySince !== null ? now - g.emptySince : null }));
   }
 
   /** Groups with members on the source, per linked topic they read. */
@@ -380,6 +385,7 @@ export class GroupHandoff {
     g.progress.state = state;
     g.requested = false;
     const took = g.emptySince ? Date.now() - g.emptySince : 0;
+    g.progress.lastPauseMs = took;
     g.progress.detail = back ? `moved back to the source ${took} ms after its last target member left` : `handed off ${took} ms after its last source member left`;
     o.log(`group ${g.id}: ${g.progress.detail} (${offsets.map((x) => `${x.topic}[${x.partition}]@${x.offset}`).join(" ")})`);
     if (!back) {
@@ -398,4 +404,10 @@ export class GroupHandoff {
     this.sourceAdmin?.close();
     this.targetAdmin?.close();
   }
+}
+
+/** klink holds the group where its members go, waiting for the cluster they leave to be empty (or for the go). */
+function paused(g: Group): boolean {
+  if (!g.fence) return false;
+  return g.direction === "to-target" ? g.progress.state === "fenced" || g.progress.state === "rolled-back" : g.progress.state === "rolling-back";
 }

@@ -337,6 +337,11 @@ export class Link {
     });
   }
 
+  /** librdkafka's out-queue of each producer: target (copies) and source (the Router's). */
+  producerQueues(): Array<{ producer: string; messages: number }> {
+    return [{ producer: "target", messages: this.fetcher.producer.outstanding }, { producer: "source", messages: this.router.queuedMessages }];
+  }
+
   /** Milliseconds since a producer's record on the source was last copied for `topic` (or since this run started). */
   sinceLastSourceWrite(topic: string): number {
     let last = this.startedAt;

@@ -68,6 +68,11 @@ export class Router {
     this.consumer.incrementalAssign([{ topic: p.topic, partition: p.partition, offset: p.route.next }]);
   }
 
+  /** The source producer's librdkafka out-queue (for metrics). */
+  get queuedMessages(): number {
+    return this.producer.outstanding;
+  }
+
   progress(p: Lanes): RoutedProgress | undefined {
     const r = this.progressOf.get(p);
     return r && { ...r, next: p.route.next };

@@ -37,6 +37,8 @@ export interface StatusSource {
   snapshot: () => object | null;
   /** null while klink is starting. */
   control: () => Control | null;
+  /** GET /metrics (Prometheus text format). */
+  metrics: () => Response;
 }
 
 /** The status endpoint cannot listen (the message says why and what to do). */
@@ -60,12 +62,13 @@ export async function startStatusServer(config: MigrationConfig, from: StatusSou
           const snapshot = from.snapshot();
           return Response.json({ ...identity(), ...(snapshot ?? { starting: true }) }, { status: snapshot ? 200 : 503 });
         }
+        if (url.pathname === "/metrics") return from.metrics();
         const action = url.pathname.slice(1);
         if (req.method === "POST" && (action === "handoff" || action === "promote" || action === "rollback")) {
           const answer = await controlAnswer(url, action, identity(), from.control());
           return Response.json(answer, { status: answer.ok ? 200 : 409 });
         }
-        return new Response("klink: GET /status, POST /handoff|/promote|/rollback?link=LINK&name=...\n", { status: 404 });
+        return new Response("klink: GET /status|/metrics, POST /handoff|/promote|/rollback?link=LINK&name=...\n", { status: 404 });
       },
     });
   } catch (err) {

@@ -1,0 +1,35 @@
+/** A backlog on the source for the backlog benchmarks: 1 KiB records of text-like bytes, 12 partitions. */
+import { Producer } from "../src/rdkafka/index.ts";
+import type { KafkaCluster } from "../test/harness/cluster.ts";
+import { withAdmin, plain } from "../test/helpers.ts";
+
+export const RECORD = 1024;
+export const PARTITIONS = 12;
+
+export async function loadBacklog(source: KafkaCluster, topic: string, records: number): Promise<void> {
+  await withAdmin(source, (a) => a.createTopics([{ name: topic, partitions: PARTITIONS, configs: { "retention.ms": "-1", "retention.bytes": "-1" } }]));
+  const producer = new Producer(plain(source, { "linger.ms": 20, "batch.size": 1_048_576, "compression.type": "lz4" }));
+  // Seeded pseudo-random letters: text-like data that lz4 compresses about 1.6x. (Identical or
+  // constant records compress 100x and more, and a consumer then holds far more decompressed
+  // bytes than its compressed prefetch limits say: not what a real backlog looks like.)
+  const pool = Buffer.alloc(1 << 22);
+  for (let i = 0, x = 7; i < pool.length; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    pool[i] = 97 + (x % 26);
+  }
+  for (let i = 0; i < records; i++) {
+    const at = (i * 1031) % (pool.length - RECORD);
+    const value = pool.subarray(at, at + RECORD);
+    for (;;) {
+      try {
+        producer.produce({ topic, partition: i % PARTITIONS, value });
+        break;
+      } catch {
+        producer.poll();
+        await Bun.sleep(1);
+      }
+    }
+  }
+  await producer.flush(600_000);
+  await producer.close();
+}
