@@ -4,7 +4,7 @@ import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { Admin } from "../rdkafka/index.ts";
 import { Link } from "../link/link.ts";
-import { clusterClients, openStore, linkedTopics } from "../link/session.ts";
+import { clusterClients, reachClusters, openStore, linkedTopics } from "../link/session.ts";
 import { ProgressReporter } from "../status/progress.ts";
 import { startStatusServer, StatusServerError } from "../status/server.ts";
 import { Lifecycle } from "../link/lifecycle.ts";
@@ -75,6 +75,7 @@ export const run: Command = {
       return EXIT_RUNTIME;
     }
     try {
+      await reachClusters(config, false); // no state is written before both clusters answered
       store = timeStateWrites(await openStore(config, false));
     } catch (err) {
       server.stop(true);

@@ -3,7 +3,7 @@ import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { Admin } from "../rdkafka/index.ts";
-import { clusterClients, linkedTopics, openStore } from "../link/session.ts";
+import { clusterClients, linkedTopics, openStore, reachClusters } from "../link/session.ts";
 import { verifyTopic, identical, differences, logDifferences, type PartitionVerdict } from "../link/verify.ts";
 
 const usage = `klink verify FILE [--topics T1,T2] [--json]
@@ -32,6 +32,7 @@ export const verify: Command = {
     const loaded = await loadForCommand("verify", positionals[0] ?? "migration.yaml");
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;
+    await reachClusters(config, true);
     const clients = await clusterClients(config, true);
     const admin = new Admin(clients.source.config, clients.source.options);
     let topics;

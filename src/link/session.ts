@@ -12,6 +12,7 @@ import type { Admin } from "../rdkafka/index.ts";
 import type { Cluster } from "./cluster.ts";
 import type { LinkedTopic } from "./link.ts";
 import { UserError } from "../errors.ts";
+import { connectAdmin } from "../plan/connect.ts";
 
 export interface Clients {
   source: Cluster;
@@ -22,6 +23,17 @@ export interface Clients {
 export async function clusterClients(config: MigrationConfig, readOnly: boolean): Promise<Clients> {
   const [source, target] = await Promise.all([clientSettings(config, "source", readOnly), clientSettings(config, "target", readOnly)]);
   return { source, target };
+}
+
+/**
+ * Both clusters answer (DescribeCluster), or a one-line KafkaError says which does not and why,
+ * within seconds: before a command writes any state or waits on a cluster.
+ */
+export async function reachClusters(config: MigrationConfig, readOnly: boolean): Promise<void> {
+  for (const role of ["source", "target"] as const) {
+    const { admin } = await connectAdmin(role, config.clusters[role].bootstrap.join(","), await clientSettings(config, role, readOnly));
+    admin.close();
+  }
 }
 
 export async function openStore(config: MigrationConfig, readOnly: boolean): Promise<Store> {
