@@ -10,17 +10,23 @@ import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import type { ControlAnswer, ControlRequest } from "../status/server.ts";
 import { localLinkId } from "../status/identity.ts";
+import { readToken } from "../status/token.ts";
+import { KLINK_VERSION } from "../version.ts";
+import { hostname, userInfo } from "node:os";
 
 function controlCommand(action: ControlRequest["action"], what: string, summary: string, details: string, force: boolean): Command {
   const usage = `klink ${action} FILE ${what}${force ? " [--force]" : ""}
 
 ${details}
 
-The request names the link (link.name of FILE, and its link id when FILE's state is a local
-file); a klink of another link at status.listen refuses it and does nothing.
+The request carries the control token \`klink run\` wrote into status.tokenFile (default
+<FILE without .yaml>.klink.token beside FILE, readable by its owner only), and names the link
+(link.name of FILE, and its link id when FILE's state is a local file); a klink of another link
+at status.listen refuses it and does nothing. The running klink logs who asked.
 
 Exit codes: 0 done (or accepted), 1 invalid FILE or arguments, 2 refused (the reason is printed:
-also when the klink at status.listen runs another link) or no klink answers at status.listen.`;
+also when the klink at status.listen runs another link, or the token is missing or wrong) or no
+klink answers at status.listen.`;
   return {
     name: action,
     summary,
@@ -34,12 +40,21 @@ also when the klink at status.listen runs another link) or no klink answers at s
       const loaded = await loadForCommand(action, positionals[0]!);
       if (typeof loaded === "number") return loaded;
       const { config } = loaded;
+      const credential = readToken(config.status.tokenFile);
+      if ("error" in credential) {
+        console.error(`klink ${action}: ${credential.error}`);
+        return EXIT_RUNTIME;
+      }
       const id = await localLinkId(config);
       const query = new URLSearchParams({ link: config.link.name, ...(id ? { id } : {}), name: positionals[1]!, force: String(flags.has("--force")) });
       const url = `http://${config.status.host}:${config.status.port}/${action}?${query}`;
       let answer: ControlAnswer;
       try {
-        const res = await fetch(url, { method: "POST", signal: AbortSignal.timeout(600_000) });
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { authorization: `Bearer ${credential.token}`, "user-agent": `klink/${KLINK_VERSION} ${action} (${userInfo().username}@${hostname()}, pid ${process.pid})` },
+          signal: AbortSignal.timeout(600_000),
+        });
         answer = (await res.json()) as ControlAnswer;
       } catch (err) {
         console.error(`klink ${action}: no klink answers at ${url.split("?")[0]} (${(err as Error).message}); is \`klink run ${positionals[0]}\` running?`);

@@ -13,6 +13,7 @@ import { pluginContext } from "../config/clients.ts";
 import { formatPath } from "../config/issues.ts";
 import { StateInUseError, type Store } from "../state/store.ts";
 import { linkId } from "../status/identity.ts";
+import { TokenFileError, writeToken } from "../status/token.ts";
 
 const usage = `klink run FILE [--until-caught-up]
 
@@ -51,6 +52,7 @@ export const run: Command = {
     let link: Link | null = null;
     let lifecycle: Lifecycle | null = null;
     let opened: { id: string; state: string } | null = null;
+    let token: string | null = null;
     const reporter = new ProgressReporter(() => link?.progress() ?? [], (line) => process.stderr.write(`${stamp(line)}\n`));
     const log = (line: string) => reporter.logAbove(stamp(line));
 
@@ -63,9 +65,20 @@ export const run: Command = {
         opened: () => opened,
         snapshot: () => (lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups() } : null),
         control: () => (lifecycle ? (r) => lifecycle!.control(r) : null),
+        token: () => token,
+        log,
       });
     } catch (err) {
       if (!(err instanceof StatusServerError)) throw err;
+      console.error(`klink run: ${err.message}`);
+      return EXIT_RUNTIME;
+    }
+    try {
+      // Only once the address is ours: a second instance, refused above, must not replace the first one's token.
+      token = writeToken(config.status.tokenFile);
+    } catch (err) {
+      server.stop(true);
+      if (!(err instanceof TokenFileError)) throw err;
       console.error(`klink run: ${err.message}`);
       return EXIT_RUNTIME;
     }
