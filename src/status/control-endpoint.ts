@@ -28,6 +28,8 @@ export interface ControlContext {
   token: string | null;
   control: Control | null;
   peer: { address: string; port: number } | null;
+  /** Lifts the listener's idle timeout for this request: a promote waits until the topic is drained. */
+  holdOpen: () => void;
   log: (line: string) => void;
 }
 
@@ -58,6 +60,7 @@ export async function controlEndpoint(req: Request, url: URL, action: ControlReq
   if (other) return refuse(409, other);
   if (!c.control) return refuse(503, "klink is still starting; try again in a moment");
   const request: ControlRequest = { action, name, force: q.get("force") === "true" };
+  c.holdOpen();
   c.log(`control: ${action} ${JSON.stringify(name)}${request.force ? " --force" : ""} asked by ${who}`);
   const answer = await c.control(request).catch((err) => ({ ok: false, message: (err as Error).message }));
   c.log(`control: ${action} ${JSON.stringify(name)}: ${answer.ok ? "done" : "refused"}: ${answer.message.replace(/\n/g, "; ")}`);
@@ -79,7 +82,7 @@ function badName(action: ControlRequest["action"], name: string): string | null 
   if (action === "handoff") return name.length > MAX_GROUP_LENGTH ? `a group id longer than ${MAX_GROUP_LENGTH} characters` : null;
   if (name.length > MAX_NAME_LENGTH + 7) return `a topic name or glob longer than ${MAX_NAME_LENGTH} characters (Kafka's limit for topic names)`;
   if (!TOPIC_OR_GLOB.test(name) || (action !== "resume" && name.includes(":"))) {
-    return `'${name.slice(0, 100)}' is not a topic name or glob (letters, digits, '.', '_', '-', with * and ?${action === "resume" ? ", and :PARTITION" : ""})`;
+    return `'${name.slice(0, 100).replace(/[\x00-\x1f\x7f]/g, "?")}' is not a topic name or glob (letters, digits, '.', '_', '-', with * and ?${action === "resume" ? ", and :PARTITION" : ""})`;
   }
   if (name.split(":")[0]!.length > MAX_NAME_LENGTH) return `a topic name or glob longer than ${MAX_NAME_LENGTH} characters (Kafka's limit for topic names)`;
   return null;

@@ -71,7 +71,7 @@ export async function startStatusServer(config: MigrationConfig, from: StatusSou
         if (refused) return refused;
         const action = url.pathname.slice(1);
         if (isControlAction(action)) {
-          return controlEndpoint(req, url, action, { me: identity(), token: from.token(), control: from.control(), peer: server.requestIP(req), log: from.log });
+          return controlEndpoint(req, url, action, { me: identity(), token: from.token(), control: from.control(), peer: server.requestIP(req), holdOpen: () => server.timeout(req, 0), log: from.log });
         }
         if (req.method !== "GET" && req.method !== "HEAD") return refusal(405, `${url.pathname} takes GET`, { allow: "GET, HEAD" });
         if (url.pathname === "/status") {
