@@ -78,7 +78,6 @@ export class Lifecycle {
       const message = this.handoff.request(r.name);
       return { ok: !message.includes("not linked"), message };
     }
-    if (r.action === "resume") return { ok: false, message: "this klink cannot resume partitions; restart it" };
     const topics = this.options.topics.filter((t) => globMatches(r.name, t));
     if (topics.length === 0) return { ok: false, message: `no linked topic matches ${r.name} (linked: ${this.options.topics.join(", ")})` };
     if (r.action === "promote") return this.promote(topics, r.force);

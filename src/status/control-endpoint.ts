@@ -1,5 +1,5 @@
 /**
- * POST /handoff, /promote, /rollback, /resume: the operator's commands to the running klink. Each
+ * POST /handoff, /promote, /rollback: the operator's commands to the running klink. Each
  * must come from no other web origin (a page in a browser on this host sends its Origin), carry
  * the control token (`Authorization: Bearer`, which also makes it a request no page can send
  * without a CORS preflight klink never grants), name the link, and give a bounded name or glob.
@@ -11,12 +11,12 @@ import { refusal, requester } from "./request-guard.ts";
 import { sameToken } from "./token.ts";
 import type { Control, ControlRequest, StatusIdentity } from "./server.ts";
 
-export const CONTROL_ACTIONS: ReadonlyArray<ControlRequest["action"]> = ["handoff", "promote", "rollback", "resume"];
+export const CONTROL_ACTIONS: ReadonlyArray<ControlRequest["action"]> = ["handoff", "promote", "rollback"];
 
 /** Longest consumer group id accepted (Kafka sets no limit; topics and globs get MAX_NAME_LENGTH). */
 const MAX_GROUP_LENGTH = 1_024;
-/** A topic name (Kafka's characters) or a glob of them (with * and ?), optionally :PARTITION for resume. */
-const TOPIC_OR_GLOB = /^[A-Za-z0-9._*?-]+(:\d{1,6})?$/;
+/** A topic name (Kafka's characters) or a glob of them (with * and ?). */
+const TOPIC_OR_GLOB = /^[A-Za-z0-9._*?-]+$/;
 
 export function isControlAction(action: string): action is ControlRequest["action"] {
   return (CONTROL_ACTIONS as string[]).includes(action);
@@ -80,10 +80,7 @@ function crossSiteReason(req: Request): string | null {
 function badName(action: ControlRequest["action"], name: string): string | null {
   if (!name) return `give the ${action === "handoff" ? "group" : "topic"} (name=)`;
   if (action === "handoff") return name.length > MAX_GROUP_LENGTH ? `a group id longer than ${MAX_GROUP_LENGTH} characters` : null;
-  if (name.length > MAX_NAME_LENGTH + 7) return `a topic name or glob longer than ${MAX_NAME_LENGTH} characters (Kafka's limit for topic names)`;
-  if (!TOPIC_OR_GLOB.test(name) || (action !== "resume" && name.includes(":"))) {
-    return `'${name.slice(0, 100).replace(/[\x00-\x1f\x7f]/g, "?")}' is not a topic name or glob (letters, digits, '.', '_', '-', with * and ?${action === "resume" ? ", and :PARTITION" : ""})`;
-  }
-  if (name.split(":")[0]!.length > MAX_NAME_LENGTH) return `a topic name or glob longer than ${MAX_NAME_LENGTH} characters (Kafka's limit for topic names)`;
+  if (name.length > MAX_NAME_LENGTH) return `a topic name or glob longer than ${MAX_NAME_LENGTH} characters (Kafka's limit for topic names)`;
+  if (!TOPIC_OR_GLOB.test(name)) return `'${name.slice(0, 100).replace(/[\x00-\x1f\x7f]/g, "?")}' is not a topic name or glob (letters, digits, '.', '_', '-', with * and ?)`;
   return null;
 }

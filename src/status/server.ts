@@ -1,7 +1,7 @@
 /**
  * The status endpoint of a running klink (`status.listen`, loopback by default). Read-only:
  * GET /status → JSON, with the link name and link id of the instance; GET /healthz, /readyz.
- * Control: POST /handoff|/promote|/rollback|/resume, the operator's commands, which need the
+ * Control: POST /handoff|/promote|/rollback, the operator's commands, which need the
  * control token and must name the link (control-endpoint.ts). Every request must name this
  * listener in its Host header (request-guard.ts).
  */
@@ -12,10 +12,10 @@ import { controlEndpoint, isControlAction } from "./control-endpoint.ts";
 import { healthz, readyz } from "./health.ts";
 import { listenerHosts, MAX_BODY_BYTES, refuseRequest, refusal } from "./request-guard.ts";
 
-/** An operator's command to the running instance (`klink handoff`, `promote`, `rollback`, `resume`). */
+/** An operator's command to the running instance (`klink handoff`, `promote`, `rollback`). */
 export interface ControlRequest {
-  action: "handoff" | "promote" | "rollback" | "resume";
-  /** A group id, or a topic name or glob (resume: optionally TOPIC:PARTITION). */
+  action: "handoff" | "promote" | "rollback";
+  /** A group id, or a topic name or glob. */
   name: string;
   force: boolean;
 }
@@ -80,7 +80,7 @@ export async function startStatusServer(config: MigrationConfig, from: StatusSou
         }
         if (url.pathname === "/healthz") return healthz();
         if (url.pathname === "/readyz") return readyz(from.snapshot());
-        return new Response("klink: GET /status|/healthz|/readyz, POST /handoff|/promote|/rollback|/resume?link=LINK&name=... (with the control token)\n", { status: 404 });
+        return new Response("klink: GET /status|/healthz|/readyz, POST /handoff|/promote|/rollback?link=LINK&name=... (with the control token)\n", { status: 404 });
       },
     });
   } catch (err) {
