@@ -40,26 +40,26 @@ klink answers at status.listen.`;
       const loaded = await loadForCommand(action, positionals[0]!);
       if (typeof loaded === "number") return loaded;
       const { config } = loaded;
+      // Without a token the request is still sent: the running klink says first whether it runs this link.
       const credential = readToken(config.status.tokenFile);
-      if ("error" in credential) {
-        console.error(`klink ${action}: ${credential.error}`);
-        return EXIT_RUNTIME;
-      }
       const id = await localLinkId(config);
       const query = new URLSearchParams({ link: config.link.name, ...(id ? { id } : {}), name: positionals[1]!, force: String(flags.has("--force")) });
       const url = `http://${config.status.host}:${config.status.port}/${action}?${query}`;
       let answer: ControlAnswer;
+      let unauthorized = false;
       try {
         const res = await fetch(url, {
           method: "POST",
-          headers: { authorization: `Bearer ${credential.token}`, "user-agent": `klink/${KLINK_VERSION} ${action} (${userInfo().username}@${hostname()}, pid ${process.pid})` },
+          headers: { ...("token" in credential ? { authorization: `Bearer ${credential.token}` } : {}), "user-agent": `klink/${KLINK_VERSION} ${action} (${userInfo().username}@${hostname()}, pid ${process.pid})` },
           signal: AbortSignal.timeout(600_000),
         });
         answer = (await res.json()) as ControlAnswer;
+        unauthorized = res.status === 401;
       } catch (err) {
         console.error(`klink ${action}: no klink answers at ${url.split("?")[0]} (${(err as Error).message}); is \`klink run ${positionals[0]}\` running?`);
         return EXIT_RUNTIME;
       }
+      if (unauthorized && "error" in credential) answer.message = `klink ${action}: ${credential.error}`;
       (answer.ok ? console.log : console.error)(answer.message);
       return answer.ok ? EXIT_OK : EXIT_RUNTIME;
     },

@@ -42,12 +42,7 @@ export async function controlEndpoint(req: Request, url: URL, action: ControlReq
   if (req.method !== "POST") return refuse(405, `/${action} takes POST`, { allow: "POST" });
   const crossSite = crossSiteReason(req);
   if (crossSite) return refuse(403, crossSite);
-  if (!c.token) return refuse(503, "klink is still starting; try again in a moment");
-  const auth = req.headers.get("authorization") ?? "";
-  const bearer = /^Bearer (\S+)$/i.exec(auth)?.[1];
-  if (!bearer) return refuse(401, "no control token: send Authorization: Bearer <the token in status.tokenFile> (the klink CLI does)", { "www-authenticate": "Bearer" });
-  if (!sameToken(bearer, c.token)) return refuse(401, "wrong control token: klink run writes a new one at every start into status.tokenFile", { "www-authenticate": "Bearer" });
-
+  // Which link the request is for is checked first: the link's name and id are public (GET /status).
   const q = url.searchParams;
   const link = q.get("link");
   if (!link) {
@@ -58,6 +53,10 @@ export async function controlEndpoint(req: Request, url: URL, action: ControlReq
   if (bad) return refuse(400, bad);
   const other = otherLink(c.me, { link, id: q.get("id") }, url.host, "the request");
   if (other) return refuse(409, other);
+  if (!c.token) return refuse(503, "klink is still starting; try again in a moment");
+  const bearer = /^Bearer (\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
+  if (!bearer) return refuse(401, "no control token: send Authorization: Bearer <the token in status.tokenFile> (the klink CLI does)", { "www-authenticate": "Bearer" });
+  if (!sameToken(bearer, c.token)) return refuse(401, "wrong control token: klink run writes a new one at every start into status.tokenFile", { "www-authenticate": "Bearer" });
   if (!c.control) return refuse(503, "klink is still starting; try again in a moment");
   const request: ControlRequest = { action, name, force: q.get("force") === "true" };
   c.holdOpen();

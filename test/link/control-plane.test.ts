@@ -7,7 +7,8 @@
  * klink CLI sends the token itself, and the running klink logs who asked.
  */
 import { test, expect, beforeAll, afterAll } from "bun:test";
-import { existsSync, statSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, statSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { connect } from "node:net";
 import { source, target, uniqueName, withAdmin } from "../helpers.ts";
@@ -136,6 +137,15 @@ test("malformed and oversized requests get a 4xx and klink keeps answering", asy
   ];
   expect(answers.map((a) => a.code >= 400 && a.code < 500)).toEqual(answers.map(() => true));
   expect(answers.map((a) => a.code)).toEqual([400, 431, 414, 413, 405, 405, 405, 400, 400, 400, 400, 400]);
+  await stillCopying();
+}, 120_000);
+
+test("the klink CLI without the token file is refused, saying where the token should be", async () => {
+  const elsewhere = join(mkdtempSync(join(tmpdir(), "klink-ctl-")), "migration.yaml");
+  writeFileSync(elsewhere, readFileSync(file, "utf8"));
+  const r = await klink(["promote", elsewhere, topic, "--force"]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain(`klink promote: no control token at ${join(dirname(elsewhere), "migration.klink.token")}`);
   await stillCopying();
 }, 120_000);
 
