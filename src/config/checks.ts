@@ -136,6 +136,9 @@ function librdkafkaProblem(key: string, value: string): string | null {
   }
 }
 
+/** A group containing * or + that is itself repeated: the shape of regular expressions that backtrack exponentially. */
+const NESTED_REPETITION = /\((?:[^()\\]|\\.)*[*+](?:[^()\\]|\\.)*\)(?:[*+]|\{\d*,\d*\})/;
+
 /** Names, patterns and exclusions: some selected, valid names, no name both listed and excluded. */
 function selectionIssues(value: unknown, path: Path, what: string, issues: Issue[]) {
   const form = Array.isArray(value) ? "list" : obj(value) ? "map" : null;
@@ -158,6 +161,13 @@ function selectionIssues(value: unknown, path: Path, what: string, issues: Issue
     seen.set(n, i);
   });
   if ([...regex, ...exclude].some((r) => regexError(r) !== null)) return null; // reported by the schema
+  for (const [key, list] of [["regex", regex], ["exclude", exclude]] as const) {
+    list.forEach((r, i) => {
+      if (NESTED_REPETITION.test(r)) {
+        issues.push(warning([...path, key, i], `'${r}' repeats a group that repeats itself (like (a+)+): matching it can take exponential time on some names and stall klink; write it without the nested repetition`));
+      }
+    });
+  }
   const selection = toSelection(value);
   exclude.forEach((x, j) => {
     const excluded = names.filter((n) => selection.exclude[j]!.test(n));

@@ -74,6 +74,15 @@ test("warnings do not fail validation: a literal password, a status endpoint all
   expect(r.stdout + r.stderr).not.toContain("hunter2hunter2");
 });
 
+test("a selection regex with a repeated group that repeats itself is warned about (exponential matching)", async () => {
+  const r = await validate(BASE.replace(/  topics: .*\n/, "  topics: { regex: ['(orders-[a-z]+)+', 'payments-.*'], exclude: ['(x*)*y'] }\n"));
+  expect(r.code).toBe(0);
+  expect(r.lines.filter((l) => l.includes("exponential time")).map((l) => l.replace(/^F:\d+:\d+: /, "").replace(/' repeats.*/, "'"))).toEqual([
+    "warning: link.topics.regex[0]: '(orders-[a-z]+)+'",
+    "warning: link.topics.exclude[0]: '(x*)*y'",
+  ]);
+});
+
 test("a status endpoint beyond loopback is refused unless status.allowRemote says so", async () => {
   for (const listen of ["0.0.0.0:8787", "10.1.2.3:8787", "[::]:8787", "klink.example.com:8787"]) {
     const r = await validate(`${BASE}status: { listen: "${listen}" }\n`);
