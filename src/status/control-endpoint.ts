@@ -9,7 +9,8 @@ import { MAX_NAME_LENGTH } from "../config/glob.ts";
 import { otherLink } from "./identity.ts";
 import { refusal, requester } from "./request-guard.ts";
 import { sameToken } from "./token.ts";
-import type { Control, ControlRequest, StatusIdentity } from "./server.ts";
+import type { Control, ControlRequest } from "./control-types.ts";
+import type { LinkIdentity } from "./identity.ts";
 
 export const CONTROL_ACTIONS: ReadonlyArray<ControlRequest["action"]> = ["handoff", "promote", "rollback"];
 
@@ -23,7 +24,7 @@ export function isControlAction(action: string): action is ControlRequest["actio
 }
 
 export interface ControlContext {
-  me: StatusIdentity;
+  me: LinkIdentity;
   /** null until `klink run` has written it. */
   token: string | null;
   control: Control | null;

@@ -11,21 +11,9 @@ import type { LinkIdentity } from "./identity.ts";
 import { controlEndpoint, isControlAction } from "./control-endpoint.ts";
 import { healthz, readyz } from "./health.ts";
 import { listenerHosts, MAX_BODY_BYTES, refuseRequest, refusal } from "./request-guard.ts";
+import type { Control } from "./control-types.ts";
 
-/** An operator's command to the running instance (`klink handoff`, `promote`, `rollback`). */
-export interface ControlRequest {
-  action: "handoff" | "promote" | "rollback";
-  /** A group id, or a topic name or glob. */
-  name: string;
-  force: boolean;
-}
-
-export interface ControlAnswer {
-  ok: boolean;
-  message: string;
-}
-
-export type Control = (request: ControlRequest) => Promise<ControlAnswer>;
+export type { Control, ControlAnswer, ControlRequest } from "./control-types.ts";
 
 /** What GET /status says besides the progress: who answers. */
 export interface StatusIdentity extends LinkIdentity {
