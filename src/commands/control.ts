@@ -86,6 +86,16 @@ Options:
   true,
 );
 
+export const resume = controlCommand(
+  "resume", "TOPIC[:PARTITION]", "start stopped partitions again without restarting klink",
+  `Asks the running klink to start the stopped partitions of TOPIC (a name or a glob; all of its
+stopped partitions, or only PARTITION) again, as a restart would: from klink's state and the
+target's end offset, with the target topic's settings read again (e.g. a raised
+max.message.bytes). Fix the cause first (\`klink status\` says what stopped them). A partition
+that stopped in translate mode (after dual write began) continues only after a restart.`,
+  false,
+);
+
 export const rollback = controlCommand(
   "rollback", "TOPIC|GLOB", "move handed-off groups back to the source (before promote)",
   `Asks the running klink to roll back the linked topics matching TOPIC|GLOB: groups already handed

@@ -78,10 +78,22 @@ export class Lifecycle {
       const message = this.handoff.request(r.name);
       return { ok: !message.includes("not linked"), message };
     }
+    if (r.action === "resume") return this.resume(r.name);
     const topics = this.options.topics.filter((t) => globMatches(r.name, t));
     if (topics.length === 0) return { ok: false, message: `no linked topic matches ${r.name} (linked: ${this.options.topics.join(", ")})` };
     if (r.action === "promote") return this.promote(topics, r.force);
     return this.rollback(topics);
+  }
+
+  /** TOPIC|GLOB[:PARTITION]: stopped partitions start again (Link.resume). */
+  private async resume(name: string): Promise<ControlAnswer> {
+    const [glob, partition] = name.split(":") as [string, string | undefined];
+    const topics = this.options.topics.filter((t) => globMatches(glob, t));
+    if (topics.length === 0) return { ok: false, message: `no linked topic matches ${glob} (linked: ${this.options.topics.join(", ")})` };
+    const lines: string[] = [];
+    for (const topic of topics) lines.push(...(await this.options.link.resume(topic, partition === undefined ? null : Number(partition))));
+    const ok = lines.some((l) => l.includes(": resumed at")) && !lines.some((l) => l.includes("still stopped"));
+    return { ok, message: lines.join("\n") };
   }
 
   /** Before promote: groups handed off for these topics move back; the link keeps both clusters complete. */

@@ -1,5 +1,5 @@
 /**
- * POST /handoff, /promote, /rollback: the operator's commands to the running klink. Each
+ * POST /handoff, /promote, /rollback, /resume: the operator's commands to the running klink. Each
  * must come from no other web origin (a page in a browser on this host sends its Origin), carry
  * the control token (`Authorization: Bearer`, which also makes it a request no page can send
  * without a CORS preflight klink never grants), name the link, and give a bounded name or glob.
@@ -12,12 +12,13 @@ import { sameToken } from "./token.ts";
 import type { Control, ControlRequest } from "./control-types.ts";
 import type { LinkIdentity } from "./identity.ts";
 
-export const CONTROL_ACTIONS: ReadonlyArray<ControlRequest["action"]> = ["handoff", "promote", "rollback"];
+export const CONTROL_ACTIONS: ReadonlyArray<ControlRequest["action"]> = ["handoff", "promote", "rollback", "resume"];
 
 /** Longest consumer group id accepted (Kafka sets no limit; topics and globs get MAX_NAME_LENGTH). */
 const MAX_GROUP_LENGTH = 1_024;
-/** A topic name (Kafka's characters) or a glob of them (with * and ?). */
+/** A topic name (Kafka's characters) or a glob of them (with * and ?); resume takes :PARTITION after it. */
 const TOPIC_OR_GLOB = /^[A-Za-z0-9._*?-]+$/;
+const WITH_PARTITION = /^[A-Za-z0-9._*?-]+(:\d{1,6})?$/;
 
 export function isControlAction(action: string): action is ControlRequest["action"] {
   return (CONTROL_ACTIONS as string[]).includes(action);
@@ -80,7 +81,9 @@ function crossSiteReason(req: Request): string | null {
 function badName(action: ControlRequest["action"], name: string): string | null {
   if (!name) return `give the ${action === "handoff" ? "group" : "topic"} (name=)`;
   if (action === "handoff") return name.length > MAX_GROUP_LENGTH ? `a group id longer than ${MAX_GROUP_LENGTH} characters` : null;
-  if (name.length > MAX_NAME_LENGTH) return `a topic name or glob longer than ${MAX_NAME_LENGTH} characters (Kafka's limit for topic names)`;
-  if (!TOPIC_OR_GLOB.test(name)) return `'${name.slice(0, 100).replace(/[\x00-\x1f\x7f]/g, "?")}' is not a topic name or glob (letters, digits, '.', '_', '-', with * and ?)`;
+  if (name.split(":")[0]!.length > MAX_NAME_LENGTH) return `a topic name or glob longer than ${MAX_NAME_LENGTH} characters (Kafka's limit for topic names)`;
+  if (!(action === "resume" ? WITH_PARTITION : TOPIC_OR_GLOB).test(name)) {
+    return `'${name.slice(0, 100).replace(/[\x00-\x1f\x7f]/g, "?")}' is not a topic name or glob (letters, digits, '.', '_', '-', with * and ?${action === "resume" ? ", then :PARTITION if you like" : ""})`;
+  }
   return null;
 }

@@ -1,9 +1,9 @@
 /** The operator's commands as the status endpoint hands them to the running link (lifecycle.ts). */
 
-/** An operator's command to the running instance (`klink handoff`, `promote`, `rollback`). */
+/** An operator's command to the running instance (`klink handoff`, `promote`, `rollback`, `resume`). */
 export interface ControlRequest {
-  action: "handoff" | "promote" | "rollback";
-  /** A group id, or a topic name or glob. */
+  action: "handoff" | "promote" | "rollback" | "resume";
+  /** A group id, or a topic name or glob (resume: optionally with :PARTITION). */
   name: string;
   force: boolean;
 }

@@ -1,7 +1,7 @@
 /**
  * The status endpoint of a running klink (`status.listen`, loopback by default). Read-only:
  * GET /status → JSON, with the link name and link id of the instance; GET /healthz, /readyz.
- * Control: POST /handoff|/promote|/rollback, the operator's commands, which need the
+ * Control: POST /handoff|/promote|/rollback|/resume, the operator's commands, which need the
  * control token and must name the link (control-endpoint.ts). Every request must name this
  * listener in its Host header (request-guard.ts).
  */
@@ -68,7 +68,7 @@ export async function startStatusServer(config: MigrationConfig, from: StatusSou
         }
         if (url.pathname === "/healthz") return healthz();
         if (url.pathname === "/readyz") return readyz(from.snapshot());
-        return new Response("klink: GET /status|/healthz|/readyz, POST /handoff|/promote|/rollback?link=LINK&name=... (with the control token)\n", { status: 404 });
+        return new Response("klink: GET /status|/healthz|/readyz, POST /handoff|/promote|/rollback|/resume?link=LINK&name=... (with the control token)\n", { status: 404 });
       },
     });
   } catch (err) {

@@ -1,8 +1,9 @@
 /**
- * Health of a running klink (issue 13, item 3): /healthz answers while the process serves; /readyz
- * is 503 with the reasons while klink starts and while a partition is stopped; `klink status`
- * exits 2 when a partition is stopped, shows its true lag (growing while producers write to the
- * source, read from the source's end offsets) and what to do about the stop.
+ * Health of a running klink (issue 13, items 3 and 4): /healthz answers while the process serves;
+ * /readyz is 503 with the reasons while klink starts and while a partition is stopped; `klink
+ * status` exits 2 when a partition is stopped, shows its true lag (growing while producers write
+ * to the source, read from the source's end offsets) and what to do about the stop; once the
+ * cause is fixed `klink resume` starts the partition again without restarting klink.
  */
 import { test, expect, afterAll } from "bun:test";
 import { readFileSync } from "node:fs";
@@ -19,7 +20,7 @@ async function produce(topic: string, partition: number, values: Buffer[]): Prom
   await p.close();
 }
 
-test("readyz says why klink is not ready (starting, a stopped partition); status shows a stopped partition's true lag and the fix, and exits 2", async () => {
+test("readyz says why klink is not ready (starting, a stopped partition); status shows a stopped partition's true lag and the fix, and exits 2; resume continues it", async () => {
   const topic = uniqueName("health");
   await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 2, configs: { "max.message.bytes": "200000" } }]));
   await withAdmin(target(), (a) => a.createTopics([{ name: topic, partitions: 2, configs: { "max.message.bytes": "20000" } }]));
@@ -73,5 +74,19 @@ test("readyz says why klink is not ready (starting, a stopped partition); status
   // The other partition was copied whole (read on the target with another client).
   const marks = await withAdmin(target(), (a) => a.watermarks([0, 1].map((partition) => ({ topic, partition }))));
   expect(marks.map((m) => m.high)).toEqual([100, 100]);
+
+  // Fixed on the target, `klink resume` starts the partition again in the running klink: it copies the rest.
+  await withAdmin(target(), (a) => a.incrementalAlterTopicConfigs(topic, [{ name: "max.message.bytes", value: "200000" }]));
+  const resumed = await klink(["resume", file, `${topic}:0`]);
+  expect(resumed.stderr).toBe("");
+  expect(resumed.code).toBe(0);
+  expect(resumed.stdout).toBe(`${topic}[0]: resumed at source offset 100\n`);
+  const targetEnds = async () => (await withAdmin(target(), (a) => a.watermarks([0, 1].map((partition) => ({ topic, partition }))))).map((m) => m.high);
+  while ((await targetEnds())[0]! < 181) await Bun.sleep(200);
+  expect(await targetEnds()).toEqual([181, 100]);
+  expect((await get("/readyz"))!.code).toBe(200);
+  expect((await klink(["status", file])).code).toBe(0);
+  expect((await klink(["resume", file, topic])).stderr).toBe(`${topic}: no stopped partition\n`);
   await run.stop();
+  expect(run.proc.exitCode).toBe(0);
 }, 300_000);
