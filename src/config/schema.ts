@@ -199,7 +199,7 @@ export const migrationSchema: JsonSchema = {
           default: "127.0.0.1:8787",
         },
         tokenFile: {
-          description: "where `klink run` writes the control token (owner-only) that `klink handoff|promote|rollback` send; relative to this file",
+          description: "where `klink run` writes the control token (owner-only) that `klink handoff|promote|rollback|resume` send; relative to this file",
           type: "string",
           minLength: 1,
           examples: ["migration.klink.token"],
