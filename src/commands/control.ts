@@ -10,17 +10,23 @@ import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import type { ControlAnswer, ControlRequest } from "../status/server.ts";
 import { localLinkId } from "../status/identity.ts";
+import { readToken } from "../status/token.ts";
+import { KLINK_VERSION } from "../version.ts";
+import { hostname, userInfo } from "node:os";
 
 function controlCommand(action: ControlRequest["action"], what: string, summary: string, details: string, force: boolean): Command {
   const usage = `klink ${action} FILE ${what}${force ? " [--force]" : ""}
 
 ${details}
 
-The request names the link (link.name of FILE, and its link id when FILE's state is a local
-file); a klink of another link at status.listen refuses it and does nothing.
+The request carries the control token \`klink run\` wrote into status.tokenFile (default
+<FILE without .yaml>.klink.token beside FILE, readable by its owner only), and names the link
+(link.name of FILE, and its link id when FILE's state is a local file); a klink of another link
+at status.listen refuses it and does nothing. The running klink logs who asked.
 
 Exit codes: 0 done (or accepted), 1 invalid FILE or arguments, 2 refused (the reason is printed:
-also when the klink at status.listen runs another link) or no klink answers at status.listen.`;
+also when the klink at status.listen runs another link, or the token is missing or wrong) or no
+klink answers at status.listen.`;
   return {
     name: action,
     summary,
@@ -34,17 +40,26 @@ also when the klink at status.listen runs another link) or no klink answers at s
       const loaded = await loadForCommand(action, positionals[0]!);
       if (typeof loaded === "number") return loaded;
       const { config } = loaded;
+      // Without a token the request is still sent: the running klink says first whether it runs this link.
+      const credential = readToken(config.status.tokenFile);
       const id = await localLinkId(config);
       const query = new URLSearchParams({ link: config.link.name, ...(id ? { id } : {}), name: positionals[1]!, force: String(flags.has("--force")) });
       const url = `http://${config.status.host}:${config.status.port}/${action}?${query}`;
       let answer: ControlAnswer;
+      let unauthorized = false;
       try {
-        const res = await fetch(url, { method: "POST", signal: AbortSignal.timeout(600_000) });
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { ...("token" in credential ? { authorization: `Bearer ${credential.token}` } : {}), "user-agent": `klink/${KLINK_VERSION} ${action} (${userInfo().username}@${hostname()}, pid ${process.pid})` },
+          signal: AbortSignal.timeout(600_000),
+        });
         answer = (await res.json()) as ControlAnswer;
+        unauthorized = res.status === 401;
       } catch (err) {
         console.error(`klink ${action}: no klink answers at ${url.split("?")[0]} (${(err as Error).message}); is \`klink run ${positionals[0]}\` running?`);
         return EXIT_RUNTIME;
       }
+      if (unauthorized && "error" in credential) answer.message = `klink ${action}: ${credential.error}`;
       (answer.ok ? console.log : console.error)(answer.message);
       return answer.ok ? EXIT_OK : EXIT_RUNTIME;
     },
@@ -69,6 +84,16 @@ last 10 s) or a linked group still reads it there.
 Options:
   --force   promote even so (records written to the source afterwards are not copied)`,
   true,
+);
+
+export const resume = controlCommand(
+  "resume", "TOPIC[:PARTITION]", "start stopped partitions again without restarting klink",
+  `Asks the running klink to start the stopped partitions of TOPIC (a name or a glob; all of its
+stopped partitions, or only PARTITION) again, as a restart would: from klink's state and the
+target's end offset, with the target topic's settings read again (e.g. a raised
+max.message.bytes). Fix the cause first (\`klink status\` says what stopped them). A partition
+that stopped in translate mode (after dual write began) continues only after a restart.`,
+  false,
 );
 
 export const rollback = controlCommand(

@@ -9,7 +9,7 @@ import { run } from "./run.ts";
 import { status } from "./status.ts";
 import { verify } from "./verify.ts";
 import { offsets } from "./offsets.ts";
-import { handoff, promote, rollback } from "./control.ts";
+import { handoff, promote, resume, rollback } from "./control.ts";
 
 /** Every sub-command, in the order `klink --help` lists them. Add new commands here. */
-export const commands: Command[] = [init, validate, plan, run, status, handoff, promote, rollback, verify, offsets, schema, plugins, version];
+export const commands: Command[] = [init, validate, plan, run, status, handoff, promote, rollback, resume, verify, offsets, schema, plugins, version];

@@ -14,6 +14,7 @@ import { formatPath } from "../config/issues.ts";
 import { StateInUseError, type Store } from "../state/store.ts";
 import { linkId } from "../status/identity.ts";
 import { metricsResponse, timeStateWrites } from "../status/metrics.ts";
+import { TokenFileError, writeToken } from "../status/token.ts";
 
 const usage = `klink run FILE [--until-caught-up]
 
@@ -52,6 +53,7 @@ export const run: Command = {
     let link: Link | null = null;
     let lifecycle: Lifecycle | null = null;
     let opened: { id: string; state: string } | null = null;
+    let token: string | null = null;
     const reporter = new ProgressReporter(() => link?.progress() ?? [], (line) => process.stderr.write(`${stamp(line)}\n`));
     const log = (line: string) => reporter.logAbove(stamp(line));
 
@@ -68,6 +70,8 @@ export const run: Command = {
           link: config.link.name,
           running: lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups(), producerQueues: link!.producerQueues() } : null,
         }),
+        token: () => token,
+        log,
       });
     } catch (err) {
       if (!(err instanceof StatusServerError)) throw err;
@@ -75,7 +79,16 @@ export const run: Command = {
       return EXIT_RUNTIME;
     }
     try {
-      await reachClusters(config, false); // no state is written before both clusters answered
+      await reachClusters(config, false); // nothing is written before both clusters answered
+      // Only once the address is ours: a second instance, refused above, must not replace the first one's token.
+      token = writeToken(config.status.tokenFile);
+    } catch (err) {
+      server.stop(true);
+      if (!(err instanceof TokenFileError)) throw err;
+      console.error(`klink run: ${err.message}`);
+      return EXIT_RUNTIME;
+    }
+    try {
       store = timeStateWrites(await openStore(config, false));
     } catch (err) {
       server.stop(true);

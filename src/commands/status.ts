@@ -7,6 +7,7 @@ import type { PartitionProgress } from "../link/link.ts";
 import type { GroupProgress } from "../link/handoff.ts";
 import type { StatusIdentity } from "../status/server.ts";
 import { localLinkId, otherLink } from "../status/identity.ts";
+import { stopHint } from "../status/stop-hints.ts";
 
 const usage = `klink status FILE [--json]
 
@@ -22,8 +23,12 @@ Options:
 The answer must come from the link FILE names (link.name, and the link id in FILE's state when
 it is a local file): a klink of another link at that address is refused, saying which one answered.
 
-Exit codes: 0 answered, 1 invalid FILE, 2 no klink answers at status.listen, the one that answers
-runs another link, or it is still starting.`;
+A stopped partition is listed with its lag (records the source holds beyond it) and, for known
+reasons, what to do about it.
+
+Exit codes: 0 answered, every partition copying; 1 invalid FILE; 2 a partition has stopped (the
+answer is printed all the same), no klink answers at status.listen, the one that answers runs
+another link, or it is still starting.`;
 
 export const status: Command = {
   name: "status",
@@ -55,7 +60,7 @@ export const status: Command = {
     }
     if (flags.has("--json")) {
       console.log(JSON.stringify(body, null, 2));
-      return EXIT_OK;
+      return body.partitions.some((p) => p.error) ? EXIT_RUNTIME : EXIT_OK;
     }
     console.log(`link ${body.link} (id ${body.id}), pid ${body.pid} on host ${body.host}, state ${body.state}`);
     for (const t of byTopic(body.partitions)) {
@@ -65,12 +70,16 @@ export const status: Command = {
           `lag ${t.lagRecords}${t.lagSeconds === null ? "" : ` (~${Math.round(t.lagSeconds)} s)`}${routed}${t.stopped ? `, ${t.stopped} STOPPED` : ""}`,
       );
     }
-    for (const p of body.partitions.filter((p) => p.error)) console.log(`  ${p.topic}[${p.partition}] stopped: ${p.error}`);
+    const stopped = body.partitions.filter((p) => p.error);
+    for (const p of stopped) {
+      const hint = stopHint(p.error!);
+      console.log(`  ${p.topic}[${p.partition}] STOPPED at source offset ${p.next}, lag ${Math.max(0, p.sourceEnd - p.next)}: ${p.error}${hint ? `\n    to fix: ${hint}` : ""}`);
+    }
     for (const g of body.groups ?? []) {
       const members = `${g.sourceMembers} member(s) on the source${g.sourceClients.length ? ` (${g.sourceClients.join(", ")})` : ""}, ${g.targetMembers} on the target${g.targetClients.length ? ` (${g.targetClients.join(", ")})` : ""}`;
       const committed = g.committed ? `; committed on the ${g.committed.cluster}: ${g.committed.offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(" ") || "none"}` : "";
       console.log(`  group ${g.group} (${g.state}): ${members}; ${g.detail}${committed}`);
     }
-    return EXIT_OK;
+    return stopped.length ? EXIT_RUNTIME : EXIT_OK;
   },
 };

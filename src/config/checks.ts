@@ -72,8 +72,12 @@ export function semanticIssues(raw: unknown, data: unknown, now: number): Issue[
     const m = HOST_PORT.exec(listen);
     const port = Number(m?.[2]);
     if (m && (port < 1 || port > 65535)) issues.push(error(["status", "listen"], `port ${port} is not between 1 and 65535`));
-    else if (m && !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(m[1]!)) {
-      issues.push(warning(["status", "listen"], `the status endpoint has no authentication and listens beyond loopback (${listen}): anyone who reaches it sees the migration's state`));
+    else if (m && !isLoopback(m[1]!)) {
+      if (obj(obj(data)?.status)?.allowRemote === true) {
+        issues.push(warning(["status", "listen"], `the status endpoint listens beyond loopback (${listen}) without TLS: anyone who reaches it sees the migration's state, and control requests (which need the token) travel unencrypted`));
+      } else {
+        issues.push(error(["status", "listen"], `${listen} listens beyond loopback: anyone who reaches it sees the migration's state, and the control token would travel unencrypted; listen on 127.0.0.1 (reach it over SSH or a TLS proxy), or set status.allowRemote: true`));
+      }
     }
   }
   const limits = obj(obj(data)?.limits);
@@ -132,6 +136,9 @@ function librdkafkaProblem(key: string, value: string): string | null {
   }
 }
 
+/** A group containing * or + that is itself repeated: the shape of regular expressions that backtrack exponentially. */
+const NESTED_REPETITION = /\((?:[^()\\]|\\.)*[*+](?:[^()\\]|\\.)*\)(?:[*+]|\{\d*,\d*\})/;
+
 /** Names, patterns and exclusions: some selected, valid names, no name both listed and excluded. */
 function selectionIssues(value: unknown, path: Path, what: string, issues: Issue[]) {
   const form = Array.isArray(value) ? "list" : obj(value) ? "map" : null;
@@ -154,6 +161,13 @@ function selectionIssues(value: unknown, path: Path, what: string, issues: Issue
     seen.set(n, i);
   });
   if ([...regex, ...exclude].some((r) => regexError(r) !== null)) return null; // reported by the schema
+  for (const [key, list] of [["regex", regex], ["exclude", exclude]] as const) {
+    list.forEach((r, i) => {
+      if (NESTED_REPETITION.test(r)) {
+        issues.push(warning([...path, key, i], `'${r}' repeats a group that repeats itself (like (a+)+): matching it can take exponential time on some names and stall klink; write it without the nested repetition`));
+      }
+    });
+  }
   const selection = toSelection(value);
   exclude.forEach((x, j) => {
     const excluded = names.filter((n) => selection.exclude[j]!.test(n));
@@ -185,4 +199,9 @@ export function literalSecretWarnings(secretPaths: Path[], interpolated: Set<str
   return secretPaths
     .filter((p) => !interpolated.has(JSON.stringify(p)))
     .map((p) => warning(p, "a secret written into the file: use ${env:NAME} or ${file:PATH} so it stays out of version control"));
+}
+
+/** A host name or address that only this host reaches. */
+export function isLoopback(host: string): boolean {
+  return /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(host);
 }

@@ -20,7 +20,7 @@ export function plainConfig(config: MigrationConfig): Record<string, unknown> {
     groups: selection(config.groups),
     cutover: plugin(config.cutover),
     storage: plugin(config.storage),
-    status: { listen: config.status.listen },
+    status: { listen: config.status.listen, tokenFile: config.status.tokenFile, allowRemote: config.status.allowRemote, hostNames: config.status.hostNames },
     limits: { inFlightBytes: config.limits.inFlightBytes, memory: config.limits.memoryBytes },
   };
   return config.secrets.redactValue(plain);

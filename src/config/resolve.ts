@@ -2,7 +2,7 @@
  * From valid migration.yaml data (defaults filled in, plugins found) to the typed MigrationConfig:
  * sizes in bytes, selections compiled, per-topic overrides merged over the link's settings.
  */
-import { dirname } from "node:path";
+import { basename, dirname, extname, resolve } from "node:path";
 import type { ClientConfig } from "../rdkafka/config.ts";
 import type { PluginKind } from "../../plugins/plugin.ts";
 import type { Path } from "./issues.ts";
@@ -30,7 +30,10 @@ export function resolveConfig(data: Obj, file: string, secrets: Secrets, uses: A
     groups: toSelection(data.groups),
     cutover: use<"cutover">(["cutover"])!,
     storage: use<"storage">(["storage"])!,
-    status: { listen: data.status.listen, host, port },
+    status: {
+      listen: data.status.listen, host, port, allowRemote: data.status.allowRemote ?? false, hostNames: data.status.hostNames ?? [],
+      tokenFile: resolve(dirname(file), data.status.tokenFile ?? `${basename(file, extname(file))}.klink.token`),
+    },
     limits: { inFlightBytes: parseSize(data.limits.inFlightBytes), memoryBytes: parseSize(data.limits.memory) },
     secrets,
   };

@@ -198,6 +198,23 @@ export const migrationSchema: JsonSchema = {
           title: "HOST:PORT such as 127.0.0.1:8787",
           default: "127.0.0.1:8787",
         },
+        tokenFile: {
+          description: "where `klink run` writes the control token (owner-only) that `klink handoff|promote|rollback|resume` send; relative to this file",
+          type: "string",
+          minLength: 1,
+          examples: ["migration.klink.token"],
+        },
+        allowRemote: {
+          description: "let status.listen be a non-loopback address: anyone who reaches it reads the state, and control requests (still needing the token) travel unencrypted",
+          type: "boolean",
+          default: false,
+        },
+        hostNames: {
+          description: "more names clients may use in the Host header to reach the endpoint (DNS names of this host); others are refused (no DNS rebinding)",
+          type: "array",
+          items: { type: "string", pattern: "^[A-Za-z0-9.-]{1,253}$" },
+          default: [],
+        },
       },
     },
     limits: {

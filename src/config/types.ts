@@ -17,7 +17,16 @@ export interface MigrationConfig {
   groups: Selection;
   cutover: PluginUse<"cutover">;
   storage: PluginUse<"storage">;
-  status: { listen: string; host: string; port: number };
+  status: {
+    listen: string;
+    host: string;
+    port: number;
+    /** Absolute path of the control token file. */
+    tokenFile: string;
+    allowRemote: boolean;
+    /** Extra names accepted in the Host header. */
+    hostNames: string[];
+  };
   limits: { inFlightBytes: number; memoryBytes: number };
   /** Every secret value of the file: pass anything printed through `secrets.redact()`. */
   secrets: Secrets;

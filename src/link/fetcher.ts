@@ -76,6 +76,25 @@ export class Fetcher {
   }
 
   /**
+   * Stopped partitions before they start again (Link.resume): their delivery reports served, their
+   * filler producer closed, the source consumer no longer assigned to them.
+   */
+  async release(stopped: LinkedPartition[]): Promise<void> {
+    for (const p of stopped) {
+      while (p.inFlight > 0 || p.filling) if (this.producer.poll() === 0) await Bun.sleep(5);
+      await p.fillers?.close().catch(() => {}); // the restarted partition's fillers fence it anyway
+      this.fillersToEnd.delete(p);
+    }
+    this.partitionOf.forget();
+    this.consumer.incrementalUnassign(stopped.map((p) => ({ topic: p.topic, partition: p.partition })));
+  }
+
+  /** Partitions released and assigned again: the pause from their stop is lifted (librdkafka keeps it across assignments). */
+  unpause(assignment: Assignment): void {
+    this.consumer.resume(assignment.map((a) => ({ topic: a.topic, partition: a.partition })));
+  }
+
+  /**
    * One round of the loop: due timers, then one batch of records. "full": too much is held or in
    * flight (nothing was read); "idle": nothing to read.
    */

@@ -8,7 +8,8 @@ import { Admin } from "../rdkafka/index.ts";
 import type { Cutover } from "../../plugins/plugin.ts";
 import type { Store, TopicLifecycle } from "../state/store.ts";
 import type { MigrationConfig } from "../config/types.ts";
-import { select, wholeName } from "../config/select.ts";
+import { select } from "../config/select.ts";
+import { globMatches } from "../config/glob.ts";
 import type { Clients } from "./session.ts";
 import type { Link } from "./link.ts";
 import { GroupHandoff, type GroupProgress } from "./handoff.ts";
@@ -77,11 +78,22 @@ export class Lifecycle {
       const message = this.handoff.request(r.name);
       return { ok: !message.includes("not linked"), message };
     }
-    const pattern = wholeName(r.name.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, "."));
-    const topics = this.options.topics.filter((t) => pattern.test(t));
+    if (r.action === "resume") return this.resume(r.name);
+    const topics = this.options.topics.filter((t) => globMatches(r.name, t));
     if (topics.length === 0) return { ok: false, message: `no linked topic matches ${r.name} (linked: ${this.options.topics.join(", ")})` };
     if (r.action === "promote") return this.promote(topics, r.force);
     return this.rollback(topics);
+  }
+
+  /** TOPIC|GLOB[:PARTITION]: stopped partitions start again (Link.resume). */
+  private async resume(name: string): Promise<ControlAnswer> {
+    const [glob, partition] = name.split(":") as [string, string | undefined];
+    const topics = this.options.topics.filter((t) => globMatches(glob, t));
+    if (topics.length === 0) return { ok: false, message: `no linked topic matches ${glob} (linked: ${this.options.topics.join(", ")})` };
+    const lines: string[] = [];
+    for (const topic of topics) lines.push(...(await this.options.link.resume(topic, partition === undefined ? null : Number(partition))));
+    const ok = lines.some((l) => l.includes(": resumed at")) && !lines.some((l) => l.includes("still stopped"));
+    return { ok, message: lines.join("\n") };
   }
 
   /** Before promote: groups handed off for these topics move back; the link keeps both clusters complete. */

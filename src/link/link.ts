@@ -80,6 +80,8 @@ export class Link {
   private watchers!: Watchers;
   private stopping = false;
   private readonly startedAt = performance.now();
+  /** `klink resume` requests, served by the run loop between batches. */
+  private readonly resumes: Array<{ topic: string; partition: number | null; done: (lines: string[]) => void; failed: (err: Error) => void }> = [];
 
   constructor(private readonly options: LinkOptions) {
     this.ledger = new Ledger(options.store);
@@ -293,6 +295,7 @@ export class Link {
         if (done === "full") continue;
         await this.ledger.flush(done === "idle");
         await this.watchers.tick();
+        await this.serveResumes();
         if (done === "read") {
           idle = 0;
           continue;
@@ -301,9 +304,48 @@ export class Link {
         await Bun.sleep(Math.min(++idle, 10));
       }
     } finally {
+      for (const r of this.resumes.splice(0)) r.failed(new Error("klink is stopping; the partitions resume when it runs again"));
       this.router.stop();
       await routing;
     }
+  }
+
+  /**
+   * Starts the stopped partitions of `topic` (all, or `partition`) again, as a restart of klink
+   * would: from the stored state and the target's end, with the target topic's settings read
+   * again. Served by the run loop between batches, so nothing else copies meanwhile. Partitions
+   * stopped in translate mode are left to a restart (their offset map is shared with the Router).
+   */
+  resume(topic: string, partition: number | null): Promise<string[]> {
+    return new Promise((done, failed) => this.resumes.push({ topic, partition, done, failed }));
+  }
+
+  private async serveResumes(): Promise<void> {
+    for (let r = this.resumes.shift(); r; r = this.resumes.shift()) {
+      await this.restartStopped(r.topic, r.partition).then(r.done, r.failed);
+    }
+  }
+
+  private async restartStopped(topic: string, partition: number | null): Promise<string[]> {
+    const t = this.options.topics.find((x) => x.name === topic)!;
+    const which = partition === null ? topic : `${topic}[${partition}]`;
+    const stopped = [...this.partitions.values()].filter((p) => p.topic === topic && p.state === "stopped" && (partition === null || p.partition === partition));
+    if (stopped.length === 0) return [`${which}: no stopped partition`];
+    const lines = stopped.filter((p) => p.lanes).map((p) => `${p.topic}[${p.partition}]: stopped in translate mode; restart klink to continue it`);
+    const restart = stopped.filter((p) => !p.lanes);
+    if (restart.length === 0) return lines;
+    await this.fetcher.release(restart);
+    for (const p of restart) this.partitions.delete(this.key(p.topic, p.partition));
+    const assignment = await this.linkTopic(t, t.start);
+    this.fetcher.assign(assignment, true);
+    this.fetcher.unpause(assignment);
+    for (const old of restart) {
+      const p = this.get(topic, old.partition)!;
+      const line = p.error ? `${topic}[${p.partition}]: still stopped: ${p.error}` : `${topic}[${p.partition}]: resumed at source offset ${p.next}`;
+      this.options.log(line);
+      lines.push(line);
+    }
+    return lines;
   }
 
   stop(): void {

@@ -1,7 +1,7 @@
 /**
  * What the Link looks at in the background, between batches, without holding the data path up:
- * - every 5 s each source partition's last stable offset (the lag in status; a deleted source
- *   topic stops its partitions);
+ * - every 5 s each source partition's last stable offset, stopped ones too (the lag in status;
+ *   a deleted source topic stops its partitions);
  * - every 2 s the target end of idle exact partitions: one that moved past the Fetcher's next
  *   offset was written to by a producer (a busy partition shows it in its delivery reports);
  * - every 10 s partitions added to a source topic, which are then created on the target and copied.
@@ -55,7 +55,8 @@ export class Watchers {
     this.lastEndsRefresh = performance.now();
     const c = this.c;
     Promise.all(
-      [...this.byTopic([...c.partitions()].filter((p) => p.copying))].map(async ([topic, parts]) => {
+      // Stopped partitions too: their lag keeps growing while producers write, and status shows it.
+      [...this.byTopic([...c.partitions()].filter((p) => p.copying || p.state === "stopped"))].map(async ([topic, parts]) => {
         try {
           const ends = await c.sourceAdmin.listOffsets(parts.map((p) => ({ topic, partition: p.partition, offset: OffsetSpec.LATEST })), true);
           for (const e of ends) {

@@ -1,26 +1,19 @@
 /**
- * The status endpoint of a running klink (`status.listen`, loopback by default): GET /status →
- * JSON, with the link name and link id of the instance; POST /handoff|/promote|/rollback for the
- * operator's commands, which must name the link (`link=`, and `id=` when the caller knows it).
+ * The status endpoint of a running klink (`status.listen`, loopback by default). Read-only:
+ * GET /status → JSON, with the link name and link id of the instance; GET /healthz, /readyz.
+ * Control: POST /handoff|/promote|/rollback|/resume, the operator's commands, which need the
+ * control token and must name the link (control-endpoint.ts). Every request must name this
+ * listener in its Host header (request-guard.ts).
  */
 import { hostname } from "node:os";
 import type { MigrationConfig } from "../config/types.ts";
-import { otherLink, type LinkIdentity } from "./identity.ts";
+import type { LinkIdentity } from "./identity.ts";
+import { controlEndpoint, isControlAction } from "./control-endpoint.ts";
+import { healthz, readyz } from "./health.ts";
+import { listenerHosts, MAX_BODY_BYTES, refuseRequest, refusal } from "./request-guard.ts";
+import type { Control } from "./control-types.ts";
 
-/** An operator's command to the running instance (`klink handoff`, `promote`, `rollback`). */
-export interface ControlRequest {
-  action: "handoff" | "promote" | "rollback";
-  /** A group id, or a topic name or glob. */
-  name: string;
-  force: boolean;
-}
-
-export interface ControlAnswer {
-  ok: boolean;
-  message: string;
-}
-
-export type Control = (request: ControlRequest) => Promise<ControlAnswer>;
+export type { Control, ControlAnswer, ControlRequest } from "./control-types.ts";
 
 /** What GET /status says besides the progress: who answers. */
 export interface StatusIdentity extends LinkIdentity {
@@ -39,6 +32,10 @@ export interface StatusSource {
   control: () => Control | null;
   /** GET /metrics (Prometheus text format). */
   metrics: () => Response;
+  /** The control token requests must carry; null until `klink run` has written it. */
+  token: () => string | null;
+  /** Logs control requests and who sent them. */
+  log: (line: string) => void;
 }
 
 /** The status endpoint cannot listen (the message says why and what to do). */
@@ -52,23 +49,29 @@ export async function startStatusServer(config: MigrationConfig, from: StatusSou
     const opened = from.opened();
     return { link: config.link.name, id: opened?.id ?? null, pid: process.pid, host: hostname(), state: opened?.state ?? null };
   };
+  const hosts = listenerHosts(config.status);
   try {
     return Bun.serve({
       hostname: config.status.host,
       port: config.status.port,
-      async fetch(req) {
+      maxRequestBodySize: MAX_BODY_BYTES,
+      async fetch(req, server) {
         const url = new URL(req.url);
+        const refused = refuseRequest(req, url, hosts);
+        if (refused) return refused;
+        const action = url.pathname.slice(1);
+        if (isControlAction(action)) {
+          return controlEndpoint(req, url, action, { me: identity(), token: from.token(), control: from.control(), peer: server.requestIP(req), holdOpen: () => server.timeout(req, 0), log: from.log });
+        }
+        if (req.method !== "GET" && req.method !== "HEAD") return refusal(405, `${url.pathname} takes GET`, { allow: "GET, HEAD" });
         if (url.pathname === "/status") {
           const snapshot = from.snapshot();
           return Response.json({ ...identity(), ...(snapshot ?? { starting: true }) }, { status: snapshot ? 200 : 503 });
         }
         if (url.pathname === "/metrics") return from.metrics();
-        const action = url.pathname.slice(1);
-        if (req.method === "POST" && (action === "handoff" || action === "promote" || action === "rollback")) {
-          const answer = await controlAnswer(url, action, identity(), from.control());
-          return Response.json(answer, { status: answer.ok ? 200 : 409 });
-        }
-        return new Response("klink: GET /status|/metrics, POST /handoff|/promote|/rollback?link=LINK&name=...\n", { status: 404 });
+        if (url.pathname === "/healthz") return healthz();
+        if (url.pathname === "/readyz") return readyz(from.snapshot());
+        return new Response("klink: GET /status|/metrics|/healthz|/readyz, POST /handoff|/promote|/rollback|/resume?link=LINK&name=... (with the control token)\n", { status: 404 });
       },
     });
   } catch (err) {
@@ -95,16 +98,4 @@ async function whoAnswers(config: MigrationConfig): Promise<StatusIdentity | nul
   } catch {
     return null;
   }
-}
-
-async function controlAnswer(url: URL, action: ControlRequest["action"], me: StatusIdentity, control: Control | null): Promise<ControlAnswer> {
-  const link = url.searchParams.get("link");
-  if (!link) {
-    return { ok: false, message: `the request names no link (link=), so klink (link '${me.link}') did nothing: use a klink CLI of this version, or add link=${me.link}` };
-  }
-  const other = otherLink(me, { link, id: url.searchParams.get("id") }, `${url.host}`, "the request");
-  if (other) return { ok: false, message: other };
-  if (!control) return { ok: false, message: "klink is still starting; try again in a moment" };
-  const request = { action, name: url.searchParams.get("name") ?? "", force: url.searchParams.get("force") === "true" };
-  return control(request).catch((err) => ({ ok: false, message: (err as Error).message }));
 }

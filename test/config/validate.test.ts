@@ -61,17 +61,36 @@ test("--print shows the resolved configuration with defaults filled in", async (
   expect(r.stdout).toContain("status:\n  listen: 127.0.0.1:8787\n");
 });
 
-test("warnings do not fail validation: a literal password, a status endpoint beyond loopback", async () => {
+test("warnings do not fail validation: a literal password, a status endpoint allowed beyond loopback", async () => {
   const yaml =
     BASE.replace("    bootstrap: 127.0.0.1:9092\n", "    bootstrap: 127.0.0.1:9092\n    auth: { plugin: sasl, options: { username: klink, password: hunter2hunter2, tls: false } }\n") +
-    "status: { listen: 0.0.0.0:8787 }\n";
+    "status: { listen: 0.0.0.0:8787, allowRemote: true }\n";
   const r = await validate(yaml);
   expect(r.code).toBe(0);
   expect(r.lines).toEqual([
     "F:4:65: warning: clusters.source.auth.options.password: a secret written into the file: use ${env:NAME} or ${file:PATH} so it stays out of version control",
-    "F:10:19: warning: status.listen: the status endpoint has no authentication and listens beyond loopback (0.0.0.0:8787): anyone who reaches it sees the migration's state",
+    "F:10:19: warning: status.listen: the status endpoint listens beyond loopback (0.0.0.0:8787) without TLS: anyone who reaches it sees the migration's state, and control requests (which need the token) travel unencrypted",
   ]);
   expect(r.stdout + r.stderr).not.toContain("hunter2hunter2");
+});
+
+test("a selection regex with a repeated group that repeats itself is warned about (exponential matching)", async () => {
+  const r = await validate(BASE.replace(/  topics: .*\n/, "  topics: { regex: ['(orders-[a-z]+)+', 'payments-.*'], exclude: ['(x*)*y'] }\n"));
+  expect(r.code).toBe(0);
+  expect(r.lines.filter((l) => l.includes("exponential time")).map((l) => l.replace(/^F:\d+:\d+: /, "").replace(/' repeats.*/, "'"))).toEqual([
+    "warning: link.topics.regex[0]: '(orders-[a-z]+)+'",
+    "warning: link.topics.exclude[0]: '(x*)*y'",
+  ]);
+});
+
+test("a status endpoint beyond loopback is refused unless status.allowRemote says so", async () => {
+  for (const listen of ["0.0.0.0:8787", "10.1.2.3:8787", "[::]:8787", "klink.example.com:8787"]) {
+    const r = await validate(`${BASE}status: { listen: "${listen}" }\n`);
+    expect(r.code).toBe(1);
+    expect(r.lines[0]).toContain(`status.listen: ${listen} listens beyond loopback`);
+    expect(r.lines[0]).toContain("status.allowRemote: true");
+  }
+  for (const listen of ["127.0.0.1:8787", "localhost:8787", "[::1]:8787"]) expect((await validate(`${BASE}status: { listen: "${listen}" }\n`)).code).toBe(0);
 });
 
 test("a number or a switch from the environment becomes one where the schema wants it, and is shown", async () => {

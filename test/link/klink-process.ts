@@ -109,7 +109,7 @@ export async function stopAllKlinks(): Promise<void> {
 export async function statusWhenRunning(file: string): Promise<any> {
   for (;;) {
     const r = await klink(["status", file, "--json"]);
-    if (r.code === 0) return JSON.parse(r.stdout);
+    if (r.code === 0 || (r.code === 2 && r.stdout.startsWith("{"))) return JSON.parse(r.stdout); // 2: a partition stopped
     await Bun.sleep(200);
   }
 }

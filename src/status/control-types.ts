@@ -1,0 +1,16 @@
+/** The operator's commands as the status endpoint hands them to the running link (lifecycle.ts). */
+
+/** An operator's command to the running instance (`klink handoff`, `promote`, `rollback`, `resume`). */
+export interface ControlRequest {
+  action: "handoff" | "promote" | "rollback" | "resume";
+  /** A group id, or a topic name or glob (resume: optionally with :PARTITION). */
+  name: string;
+  force: boolean;
+}
+
+export interface ControlAnswer {
+  ok: boolean;
+  message: string;
+}
+
+export type Control = (request: ControlRequest) => Promise<ControlAnswer>;

@@ -1,0 +1,28 @@
+/**
+ * GET /healthz: the process serves (200 while it answers at all). GET /readyz: the link copies
+ * everything it should: 503 with the reasons while klink is starting or a partition has stopped,
+ * 200 otherwise. For load balancers, orchestrators and alerting; both answer JSON.
+ */
+import type { PartitionProgress } from "../link/link.ts";
+import { stopHint } from "./stop-hints.ts";
+
+const startedAt = Date.now();
+
+export function healthz(): Response {
+  return Response.json({ ok: true, pid: process.pid, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) });
+}
+
+/** `snapshot`: the status snapshot ({partitions, ...}), null while klink is starting. */
+export function readyz(snapshot: object | null): Response {
+  const reasons = notReadyReasons(snapshot);
+  return Response.json({ ready: reasons.length === 0, reasons }, { status: reasons.length ? 503 : 200 });
+}
+
+export function notReadyReasons(snapshot: object | null): string[] {
+  if (!snapshot) return ["starting: klink opens the state, checks both clusters and aligns the partitions"];
+  const partitions = (snapshot as { partitions: PartitionProgress[] }).partitions;
+  return partitions.filter((p) => p.error).map((p) => {
+    const hint = stopHint(p.error!);
+    return `${p.topic}[${p.partition}] stopped: ${p.error}${hint ? ` (${hint})` : ""}`;
+  });
+}
