@@ -37,7 +37,10 @@ export class KlinkSupervisor {
   ensureRunning(): void {
     const k = this.main;
     if (!k || !k.exited || k.stopped) return;
-    if (!this.excused.has(k)) {
+    // klink refuses to start while a cluster does not answer (one line, exit 2), as an operator's
+    // supervisor would see it after a restart during a broker's fault: start it again.
+    const refusedUnreachable = k.status === "exit code 2" && /^klink run: (source|target) cluster \(/m.test(k.tail(3));
+    if (!this.excused.has(k) && !refusedUnreachable) {
       this.violations.push({
         kind: "klink exited by itself",
         where: `klink main pid ${k.pid} (${k.logFile})`,
