@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 import { commands } from "./commands/index.ts";
 import { EXIT_USER, EXIT_RUNTIME } from "./commands/command.ts";
-import { UserError } from "./errors.ts";
+import { RuntimeError, UserError } from "./errors.ts";
 import { KafkaError } from "./rdkafka/errors.ts";
 
 function help(): string {
@@ -43,12 +43,20 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`klink ${command.name}: ${err.message}`);
       return EXIT_USER;
     }
-    if (err instanceof KafkaError) {
+    if (err instanceof KafkaError || err instanceof RuntimeError) {
       console.error(`klink ${command.name}: ${err.message}`);
       return EXIT_RUNTIME;
     }
-    throw err;
+    // anything else is a failure klink did not foresee: one line, the stack only on request
+    if (process.env.KLINK_DEBUG) console.error(err);
+    console.error(`klink ${command.name}: ${oneLine(err)}${process.env.KLINK_DEBUG ? "" : " (KLINK_DEBUG=1 shows where)"}`);
+    return EXIT_RUNTIME;
   }
+}
+
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : String(err);
+  return text.replace(/\s*\n\s*/g, " ").slice(0, 1000);
 }
 
 if (import.meta.main) {

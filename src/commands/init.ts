@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import example from "../../migration.yaml" with { type: "text" };
 import type { Command } from "./command.ts";
-import { UserError } from "../errors.ts";
+import { fileError, UserError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 import { publishedSchema } from "../config/published-schema.ts";
 
@@ -43,10 +43,10 @@ export const init: Command = {
       if (!/^[A-Za-z0-9._-]{1,100}$/.test(name)) throw new UserError(`--name: '${name}' may only hold letters, digits, '.', '_' and '-'`);
       text = text.replace("name: example-migration", `name: ${name}`);
     }
-    writeFileSync(file, text);
+    write(file, text);
     const schemaFile = join(dirname(file), "migration.schema.json");
     const writeSchema = force || !existsSync(schemaFile);
-    if (writeSchema) writeFileSync(schemaFile, JSON.stringify(publishedSchema(), null, 2) + "\n");
+    if (writeSchema) write(schemaFile, JSON.stringify(publishedSchema(), null, 2) + "\n");
     console.log(
       `wrote ${file}${writeSchema ? ` and ${schemaFile}` : ""}\n` +
         `next: choose link.topics and groups in ${file}, then\n  klink validate ${file}\n  klink plan ${file}`,
@@ -54,6 +54,14 @@ export const init: Command = {
     return 0;
   },
 };
+
+function write(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (err) {
+    throw fileError(err, "write", path);
+  }
+}
 
 function yamlScalar(s: string): string {
   return /^[A-Za-z0-9._:,-]+$/.test(s) ? s : JSON.stringify(s);

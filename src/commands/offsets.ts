@@ -1,7 +1,7 @@
 import type { Command } from "./command.ts";
 import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
-import { UserError } from "../errors.ts";
-import { parseArgs } from "./args.ts";
+import { fileError, UserError } from "../errors.ts";
+import { parseArgs, parseCount } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { openStore } from "../link/session.ts";
 import { translateOffset } from "../link/partition/translate.ts";
@@ -34,26 +34,24 @@ export const offsets: Command = {
     const { positionals, flags, values } = parseArgs(rest, {
       flags: ["--json"], options: ["--topic", "--partition", "--offset", "--to", "--format", "--out", "--topics"], maxPositionals: 1, usage,
     });
+    // arguments first: a mistake in them is reported without reading the state
+    const request = action === "export" ? exportRequest(values) : translateRequest(values);
     const loaded = await loadForCommand("offsets", positionals[0] ?? "migration.yaml");
     if (typeof loaded === "number") return loaded;
     const store = await openStore(loaded.config, true);
     try {
-      if (action === "export") {
-        const format = values.get("--format") ?? "parquet";
-        if (format !== "parquet" && format !== "csv") throw new UserError(`--format must be parquet or csv, got '${format}'`);
-        const out = values.get("--out");
-        if (!out) throw new UserError(`--out PATH is required\n\n${usage}`);
+      if ("out" in request) {
+        const { format, out } = request;
         const rows = await exportRows(store, values.get("--topics")?.split(",").map((t) => t.trim()).filter(Boolean));
-        writeExport(rows, format, out);
+        try {
+          writeExport(rows, format, out);
+        } catch (err) {
+          throw fileError(err, "write", out);
+        }
         console.log(`${rows.length} rows written to ${out} (${format})`);
         return EXIT_OK;
       }
-      const topic = values.get("--topic");
-      const partition = integer(values.get("--partition"), "--partition");
-      const offset = integer(values.get("--offset"), "--offset");
-      if (!topic) throw new UserError(`--topic is required\n\n${usage}`);
-      const to = values.get("--to") ?? "target";
-      if (to !== "target" && to !== "source") throw new UserError(`--to must be target or source, got '${to}'`);
+      const { topic, partition, offset, to } = request;
       const t = await translateOffset(store, topic, partition, offset, to === "target" ? "source" : "target");
       if (!t) {
         console.error(`klink offsets: ${topic}[${partition}] is not linked in ${store.location}`);
@@ -69,9 +67,26 @@ export const offsets: Command = {
   },
 };
 
-function integer(value: string | undefined, flag: string): number {
+function exportRequest(values: Map<string, string>): { format: "parquet" | "csv"; out: string } {
+  const format = values.get("--format") ?? "parquet";
+  if (format !== "parquet" && format !== "csv") throw new UserError(`--format must be parquet or csv, got '${format}'`);
+  const out = values.get("--out");
+  if (!out) throw new UserError(`--out PATH is required\n\n${usage}`);
+  return { format, out };
+}
+
+function translateRequest(values: Map<string, string>): { topic: string; partition: number; offset: number; to: "target" | "source" } {
+  const partition = parseCount(required(values, "--partition"), "--partition", 2 ** 31 - 1, "Kafka's largest partition number, 2^31-1");
+  const offset = parseCount(required(values, "--offset"), "--offset", Number.MAX_SAFE_INTEGER, "2^53-1, the largest offset klink handles exactly");
+  const topic = required(values, "--topic");
+  if (!topic.trim()) throw new UserError(`--topic names no topic\n\n${usage}`);
+  const to = values.get("--to") ?? "target";
+  if (to !== "target" && to !== "source") throw new UserError(`--to must be target or source, got '${to}'`);
+  return { topic, partition, offset, to };
+}
+
+function required(values: Map<string, string>, flag: string): string {
+  const value = values.get(flag);
   if (value === undefined) throw new UserError(`${flag} is required\n\n${usage}`);
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`${flag} must be a non-negative integer, got '${value}'`);
-  return n;
+  return value;
 }

@@ -4,14 +4,17 @@
  * resolved against the YAML file's directory; the file's final newline is dropped.
  * Every value put in is a secret (see secrets.ts), except bootstrap servers.
  */
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { isMap, isScalar, isSeq, type Node } from "yaml";
 import { error, type Issue, type Path } from "./issues.ts";
+import { MiB, readBounded, ReadProblem } from "./read-bounded.ts";
 import type { Secrets } from "./secrets.ts";
 import { keyOf, type YamlSource } from "./yaml.ts";
 
 export type Env = Record<string, string | undefined>;
+
+/** A certificate, a key or a password is far smaller; a device or a runaway file is refused. */
+export const MAX_FILE_REFERENCE_BYTES = MiB;
 
 const REFERENCE = /\$\$\{|\$\{([^}]*)\}|\$\{/g;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -69,11 +72,10 @@ function resolveReference(body: string, dir: string, env: Env): string | { probl
     if (!arg) return { problem: "'${file:}' names no file" };
     const path = resolve(dir, arg);
     try {
-      return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+      return readBounded(path, MAX_FILE_REFERENCE_BYTES, "the 1 MiB limit for a ${file:} value").replace(/\r?\n$/, "");
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : String((err as Error).message);
-      return { problem: `cannot read ${path} (used as \${file:${arg}}): ${why}` };
+      if (!(err instanceof ReadProblem)) throw err;
+      return { problem: `cannot read ${path} (used as \${file:${arg}}): ${err.message}` };
     }
   }
   return { problem: `'\${${body}}' is not a reference klink knows: write \${env:NAME} or \${file:PATH}` };

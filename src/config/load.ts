@@ -7,7 +7,6 @@
  *   5. checks across values (checks.ts).
  * Nothing is created or connected to: plugins are found and checked, not started.
  */
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { isSecretKey } from "../rdkafka/config.ts";
@@ -15,6 +14,7 @@ import type { Plugin, PluginContext, PluginKind } from "../../plugins/plugin.ts"
 import { builtinNames, findPlugin, isPluginPath } from "../../plugins/registry.ts";
 import { semanticIssues, literalSecretWarnings } from "./checks.ts";
 import { interpolate, type Env } from "./interpolate.ts";
+import { MiB, readBounded, ReadProblem } from "./read-bounded.ts";
 import { ConfigError, error, formatIssue, sortIssues, type Issue, type Path } from "./issues.ts";
 import { migrationSchema, type JsonSchema } from "./schema.ts";
 import { Secrets } from "./secrets.ts";
@@ -39,15 +39,18 @@ export interface Loaded {
 
 type Obj = Record<string, any>;
 
+/** Larger than any real migration.yaml by far; reading stops here (a device, a runaway file). */
+export const MAX_CONFIG_BYTES = 16 * MiB;
+
 /** Throws ConfigError (all problems, positioned, redacted) or UserError (file unreadable). */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<Loaded> {
   const path = resolve(file);
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readBounded(path, MAX_CONFIG_BYTES, "the 16 MiB limit for a migration.yaml");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(`cannot read ${file}: ${code === "ENOENT" ? "no such file (create one with `klink init`)" : code === "EISDIR" ? "it is a directory" : (err as Error).message}`);
+    if (!(err instanceof ReadProblem)) throw err;
+    throw new UserError(`cannot read ${file}: ${err.code === "ENOENT" ? "no such file (create one with `klink init`)" : err.message}`);
   }
   const dir = dirname(path);
   const secrets = new Secrets();
@@ -57,7 +60,13 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   if (syntax.some((i) => i.line !== undefined && i.path.length === 0)) throw new ConfigError(file, finish(syntax), syntax.length);
 
   const refs = interpolate(source, dir, options.env ?? process.env, secrets);
-  const data = source.doc.toJS({ maxAliasCount: 100 }) as unknown;
+  // parseYaml has bounded what aliases add (MAX_ALIAS_VALUES), so yaml's own cruder count is off
+  let data: unknown;
+  try {
+    data = source.doc.toJS({ maxAliasCount: -1 });
+  } catch (err) {
+    throw new ConfigError(file, [secrets.redact(formatIssue(file, error([], `cannot read the YAML: ${(err as Error).message}`)))], 1);
+  }
   const raw = structuredClone(data);
   // values that could not be read, and keys defined twice: other errors about them are consequences
   const failed = [...refs.failed, ...syntax.map((i) => i.path)].map((p) => JSON.stringify(p));

@@ -29,7 +29,48 @@ export function parseYaml(file: string, text: string): { source: YamlSource; iss
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     return { source, issues: [{ ...error([], "the file is empty: start from `klink init` or the example migration.yaml"), line: 1, column: 1 }] };
   }
-  return { source, issues: duplicateKeys(source) };
+  const aliases = aliasIssues(source);
+  return { source, issues: aliases.length ? aliases : duplicateKeys(source) };
+}
+
+/** How many values aliases may add to the file in all (each `*name` adds a copy of its anchor). */
+export const MAX_ALIAS_VALUES = 10_000;
+
+/**
+ * Aliases that cannot be expanded safely: one naming no earlier anchor, one inside its own anchor,
+ * and the one whose copies take the file beyond MAX_ALIAS_VALUES values (a "billion laughs").
+ * Walks the document once, in order, as yaml resolves aliases (the last anchor before the alias).
+ */
+function aliasIssues(source: YamlSource): Issue[] {
+  const anchors = new Map<string, Node>();
+  const sizes = new Map<Node, number>(); // values in a node once its aliases are expanded
+  let added = 0;
+  let problem: Issue | undefined;
+  const fail = (node: Node, message: string) => {
+    problem ??= { ...error([], message), ...positionOf(source, node) };
+    return 0;
+  };
+  const size = (node: unknown): number => {
+    if (problem || !node || typeof node !== "object") return 1;
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      if (!target) return fail(node, `*${node.source}: no anchor &${node.source} is defined before this alias`);
+      const copied = sizes.get(target);
+      if (copied === undefined) return fail(node, `*${node.source}: this alias is inside its own anchor &${node.source}`);
+      added += copied;
+      if (added > MAX_ALIAS_VALUES) return fail(node, `aliases expand the file beyond the limit of ${MAX_ALIAS_VALUES.toLocaleString("en-US")} values: write the values out or use fewer aliases`);
+      return copied;
+    }
+    const n = node as Node;
+    if (n.anchor) anchors.set(n.anchor, n);
+    let total = 1;
+    if (isMap(node)) for (const pair of node.items) total += size(pair.key) + size(pair.value);
+    else if (isSeq(node)) for (const item of node.items) total += size(item);
+    sizes.set(n, total);
+    return total;
+  };
+  size(source.doc.contents);
+  return problem ? [problem] : [];
 }
 
 /** Where to point: an unclosed quote is reported at the end of the file, its opening quote is more useful. */
