@@ -54,13 +54,13 @@ export class PartitionFillers {
     };
     let fillers = make(TRANSACTION_TIMEOUT_MS);
     try {
-      fillers.producer.initTransactions();
+      await fillers.producer.initTransactionsAsync();
     } catch (err) {
       await fillers.producer.close().catch(() => {});
       // A target whose transaction.max.timeout.ms is below 15 minutes: take its default.
       if (!(err instanceof KafkaError) || err.codeName !== "INVALID_TRANSACTION_TIMEOUT") throw err;
       fillers = make(60_000);
-      fillers.producer.initTransactions();
+      await fillers.producer.initTransactionsAsync();
     }
     if (staleAt !== undefined) await fillers.waitForEnd(staleAt + 1);
     return fillers;

@@ -203,6 +203,22 @@ export class Admin extends Client {
   }
 
   /**
+   * Refreshes this client's cached metadata (leaders, leader epochs) of `topic`. Blocks the JS
+   * thread until the answer or `timeoutMs`; failures are left to the caller's next request.
+   */
+  refreshTopicMetadata(topic: string, timeoutMs = 1_000): void {
+    const lib = rdkafka();
+    const rkt = lib.rd_kafka_topic_new(this.handle, cbuf(topic), null);
+    if (!rkt) return;
+    try {
+      const out = new BigUint64Array(1);
+      if (lib.rd_kafka_metadata(this.handle, 0, rkt, out, timeoutMs) === 0) lib.rd_kafka_metadata_destroy(Number(out[0]));
+    } finally {
+      lib.rd_kafka_topic_destroy(rkt);
+    }
+  }
+
+  /**
    * Every topic of the cluster with its partition count (the Metadata API). Blocks the JS thread
    * until the answer or `timeoutMs`; topics the broker reports with an error are left out.
    * Layout: rd_kafka_metadata_t { broker_cnt @0, brokers @8, topic_cnt @16, topics @24 };
@@ -358,6 +374,9 @@ export class Admin extends Client {
         return await this.listOffsetsOnce(requests, readCommitted);
       } catch (err) {
         if (!(err instanceof KafkaError) || !LEADER_MOVING.has(err.code) || Date.now() > deadline) throw err;
+        // ListOffsets sends the leader epoch of this client's metadata cache, which librdkafka may
+        // not refresh for minutes: after a broker restart every answer is FENCED_LEADER_EPOCH.
+        for (const topic of new Set(requests.map((r) => r.topic))) this.refreshTopicMetadata(topic);
         await new Promise((r) => setTimeout(r, delay));
       }
     }

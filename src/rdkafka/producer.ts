@@ -298,6 +298,14 @@ export class Producer extends Client {
     checkErrorObject(rdkafka().rd_kafka_init_transactions(this.handle, timeoutMs), `${this.name}: init transactions`);
   }
 
+  /**
+   * initTransactions in short calls, so that the JS thread is not blocked while the transaction
+   * coordinator is away (a broker restarting); librdkafka resumes the same operation each time.
+   */
+  async initTransactionsAsync(timeoutMs = 30_000): Promise<void> {
+    await this.retryTxn((t) => rdkafka().rd_kafka_init_transactions(this.handle, t), "init transactions", timeoutMs);
+  }
+
   beginTransaction(): void {
     checkErrorObject(rdkafka().rd_kafka_begin_transaction(this.handle), `${this.name}: begin transaction`);
   }
