@@ -424,8 +424,10 @@ export class Fetcher {
 
   /** Stops `p` (the others go on): what it holds is freed, its source partition paused. */
   fail(p: LinkedPartition, err: Error): void {
-    if (!p.stop(err.message)) return;
-    this.ctx.log(`${p.topic}[${p.partition}]: stopped: ${err.message}`);
+    const retry = !p.lanes && isWaitTooLong(err);
+    if (!p.stop(err.message, retry ? performance.now() + RETRY_STOPPED_MS : null)) return;
+    if (retry) this.ctx.log(`${p.topic}[${p.partition}]: interrupted: ${err.message}; copying starts again in ${RETRY_STOPPED_MS / 1000} s`);
+    else this.ctx.log(`${p.topic}[${p.partition}]: stopped: ${err.message}`);
     this.dropHeld(p);
     this.pause(p);
   }
@@ -471,3 +473,18 @@ function eofHighWatermark(m: ConsumedMessage): number | null {
   const found = /HighwaterMark (\d+)/.exec(m.error?.message ?? "");
   return found ? Number(found[1]) : null;
 }
+
+/** An exact partition interrupted by a cluster that did not answer in time starts again after this (Link.run). */
+export const RETRY_STOPPED_MS = 30_000;
+
+/**
+ * The cluster did not answer in time (a broker or the transaction coordinator restarting, a
+ * leader moving): librdkafka's timeouts and transport errors, and Kafka's leader-moving errors.
+ * An exact partition resumes from the target's end as after a restart, so trying again is safe.
+ */
+export function isWaitTooLong(err: Error): boolean {
+  return err instanceof KafkaError && WAIT_TOO_LONG.has(err.code);
+}
+// _TIMED_OUT, _TRANSPORT, _ALL_BROKERS_DOWN, _MSG_TIMED_OUT; LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT,
+// COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH
+const WAIT_TOO_LONG = new Set([-185, -195, -187, -192, 5, 6, 7, 14, 15, 16, 74, 76]);

@@ -17,7 +17,7 @@ import { Ledger, Lanes } from "./ledger.ts";
 import { Router, type RoutedProgress } from "./router.ts";
 import { reconcile } from "./reconcile.ts";
 import { settleReplication } from "./settle.ts";
-import { Fetcher, type Assignment } from "./fetcher.ts";
+import { Fetcher, isWaitTooLong, RETRY_STOPPED_MS, type Assignment } from "./fetcher.ts";
 import { Watchers } from "./watchers.ts";
 import { PartitionStarter } from "./partition-start.ts";
 import { readStartFacts } from "./start-facts.ts";
@@ -166,13 +166,15 @@ export class Link {
       try {
         await this.starter.start(p, f, s, { start, offsets: t.offsets, prefixFillLimit: t.prefixFillLimit });
       } catch (err) {
-        p.stop((err as Error).message);
+        // A cluster that did not answer in time: tried again later (retryInterrupted), as Fetcher.fail does.
+        const retry = p.setting !== "translate" && isWaitTooLong(err as Error);
+        p.stop((err as Error).message, retry ? performance.now() + RETRY_STOPPED_MS : null);
       }
       return p;
     })).finally(() => this.policy.release(t.name));
     const assignment: Assignment = [];
     for (const p of started) {
-      if (p.error) o.log(`${t.name}[${p.partition}]: not copied: ${p.error}`);
+      if (p.error) o.log(`${t.name}[${p.partition}]: not copied: ${p.error}${p.retryAt !== null ? `; trying again in ${RETRY_STOPPED_MS / 1000} s` : ""}`);
       else assignment.push({ topic: t.name, partition: p.partition, offset: p.next });
     }
     return assignment;
@@ -296,6 +298,7 @@ export class Link {
         await this.ledger.flush(done === "idle");
         await this.watchers.tick();
         await this.serveResumes();
+        await this.retryInterrupted();
         if (done === "read") {
           idle = 0;
           continue;
@@ -326,6 +329,15 @@ export class Link {
     }
   }
 
+  /** Exact partitions a cluster interrupted (Fetcher.fail) start again once their time has come. */
+  private async retryInterrupted(): Promise<void> {
+    const now = performance.now();
+    for (const p of [...this.partitions.values()]) {
+      if (p.state !== "stopped" || p.retryAt === null || p.retryAt > now || this.stopping) continue;
+      await this.restartStopped(p.topic, p.partition);
+    }
+  }
+
   private async restartStopped(topic: string, partition: number | null): Promise<string[]> {
     const t = this.options.topics.find((x) => x.name === topic)!;
     const which = partition === null ? topic : `${topic}[${partition}]`;
@@ -341,7 +353,9 @@ export class Link {
     this.fetcher.unpause(assignment);
     for (const old of restart) {
       const p = this.get(topic, old.partition)!;
-      const line = p.error ? `${topic}[${p.partition}]: still stopped: ${p.error}` : `${topic}[${p.partition}]: resumed at source offset ${p.next}`;
+      const line = !p.error ? `${topic}[${p.partition}]: resumed at source offset ${p.next}`
+        : p.retryAt !== null ? `${topic}[${p.partition}]: still interrupted: ${p.error}; trying again in ${RETRY_STOPPED_MS / 1000} s`
+        : `${topic}[${p.partition}]: still stopped: ${p.error}`;
       this.options.log(line);
       lines.push(line);
     }
@@ -393,7 +407,7 @@ export class Link {
 
   /** True when every partition has copied up to the source end seen last, with nothing in flight. */
   caughtUp(): boolean {
-    for (const p of this.partitions.values()) if (p.copying && !p.settled) return false;
+    for (const p of this.partitions.values()) if ((p.copying && !p.settled) || p.retryAt !== null) return false;
     return this.ledger.pending() === 0 && this.router.caughtUp();
   }
 

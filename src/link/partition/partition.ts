@@ -85,11 +85,18 @@ export class LinkedPartition {
     this.next = next;
   }
 
+  /**
+   * When an exact partition stopped by a cluster that did not answer in time (a broker
+   * restarting) starts again by itself (performance.now() ms); null: it waits for the operator.
+   */
+  retryAt: number | null = null;
+
   /** → stopped, with the reason. False when it had stopped or been promoted already. */
-  stop(reason: string): boolean {
+  stop(reason: string, retryAt: number | null = null): boolean {
     if (!this.copying) return false;
     this.state = "stopped";
     this.error = reason;
+    this.retryAt = retryAt;
     return true;
   }
 
