@@ -39,7 +39,8 @@ export class KlinkSupervisor {
     if (!k || !k.exited || k.stopped) return;
     // klink refuses to start while a cluster does not answer (one line, exit 2), as an operator's
     // supervisor would see it after a restart during a broker's fault: start it again.
-    const refusedUnreachable = k.status === "exit code 2" && /^klink run: (source|target) cluster \(/m.test(k.tail(3));
+    const refusedUnreachable = k.status === "exit code 2" && !/ mirroring \d+ topic/.test(k.output()) &&
+      /^klink run: .*(_TIMED_OUT|_TRANSPORT|_ALL_BROKERS_DOWN|Connection refused)/m.test(k.tail(3));
     if (!this.excused.has(k) && !refusedUnreachable) {
       this.violations.push({
         kind: "klink exited by itself",
