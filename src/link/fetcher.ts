@@ -16,7 +16,7 @@
  * Fetcher owns the source consumer and the target producer.
  */
 import { Producer, Consumer, KafkaError, ErrorCode, type Admin, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
-import { FORWARD_PRODUCER, SOURCE_CONSUMER } from "./client-settings.ts";
+import { FORWARD_PRODUCER, copyingConsumer } from "./client-settings.ts";
 import type { Cluster } from "./cluster.ts";
 import { PartitionFillers } from "./fillers.ts";
 import { nextStep, type Step } from "./exact-plan.ts";
@@ -37,6 +37,8 @@ export interface FetcherContext {
   router: Router;
   /** Cap on bytes read and not yet acknowledged by the target (backpressure). */
   maxInFlightBytes: number;
+  /** limits.memory (the consumer's fetch sizes follow it). */
+  memoryBytes: number;
   /** Every partition being copied, for a consumed record's lookup. */
   partitions: () => Iterable<LinkedPartition>;
   /** A producer wrote straight to target partition `p` at `at`; `inFlight`: the source offsets forwarded and not acknowledged. Synchronous. */
@@ -64,7 +66,7 @@ export class Fetcher {
       { ...ctx.target.config, ...FORWARD_PRODUCER },
       { ...ctx.target.options, onDelivery: (r) => this.delivered(r), onError: (e) => e.fatal && ctx.log(`target producer: ${e.message}`) },
     );
-    this.consumer = new Consumer({ ...ctx.source.config, ...SOURCE_CONSUMER, "enable.partition.eof": true }, ctx.source.options);
+    this.consumer = new Consumer({ ...ctx.source.config, ...copyingConsumer(ctx), "enable.partition.eof": true }, ctx.source.options);
     this.partitionOf = new PartitionsByHandle(ctx.partitions);
   }
 
@@ -409,6 +411,18 @@ export class Fetcher {
     this.ctx.log(`${p.topic}[${p.partition}]: stopped: ${err.message}`);
     this.dropHeld(p);
     this.pause(p);
+  }
+
+  /**
+   * limits.memory (memory-guard.ts): stops or restarts fetching every partition being copied.
+   * librdkafka drops what it had prefetched for them (freed at the next read) and fetches again
+   * from the last record read; end-of-partition events dropped so come again (the exact path
+   * waits for them: test/rdkafka/pause-eof.test.ts).
+   */
+  fetching(on: boolean): void {
+    const copying = [...this.ctx.partitions()].filter((p) => p.copying).map((p) => ({ topic: p.topic, partition: p.partition }));
+    if (on) this.consumer.resume(copying);
+    else this.consumer.pause(copying);
   }
 
   /** Promote: `p` is not copied any more. */
