@@ -30,7 +30,7 @@ const COPYING_CONSUMER = {
  * 2 GB backlog in memory (bench/results/memory-*.md). So one response must fit in what limits.memory
  * leaves for prefetching (what is not limits.inFlightBytes nor 256 MiB for klink itself) even that
  * compressible: 512 resident bytes per compressed byte (~460 measured at 270×: the records plus
- * librdkafka's 320 B per record). 1 MiB with the default limits, at most 16 MiB. Smaller
+ * librdkafka's ~300 B per record). 1 MiB with the default limits, at most 16 MiB. Smaller
  * per-partition parts reach the reader sooner (records of a partition are readable once its part of
  * the response is decompressed).
  */

@@ -4,7 +4,7 @@
  * librdkafka allocates with the C library's malloc, from one heap per thread. Once records are
  * freed, glibc keeps most of those pages (small blocks in the middle of its heaps are never
  * returned on their own), so RSS stays at its peak: after a 1.5 GB prefetch queue was freed, RSS
- * stayed at 1.5 GB until `malloc_trim(0)` brought it to 50 MB (measured, bench/memory.ts).
+ * stayed at 1.5 GB until `malloc_trim(0)` brought it to 48 MiB (bench/results/memory-*.md).
  */
 import { dlopen, FFIType } from "bun:ffi";
 
