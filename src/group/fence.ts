@@ -3,7 +3,7 @@
  * every member, itself included, an empty assignment, so the group's consumers that already
  * moved to the target read nothing. When the group may read, klink commits the offsets they must
  * start from (as a member: generation + member id) and leaves; the rebalance that follows gives
- * the waiting members their partitions. See design.md, "Group handoff (the read fence)".
+ * the waiting members their partitions. See docs/read-fence.md.
  *
  * Leadership: the coordinator makes the first member it adds the leader and keeps it while it
  * rejoins every rebalance in time. So klink joins before any consumer, rejoins only when a

@@ -11,6 +11,7 @@
 import { AlterConfigOp, ErrorCode, KafkaError, type Admin, type Producer } from "../rdkafka/index.ts";
 import type { Store } from "../state/store.ts";
 import { FILLER_KEY } from "./fillers.ts";
+import { stateKey } from "./partition/state.ts";
 
 /** Fills target offsets `from`..`start - 1` of an empty (or partly aligned) partition, then moves its log start to `start`. */
 export async function alignStart(producer: Producer, policy: CleanupPolicySwitch, topic: string, partition: number, from: number, start: number, logStart: number): Promise<void> {
@@ -34,8 +35,8 @@ export async function alignStart(producer: Producer, policy: CleanupPolicySwitch
   if (logStart < start) await policy.deleteRecords(topic, partition, start);
 }
 
-/** Why a policy switch is remembered in the state: a kill -9 between the switch and the restore. */
-const noteKey = (topic: string) => `cleanupPolicy.restore.${topic}`;
+/** A policy switch is remembered in the state (stateKey.cleanupPolicy): a kill -9 may come between the switch and the restore. */
+const noteKey = stateKey.cleanupPolicy;
 
 /**
  * Lets DeleteRecords run on compact-only topics: switches the topic to `compact,delete` once while

@@ -42,7 +42,7 @@ export interface FetcherContext {
   /** Every partition being copied, for a consumed record's lookup. */
   partitions: () => Iterable<LinkedPartition>;
   /** A producer wrote straight to target partition `p` at `at`; `inFlight`: the source offsets forwarded and not acknowledged. Synchronous. */
-  onDualWrite: (p: LinkedPartition, at: number, inFlight: number[]) => void;
+  onDualWrite: (p: LinkedPartition, at: number, inFlight: number[], seen: string) => void;
   log: (line: string) => void;
 }
 
@@ -390,7 +390,7 @@ export class Fetcher {
       if (r.offset < e.offset) return this.fail(p, new KafkaError(ErrorCode.STATE, `source offset ${e.offset} landed at target offset ${r.offset}, below it; the target partition was recreated or truncated`));
       // A producer wrote to the target partition: records from e.offset on are not at equal offsets.
       const later = [...this.expected.values()].filter((x) => x.p === p).map((x) => x.offset).sort((a, b) => a - b);
-      this.ctx.onDualWrite(p, e.offset, [e.offset, ...later]);
+      this.ctx.onDualWrite(p, e.offset, [e.offset, ...later], `source offset ${e.offset} landed at target offset ${r.offset}`);
     }
     if (p.lanes) this.ctx.ledger.acknowledged(p.lanes, p.lanes.fetch, e.offset, r.offset);
     p.copiedRecords++;

@@ -1,5 +1,5 @@
 /**
- * Consumer group handoff (design.md, "Group handoff (the read fence)").
+ * Consumer group handoff (docs/read-fence.md; the group states: docs/lifecycle.md).
  *
  * For every linked group klink watches both clusters. A classic-protocol group is *fenced* on the
  * target from the start: klink leads it there and gives every member an empty assignment
@@ -16,6 +16,7 @@
  */
 import { Admin } from "../rdkafka/index.ts";
 import { GroupFence, type FenceEvent } from "../group/index.ts";
+import { stateKey } from "./partition/state.ts";
 import type { Cutover } from "../../plugins/plugin.ts";
 import type { GroupLifecycle, Store } from "../state/store.ts";
 import type { Cluster } from "./cluster.ts";
@@ -81,10 +82,6 @@ function left(d: { state: string }): boolean {
   return d.state === "Empty" || d.state === "Dead";
 }
 
-function rollbackKey(group: string): string {
-  return `group.rollback.${group}`;
-}
-
 interface Group {
   id: string;
   /** Linked topics the group reads. */
@@ -145,7 +142,7 @@ export class GroupHandoff {
     this.groups.set(id, g);
     if (stored === "handed-off") {
       g.progress.detail = "handed off to the target";
-      if (await o.store.get(rollbackKey(id))) await this.holdOnSource(g);
+      if (await o.store.get(stateKey.rollback(id))) await this.holdOnSource(g);
       else await this.guardSource(g);
       return;
     }
@@ -155,6 +152,8 @@ export class GroupHandoff {
     g.topics = topics;
     this.observeSource(g, desc!);
     if (desc!.type === "Consumer") return this.cannotFence(g, "it uses the consumer group protocol (KIP-848), whose server-side assignment klink cannot hold");
+    // Kafka Streams' assignor cannot read an empty assignment (docs/read-fence.md); plan says the same.
+    if (desc!.partitionAssignor === "stream") return this.cannotFence(g, "it is a Kafka Streams application, whose assignor cannot take the empty assignment of the read fence");
     if (committed.length === 0) return this.cannotFence(g, "it has no committed offsets on the source to start from");
     if (topics.length === 0) return this.cannotFence(g, "it reads none of the linked topics");
     await this.holdOnTarget(g, [...new Set([desc!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))]);
@@ -218,7 +217,7 @@ export class GroupHandoff {
         g.requested = false;
         lines.push(`group ${g.id}: not handed off yet; it stays on the source (its handoff request, if any, is withdrawn)`);
       } else if (g.progress.state === "handed-off") {
-        await this.options.store.write([{ put: rollbackKey(g.id), value: "requested" }]);
+        await this.options.store.write([{ put: stateKey.rollback(g.id), value: "requested" }]);
         await this.holdOnSource(g);
         lines.push(`group ${g.id}: held on the source; it moves back when its last member has left the target`);
       } else if (g.progress.state === "rolling-back") {
@@ -374,7 +373,7 @@ export class GroupHandoff {
     const state = back ? "rolled-back" : "handed-off";
     await o.store.write([
       { group: g.id, state, detail: `offsets of ${offsets.length} partitions copied to the ${back ? "source" : "target"}` },
-      { put: rollbackKey(g.id), value: null },
+      { put: stateKey.rollback(g.id), value: null },
     ]);
     await fence.release();
     g.fence = null;

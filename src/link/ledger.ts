@@ -1,7 +1,7 @@
 /**
- * The two-way bookkeeping of a partition in dual write: which offsets each side wrote, so that
+ * The bookkeeping of both directions of a translate-mode partition (its lanes), for dual write: which offsets each side wrote, so that
  * neither the Fetcher nor the Router copies back what the other wrote (loop prevention without
- * marking records, design.md). One `Lane` per direction:
+ * marking records, docs/loops.md). One `Lane` per direction:
  *
  *   fetch lane: reads the source, writes the target (the Fetcher)
  *   route lane: reads the target, writes the source (the Router)
@@ -15,6 +15,7 @@
  * Positions survive a crash: each lane's position (everything before it decided and, if copied,
  * acknowledged) is stored in the same atomic write as the offset-map rows of those decisions.
  */
+import { positionWrites } from "./partition/state.ts";
 import type { OffsetMapRow, Store, StoreWrite } from "../state/store.ts";
 
 export type Verdict = "skip" | "copy" | "wait";
@@ -78,7 +79,7 @@ export class Lane {
   }
 }
 
-export class TwoWayPartition {
+export class Lanes {
   readonly fetch: Lane;
   readonly route: Lane;
 
@@ -117,16 +118,13 @@ function classify(writer: Lane, offset: number): Verdict {
   return "wait";
 }
 
-export function positionKey(lane: "fetch" | "route", topic: string, partition: number): string {
-  return `${lane}.position.${topic}.${partition}`;
-}
 
 /**
- * Every two-way partition of a link, and the offset-map rows and state changes not stored yet.
+ * Every translate-mode partition of a link (its lanes), and the offset-map rows and state changes not stored yet.
  * `flush` stores them with the lanes' positions in one atomic write.
  */
 export class Ledger {
-  readonly partitions = new Map<string, TwoWayPartition>();
+  readonly partitions = new Map<string, Lanes>();
   private rows: OffsetMapRow[] = [];
   private changes: StoreWrite[] = [];
   private lastFlush = 0;
@@ -140,11 +138,11 @@ export class Ledger {
     return `${topic}\u0000${partition}`;
   }
 
-  get(topic: string, partition: number): TwoWayPartition | undefined {
+  get(topic: string, partition: number): Lanes | undefined {
     return this.partitions.get(Ledger.key(topic, partition));
   }
 
-  add(p: TwoWayPartition): void {
+  add(p: Lanes): void {
     this.partitions.set(Ledger.key(p.topic, p.partition), p);
   }
 
@@ -162,7 +160,7 @@ export class Ledger {
   }
 
   /** A forwarded record's delivery report. */
-  acknowledged(p: TwoWayPartition, lane: Lane, readOffset: number, writeOffset: number): void {
+  acknowledged(p: Lanes, lane: Lane, readOffset: number, writeOffset: number): void {
     if (lane.failed) return;
     lane.inFlight.shift();
     lane.wrote.push(writeOffset);
@@ -196,8 +194,7 @@ export class Ledger {
     const writes: StoreWrite[] = [...this.changes];
     if (this.rows.length) writes.push({ offsets: this.rows });
     for (const p of this.partitions.values()) {
-      writes.push({ put: positionKey("fetch", p.topic, p.partition), value: String(p.fetch.position()) });
-      writes.push({ put: positionKey("route", p.topic, p.partition), value: String(p.route.position()) });
+      writes.push(...positionWrites(p.topic, p.partition, p.fetch.position(), p.route.position()));
     }
     this.rows = [];
     this.changes = [];

@@ -1,5 +1,5 @@
 /**
- * The lifecycle of a running link (design.md): which groups are handed off, when topics are
+ * The lifecycle of a running link (docs/lifecycle.md): which groups are handed off, when topics are
  * promoted, and the operator's commands that reach the running instance (`klink handoff`,
  * `promote`, `rollback`, over the status endpoint). The cutover-policy plugin decides "now or not
  * yet"; the safety conditions are checked here whatever it says.
@@ -30,7 +30,6 @@ export interface LifecycleOptions {
 
 export class Lifecycle {
   private handoff: GroupHandoff | null = null;
-  private readonly states = new Map<string, TopicLifecycle>();
   private readonly promoteRequested = new Set<string>();
   private timer: Timer | null = null;
   private readonly promoting = new Set<string>();
@@ -39,7 +38,6 @@ export class Lifecycle {
 
   async start(): Promise<void> {
     const o = this.options;
-    for (const t of await o.store.topics()) this.states.set(t.topic, t.state);
     const admin = new Admin(o.clients.source.config, o.clients.source.options);
     let groups: string[];
     try {
@@ -62,9 +60,8 @@ export class Lifecycle {
   /** A group reading these topics now reads on the target. */
   private async consumersMoving(topics: string[]): Promise<void> {
     for (const topic of topics) {
-      const state = this.states.get(topic) ?? "mirroring";
+      const state = this.options.link.topicState(topic) ?? "mirroring";
       if (state !== "mirroring" && state !== "dual-write") continue;
-      this.states.set(topic, "consumers-moving");
       this.options.link.setTopicState(topic, "consumers-moving");
       await this.options.store.write([{ topic, state: "consumers-moving", detail: "a linked group reads it on the target" }]);
     }
@@ -89,12 +86,11 @@ export class Lifecycle {
 
   /** Before promote: groups handed off for these topics move back; the link keeps both clusters complete. */
   private async rollback(topics: string[]): Promise<ControlAnswer> {
-    const promoted = topics.filter((t) => this.states.get(t) === "promoted");
+    const promoted = topics.filter((t) => this.options.link.topicState(t) === "promoted");
     if (promoted.length) return { ok: false, message: `${promoted.join(", ")} promoted already: the target is primary, klink no longer copies them back` };
     const lines = (await this.handoff?.rollback(topics)) ?? [];
     for (const topic of topics) {
       this.promoteRequested.delete(topic);
-      this.states.set(topic, "rolled-back");
       this.options.link.setTopicState(topic, "rolled-back");
       await this.options.store.write([{ topic, state: "rolled-back", detail: "rolled back on request; the link keeps copying both ways" }]);
       lines.push(`${topic}: rolled back; clients may return to the source (klink keeps both clusters complete)`);
@@ -116,7 +112,7 @@ export class Lifecycle {
     const lines: string[] = [];
     let ok = true;
     for (const topic of topics) {
-      if (this.states.get(topic) === "promoted") {
+      if (this.options.link.topicState(topic) === "promoted") {
         lines.push(`${topic}: already promoted`);
         continue;
       }
@@ -141,7 +137,6 @@ export class Lifecycle {
       const f = this.options.link;
       while (!f.drained(topic)) await Bun.sleep(100);
       f.retire(topic);
-      this.states.set(topic, "promoted");
       f.setTopicState(topic, "promoted");
       await this.options.store.write([{ topic, state: "promoted", detail: `promoted ${why}` }]);
       this.options.log(`${topic}: promoted (${why}); the target is primary`);
@@ -153,7 +148,7 @@ export class Lifecycle {
   /** Asks the cutover policy about every topic not promoted yet. */
   private async tick(): Promise<void> {
     for (const topic of this.options.topics) {
-      const state = this.states.get(topic) ?? "mirroring";
+      const state = this.options.link.topicState(topic) ?? "mirroring";
       if (state === "promoted" || this.promoting.has(topic)) continue;
       const reading = this.handoff?.readingOnSource(topic) ?? [];
       const decision = this.options.cutover.promote({

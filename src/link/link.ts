@@ -13,7 +13,7 @@ import type { OffsetsSetting, StartPosition } from "../config/types.ts";
 import type { Cluster } from "./cluster.ts";
 import { provisionTopic, describeSourceTopic, type CreateSettings } from "./provision.ts";
 import { CleanupPolicySwitch } from "./align.ts";
-import { Ledger, TwoWayPartition } from "./ledger.ts";
+import { Ledger, Lanes } from "./ledger.ts";
 import { Router, type RoutedProgress } from "./router.ts";
 import { reconcile } from "./reconcile.ts";
 import { settleReplication } from "./settle.ts";
@@ -116,7 +116,7 @@ export class Link {
     this.fetcher = new Fetcher({
       linkName: o.linkName, source: o.source, target: o.target, targetAdmin: this.targetAdmin, ledger: this.ledger, router: this.router,
       maxInFlightBytes: o.maxInFlightBytes, memoryBytes: o.memoryBytes, partitions: () => this.partitions.values(), log: o.log,
-      onDualWrite: (p, at, inFlight) => this.dualWrite(p, at, inFlight),
+      onDualWrite: (p, at, inFlight, seen) => this.dualWrite(p, at, inFlight, seen),
     });
     this.starter = new PartitionStarter({
       linkName: o.linkName, source: o.source, target: o.target, targetAdmin: this.targetAdmin, store: o.store, producer: this.fetcher.producer,
@@ -128,7 +128,7 @@ export class Link {
     this.watchers = new Watchers({
       sourceAdmin: this.sourceAdmin, targetAdmin: this.targetAdmin, topics: o.topics.map((t) => t.name),
       partitions: () => this.partitions.values(), get: (t, p) => this.get(t, p), fail: (p, err) => this.fetcher.fail(p, err),
-      onDualWrite: (p) => this.dualWrite(p, p.next, []),
+      onDualWrite: (p, end) => this.dualWrite(p, p.next, [], `the target's end offset ${end} is past the next offset ${p.next} while the partition was idle`),
       linkNewPartitions: (topic) => this.linkNewPartitions(topic),
     });
     await this.checkClusterPair();
@@ -204,9 +204,9 @@ export class Link {
     this.options.log(`${p.topic}[${p.partition}]: translate mode from source offset ${from} (target offset ${targetFrom}): ${why}`);
   }
 
-  /** The two-way bookkeeping of a translate-mode partition, shared with its Router. */
-  private startLanes(p: LinkedPartition, fetchFrom: number, routeFrom: number, sourceCopied: number[] = [], targetCopied: number[] = []): TwoWayPartition {
-    const lanes = new TwoWayPartition(p.topic, p.partition, fetchFrom, routeFrom);
+  /** The lanes of a translate-mode partition (the bookkeeping of both directions), shared with its Router. */
+  private startLanes(p: LinkedPartition, fetchFrom: number, routeFrom: number, sourceCopied: number[] = [], targetCopied: number[] = []): Lanes {
+    const lanes = new Lanes(p.topic, p.partition, fetchFrom, routeFrom);
     for (const o of sourceCopied) lanes.route.wrote.push(o);
     for (const o of targetCopied) lanes.fetch.wrote.push(o);
     lanes.route.lastWritten = sourceCopied.at(-1) ?? -1;
@@ -223,14 +223,14 @@ export class Link {
    * both directions are kept in the offset map. Synchronous: it runs inside a delivery report; the
    * switch is stored with the ledger's next flush.
    */
-  private dualWrite(p: LinkedPartition, at: number, inFlight: number[]): void {
+  private dualWrite(p: LinkedPartition, at: number, inFlight: number[], seen: string): void {
     const why = `records written straight to the target from offset ${at} (dual write); offsets below ${at} are identical`;
     for (const change of translateWrites(p.topic, p.partition, at, at, true, why)) this.ledger.note(change);
     const lanes = this.startLanes(p, p.next, at);
     for (const o of inFlight) lanes.fetch.inFlight.push(o);
     this.fetcher.translated(p);
     this.enterDualWrite(p.topic, `first record written straight to the target: ${p.topic}[${p.partition}] offset ${at}`);
-    this.options.log(`${p.topic}[${p.partition}]: ${why}; routing target → source from there`);
+    this.options.log(`${p.topic}[${p.partition}]: ${why} (${seen}); routing target → source from there`);
   }
 
   /**
@@ -245,7 +245,12 @@ export class Link {
     if (await store.last("target", p.topic, p.partition, "target")) this.enterDualWrite(p.topic, "resumed");
   }
 
-  /** A lifecycle change made elsewhere (promote, rollback), for progress and status. */
+  /** A topic's lifecycle state: the one copy in a running klink (stored as it changes). */
+  topicState(topic: string): TopicLifecycle {
+    return this.topicStates.get(topic) ?? "mirroring";
+  }
+
+  /** A lifecycle change made by the Lifecycle (handoff, promote, rollback); it stores it itself. */
   setTopicState(topic: string, state: TopicLifecycle): void {
     this.topicStates.set(topic, state);
   }
@@ -322,13 +327,14 @@ export class Link {
 
   /** Stops copying: held records are dropped (read again on restart), forwarded ones flushed, the state stored. */
   async close(): Promise<void> {
-    await this.watchers.idle(); // they use the admin clients closed below
-    await this.fetcher.close(this.partitions.values());
-    await this.router.close();
+    // Also after a start that failed part way: close what was made.
+    await this.watchers?.idle(); // they use the admin clients closed below
+    await this.fetcher?.close(this.partitions.values());
+    await this.router?.close();
     await this.ledger.flush(true);
-    this.starter.close();
-    this.sourceAdmin.close();
-    this.targetAdmin.close();
+    this.starter?.close();
+    this.sourceAdmin?.close();
+    this.targetAdmin?.close();
   }
 
   // ---------------------------------------------------------------------------------------------

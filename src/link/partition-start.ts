@@ -99,7 +99,9 @@ export class PartitionStarter {
         p.fillers = await PartitionFillers.open(c.target, c.linkName, c.targetAdmin, p.topic, p.partition); // its marker: offsets differ from here anyway
         p.openFiller = "none";
       }
-      await c.storeTranslate(p, diverged, diverged, `records written straight to the target from offset ${diverged} (dual write); offsets below ${diverged} are identical`, true);
+      const why = `records written straight to the target from offset ${diverged} (dual write); offsets below ${diverged} are identical`;
+      await c.storeTranslate(p, diverged, diverged, why, true);
+      c.log(`${p.topic}[${p.partition}]: ${why} (the target differs from the source there since the last run); translate mode, routing target → source`);
       // The records between the divergence and the end are matched like after any restart in translate mode.
       const stored = { topic: p.topic, partition: p.partition, mode: "translate" as const, sinceOffset: diverged, detail: null, targetStart: diverged, identicalBelow: diverged, fetchPosition: diverged, routePosition: diverged };
       await c.resumeTranslated(p, stored);

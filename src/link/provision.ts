@@ -44,7 +44,11 @@ export async function provisionTopic(source: Admin, target: Admin, topic: string
     const sourceConfigs = create.copyConfigs ? await source.describeTopicConfigs(topic) : [];
     const { configs, replicationFactor } = topicToCreate(partitions, sourceConfigs, create);
     await target.createTopics([{ name: topic, partitions, replicationFactor: replicationFactor ?? -1, configs }]).catch((err) => {
-      if (err.codeName !== "TOPIC_ALREADY_EXISTS") throw err; // another instance won the race
+      if (err.codeName === "TOPIC_ALREADY_EXISTS") return; // another instance won the race
+      if (err.codeName === "INVALID_CONFIG" || err.codeName === "POLICY_VIOLATION" || err.codeName === "INVALID_REPLICATION_FACTOR") {
+        err.message += `; change or drop that setting under link.create.configs (klink plan shows what the target refuses), or create the topic on the target yourself`;
+      }
+      throw err;
     });
     await waitForLeaders(target, topic, partitions);
     return { topic, action: "created", partitions, configs };

@@ -117,19 +117,58 @@ export async function findDivergence(source: Cluster, target: Cluster, topic: st
 
 /**
  * Where the first `count` records below `high` from `from` differ between the clusters (null: the
- * same). The target is read as klink wrote it, committed or not, fillers left out: a filler
- * transaction a stopped klink left open hides the records after it from committed readers.
+ * same), offset by offset. The target is read as klink wrote it, committed or not, fillers left
+ * out: a filler transaction a stopped klink left open hides the records after it from committed
+ * readers. A record only the target has is a copy the source's log cleaner removed since (not a
+ * difference) when the source holds a later record with its key: compaction removes a record only
+ * for a later one of the same key (docs/offsets.md).
  */
 async function firstDifference(source: Cluster, target: Cluster, topic: string, partition: number, from: number, high: number, count: number): Promise<number | null> {
   const range = [{ partition, from, to: high, max: count }];
   const [s, t] = await Promise.all([readRanges(source, topic, range), readRanges(target, topic, range, "written")]);
   const a: Digest[] = s.get(partition)!;
   const b: Digest[] = t.get(partition)!;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x && y && x.offset === y.offset && x.hash === y.hash) continue;
-    return Math.min(x?.offset ?? Infinity, y?.offset ?? Infinity);
+  // A side that read `count` records says nothing past its last one.
+  let bound = high;
+  if (a.length === count) bound = Math.min(bound, a.at(-1)!.offset + 1);
+  if (b.length === count) bound = Math.min(bound, b.at(-1)!.offset + 1);
+  const targetOnly: Digest[] = [];
+  let differs: number | null = null;
+  for (let i = 0, j = 0; differs === null; ) {
+    const x = i < a.length && a[i]!.offset < bound ? a[i]! : null;
+    const y = j < b.length && b[j]!.offset < bound ? b[j]! : null;
+    if (!x && !y) break;
+    if (x && y && x.offset === y.offset) {
+      if (x.hash !== y.hash) differs = x.offset;
+      i++, j++;
+    } else if (x && (!y || x.offset < y.offset)) {
+      differs = x.offset; // the source has a record where the target has none
+    } else {
+      targetOnly.push(y!);
+      j++;
+    }
   }
-  return null;
+  const kept = targetOnly.length ? await notCleanedOnSource(source, topic, partition, targetOnly) : null;
+  return kept === null ? differs : differs === null ? kept : Math.min(kept, differs);
+}
+
+/**
+ * The first of `records` (target records the source has no record for at their offsets) that the
+ * source's log cleaner cannot have removed: it has no key, or no later source record has its key.
+ * Reads the source after the first of them, in chunks, until every key is seen or the source's end.
+ */
+async function notCleanedOnSource(source: Cluster, topic: string, partition: number, records: Digest[]): Promise<number | null> {
+  if (records.some((r) => r.key === null)) return records.find((r) => r.key === null)!.offset;
+  const waiting = new Map<bigint, number>(); // key → the highest offset of a target-only record with it
+  for (const r of records) waiting.set(r.key!, Math.max(waiting.get(r.key!) ?? -1, r.offset));
+  const end = await lastStableOffset(source, topic, partition);
+  let from = records[0]!.offset + 1;
+  while (waiting.size > 0 && from < end) {
+    const chunk = (await readRanges(source, topic, [{ partition, from, to: end, max: 10_000 }])).get(partition)!;
+    if (chunk.length === 0) break;
+    for (const d of chunk) if (d.key !== null && (waiting.get(d.key) ?? Infinity) < d.offset) waiting.delete(d.key);
+    from = chunk.at(-1)!.offset + 1;
+  }
+  const kept = records.filter((r) => waiting.has(r.key!));
+  return kept.length ? kept[0]!.offset : null;
 }

@@ -2,7 +2,7 @@
  * The Router: once producers write straight to the target, it appends what they wrote to the
  * same partition of the source, so the source stays complete and rollback stays possible.
  *
- * It reads each two-way partition of the target (read_committed) and, per record, asks the
+ * It reads each translate-mode partition of the target (read_committed) and, per record, asks the
  * ledger whether the Fetcher wrote it (skip), whether it is an original (forward it zero-copy,
  * key, value, headers and CreateTime unchanged), or whether the Fetcher's delivery report that
  * would tell is still on its way (wait for it). Records leave in target order, so each
@@ -11,7 +11,7 @@
 import { Producer, Consumer, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
 import { PartitionsByHandle } from "./partitions-by-handle.ts";
 import type { Cluster } from "./cluster.ts";
-import { Ledger, type TwoWayPartition } from "./ledger.ts";
+import { Ledger, type Lanes } from "./ledger.ts";
 import { FORWARD_PRODUCER, copyingConsumer } from "./client-settings.ts";
 
 export interface RouterOptions {
@@ -24,8 +24,8 @@ export interface RouterOptions {
   /** Serves the Fetcher's delivery reports (a wait for one of them). */
   pollFetcher: () => void;
   /** The first record routed for `topic` (the topic moves to dual-write). */
-  onFirstRouted: (p: TwoWayPartition, targetOffset: number) => void;
-  onFailed: (p: TwoWayPartition, err: Error) => void;
+  onFirstRouted: (p: Lanes, targetOffset: number) => void;
+  onFailed: (p: Lanes, err: Error) => void;
 }
 
 export interface RoutedProgress {
@@ -38,7 +38,7 @@ export interface RoutedProgress {
 }
 
 interface Routed {
-  p: TwoWayPartition;
+  p: Lanes;
   offset: number;
   bytes: number;
 }
@@ -47,7 +47,7 @@ export class Router {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly expected = new Map<number, Routed>();
-  private readonly progressOf = new Map<TwoWayPartition, RoutedProgress>();
+  private readonly progressOf = new Map<Lanes, RoutedProgress>();
   private readonly firstRouted = new Set<string>();
   private inFlightBytes = 0;
   private stopping = false;
@@ -60,17 +60,17 @@ export class Router {
     );
   }
 
-  /** A consumed record → its two-way partition. */
+  /** A consumed record → its partition's lanes. */
   private readonly partitionOf = new PartitionsByHandle(() => this.progressOf.keys());
 
   /** Starts routing `p` from target offset `p.route.next`. */
-  add(p: TwoWayPartition): void {
+  add(p: Lanes): void {
     this.partitionOf.forget();
     this.progressOf.set(p, { next: p.route.next, targetEnd: -1, routedRecords: 0, routedBytes: 0 });
     this.consumer.incrementalAssign([{ topic: p.topic, partition: p.partition, offset: p.route.next }]);
   }
 
-  progress(p: TwoWayPartition): RoutedProgress | undefined {
+  progress(p: Lanes): RoutedProgress | undefined {
     const r = this.progressOf.get(p);
     return r && { ...r, next: p.route.next };
   }
@@ -85,14 +85,14 @@ export class Router {
     return true;
   }
 
-  drained(p: TwoWayPartition): boolean {
+  drained(p: Lanes): boolean {
     const r = this.progressOf.get(p);
     if (!r) return true;
     return r.targetEnd >= 0 && p.route.inFlight.length === 0 && p.route.next >= r.targetEnd;
   }
 
   /** Promote: stop routing `p`. */
-  retire(p: TwoWayPartition): void {
+  retire(p: Lanes): void {
     this.progressOf.delete(p);
     try {
       this.consumer.pause([{ topic: p.topic, partition: p.partition }]);
@@ -133,7 +133,7 @@ export class Router {
     this.stopping = true;
   }
 
-  private handle(m: ConsumedMessage, p: TwoWayPartition | undefined): Promise<void> | void {
+  private handle(m: ConsumedMessage, p: Lanes | undefined): Promise<void> | void {
     if (!p || p.route.failed || !this.progressOf.has(p)) return m.destroy(); // unknown, stopped or promoted
     if (m.errorCode) {
       const err = m.isPartitionEof ? null : m.error;
@@ -156,7 +156,7 @@ export class Router {
   }
 
   /** The record may be the Fetcher's own copy whose delivery report has not been served yet. */
-  private async waitThenHandle(m: ConsumedMessage, p: TwoWayPartition): Promise<void> {
+  private async waitThenHandle(m: ConsumedMessage, p: Lanes): Promise<void> {
     const offset = m.offset;
     for (;;) {
       this.options.pollFetcher();
@@ -171,7 +171,7 @@ export class Router {
     }
   }
 
-  private forward(p: TwoWayPartition, m: ConsumedMessage): void {
+  private forward(p: Lanes, m: ConsumedMessage): void {
     const offset = m.offset;
     const bytes = m.valueLength + m.keyLength;
     let id = 0;
@@ -208,7 +208,7 @@ export class Router {
     }
   }
 
-  private fail(p: TwoWayPartition, err: Error): void {
+  private fail(p: Lanes, err: Error): void {
     if (p.route.failed) return;
     p.route.failed = true;
     try {

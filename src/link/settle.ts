@@ -1,9 +1,10 @@
 /**
- * Before a restart reads a partition's end (design.md, "the unreplicated tail"): records a killed
- * klink appended on a leader but that no follower had copied yet sit above the high watermark,
- * invisible, and appear a moment later. Resuming before they appear would copy them again.
- * With every replica in sync they appear within a follower's fetch wait (0.5 s by default);
- * a follower out of sync drops out of the ISR within replica.lag.time.max.ms (30 s by default).
+ * Before a restart reads a partition's end (docs/loops.md, "Settle before reading the ends"):
+ * records a killed klink appended on a leader but that no follower had copied yet sit above the
+ * high watermark, invisible, and appear a moment later. Resuming before they appear would copy
+ * them again. With every replica in sync they appear within a follower's fetch wait (0.5 s by
+ * default); a follower out of sync drops out of the ISR within replica.lag.time.max.ms (30 s by
+ * default).
  */
 import type { Admin } from "../rdkafka/index.ts";
 

@@ -8,6 +8,7 @@ import { Admin, Consumer, OffsetSpec, type ConsumedMessage } from "../rdkafka/in
 import type { OffsetMode, PartitionState, Store } from "../state/store.ts";
 import type { Cluster } from "./cluster.ts";
 import { FILLER_KEY } from "./fillers.ts";
+import { storedPartition } from "./partition/state.ts";
 
 export interface PartitionEnds {
   logStartOffset: number;
@@ -75,7 +76,8 @@ export function identical(v: PartitionVerdict): boolean {
   return differences(v).length === 0;
 }
 
-export type Digest = { offset: number; hash: bigint };
+/** A record's offset, the digest of all of it, and of its key alone (null: no key). */
+export type Digest = { offset: number; hash: bigint; key: bigint | null };
 
 const FILLER_KEY_BYTES = Buffer.from(FILLER_KEY);
 
@@ -90,8 +92,10 @@ function view(p: number, len: number): Uint8Array {
 
 /** Digest of one record, read in place (no copy of key or value into JS memory). */
 export function recordDigest(m: ConsumedMessage): bigint {
-  const { timestamp, type } = m.timestamp();
-  let h = Bun.hash.wyhash(`${timestamp}/${type}/${m.keyPointer ? "k" : "-"}${m.valuePointer ? "v" : "-"}`);
+  // The timestamp's value, not its type: a LogAppendTime source topic's copy keeps the same
+  // timestamps in a CreateTime target topic (topic-create.ts).
+  const { timestamp } = m.timestamp();
+  let h = Bun.hash.wyhash(`${timestamp}/${m.keyPointer ? "k" : "-"}${m.valuePointer ? "v" : "-"}`);
   if (m.keyPointer) h = Bun.hash.wyhash(view(m.keyPointer, m.keyLength), h);
   if (m.valuePointer) h = Bun.hash.wyhash(view(m.valuePointer, m.valueLength), h);
   for (const [name, value] of m.headers()) {
@@ -186,8 +190,9 @@ async function planPartition(store: Store | undefined, topic: string, ends: { pa
     const expectedLogStart = Math.max(source.logStartOffset, state?.sinceOffset ?? 0);
     return { ...ends, mode: "exact", expectedLogStart, translated: null, sourceFrom: expectedLogStart, targetFrom: target.logStartOffset, to };
   }
-  const targetStart = Number((await store!.get(`translate.targetStart.${topic}.${ends.partition}`)) ?? 0);
-  const identicalBelow = (await store!.get(`translate.identicalBelow.${topic}.${ends.partition}`)) !== null;
+  const stored = await storedPartition(store!, topic, ends.partition);
+  const targetStart = stored?.targetStart ?? 0;
+  const identicalBelow = (stored?.identicalBelow ?? null) !== null;
   const translated = { sinceOffset: state.sinceOffset, targetStart, identicalBelow };
   // With identical offsets below the switch both sides are read from the same offset; otherwise
   // the source from the mapped start, the target from where klink began appending.
@@ -220,7 +225,7 @@ async function inSourceOffsets(store: Store, topic: string, partition: number, t
   const out = digests.map((d) => {
     // identical offsets below the switch
     const offset = tr.identicalBelow && d.offset < tr.targetStart ? d.offset : (toSource.get(d.offset) ?? Infinity);
-    return { offset, hash: d.hash, targetOffset: d.offset };
+    return { offset, hash: d.hash, key: d.key, targetOffset: d.offset };
   });
   return { digests: out.sort((a, b) => a.offset - b.offset || a.targetOffset - b.targetOffset), reordered };
 }
@@ -360,7 +365,7 @@ export async function readRanges(cluster: Cluster, topic: string, ranges: Array<
           }
           if (mode === "written" && isFiller(m)) continue;
           const list = out.get(m.partition)!;
-          list.push({ offset: m.offset, hash: recordDigest(m) });
+          list.push({ offset: m.offset, hash: recordDigest(m), key: m.keyPointer ? Bun.hash.wyhash(view(m.keyPointer, m.keyLength)) : null });
           if (r.max !== undefined && list.length >= r.max) open.delete(m.partition);
         } finally {
           m.destroy();

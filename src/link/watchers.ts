@@ -17,7 +17,7 @@ export interface WatchContext {
   get: (topic: string, partition: number) => LinkedPartition | undefined;
   fail: (p: LinkedPartition, err: Error) => void;
   /** A producer wrote to idle exact partition `p` at the target's end. */
-  onDualWrite: (p: LinkedPartition) => void;
+  onDualWrite: (p: LinkedPartition, targetEnd: number) => void;
   /** New source partitions of `topic`: links them (a promise of how many). */
   linkNewPartitions: (topic: string) => Promise<number>;
 }
@@ -93,7 +93,7 @@ export class Watchers {
         for (const e of ends) {
           const p = c.get(topic, e.partition);
           if (!p || !p.idleExact || p.next !== seen.get(p)) continue; // it copied meanwhile: its reports will tell
-          if (e.offset > p.next) c.onDualWrite(p);
+          if (e.offset > p.next) c.onDualWrite(p, e.offset);
         }
       }),
     )

@@ -98,6 +98,15 @@ export async function buildPlan(config: MigrationConfig, admins: Clusters, store
     };
     topics.push(plan);
     topicProblems(plan, sourceConfigs, targetConfigs, settings.offsets, problem);
+    if (create) {
+      // The target checks the topic run would create (CreateTopics, validate only: nothing is created).
+      await admins.target
+        .createTopics([{ name: topic, partitions: create.partitions, replicationFactor: create.replicationFactor ?? -1, configs: create.configs }], { validateOnly: true })
+        .catch((err: Error) => {
+          if (err instanceof KafkaError && AUTHORIZATION_FAILED.has(err.code)) problem("error", "target cluster", `missing permission to create topic ${topic} (${err.codeName}): grant CREATE to klink's principal, or create the topic yourself`);
+          else problem("error", `topic ${topic}`, `the target refuses to create it as planned (${err.message}): change or drop that setting under link.create.configs`);
+        });
+    }
   }
 
   // --- groups

@@ -19,6 +19,10 @@ import { waitFor } from "./poller.ts";
 const ADMIN_OP_ANY = 0;
 const RESOURCE_TOPIC = 2;
 const RESOURCE_BROKER = 4;
+
+/** Partition errors that last while a leader moves: LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, OFFSET_NOT_AVAILABLE. */
+const LEADER_MOVING = new Set([5, 6, 7, 74, 76, 78]);
+const LEADER_MOVE_MS = 30_000;
 export const AlterConfigOp = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
 export const OffsetSpec = { EARLIEST: -2, LATEST: -1, MAX_TIMESTAMP: -3 } as const;
 export const ConfigSource = ["UNKNOWN", "DYNAMIC_TOPIC", "DYNAMIC_BROKER", "DYNAMIC_DEFAULT_BROKER", "STATIC_BROKER", "DEFAULT", "", "", "GROUP"];
@@ -142,7 +146,8 @@ export class Admin extends Client {
 
   // --- Topics
 
-  async createTopics(topics: NewTopic[]): Promise<void> {
+  /** `validateOnly`: the broker checks the request (configs, partitions, replicas) and creates nothing. */
+  async createTopics(topics: NewTopic[], options: { validateOnly?: boolean } = {}): Promise<void> {
     const lib = rdkafka();
     const errstr = Buffer.alloc(512);
     await withRequestObjects(lib.rd_kafka_NewTopic_destroy, async (own) => {
@@ -158,7 +163,10 @@ export class Admin extends Client {
       });
       await this.request(
         "create topics",
-        (o, q) => lib.rd_kafka_CreateTopics(this.handle, pointerArray(handles), handles.length, o, q),
+        (o, q) => {
+          if (options.validateOnly) lib.rd_kafka_AdminOptions_set_validate_only(o, 1, errstr, errstr.length);
+          lib.rd_kafka_CreateTopics(this.handle, pointerArray(handles), handles.length, o, q);
+        },
         (ev) => checkTopicResults(lib.rd_kafka_event_CreateTopics_result(ev)!, lib.rd_kafka_CreateTopics_result_topics, "create topic"),
       );
     });
@@ -339,7 +347,23 @@ export class Admin extends Client {
    * MAX_TIMESTAMP) or a timestamp in ms (the earliest offset whose timestamp is >= it; -1 when
    * none). `readCommitted` (default true) answers the last stable offset for LATEST.
    */
+  /**
+   * Offsets per partition. A partition whose leader is moving (a broker restarting, a new leader
+   * epoch not known everywhere yet) answers with a transient error: asked again for up to 30 s.
+   */
   async listOffsets(requests: TopicPartitionOffset[], readCommitted = true): Promise<ListOffsetsResult[]> {
+    const deadline = Date.now() + LEADER_MOVE_MS;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        return await this.listOffsetsOnce(requests, readCommitted);
+      } catch (err) {
+        if (!(err instanceof KafkaError) || !LEADER_MOVING.has(err.code) || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private async listOffsetsOnce(requests: TopicPartitionOffset[], readCommitted: boolean): Promise<ListOffsetsResult[]> {
     const lib = rdkafka();
     const list = toNativeList(requests);
     try {

@@ -125,6 +125,7 @@ const symbols = {
   rd_kafka_AdminOptions_set_request_timeout: { args: [ptr, i32, ptr, usize], returns: i32 }, // writes errstr
   rd_kafka_AdminOptions_set_operation_timeout: { args: [ptr, i32, ptr, usize], returns: i32 }, // writes errstr
   rd_kafka_AdminOptions_set_isolation_level: { args: [ptr, i32], returns: ptr }, // caller frees the returned error
+  rd_kafka_AdminOptions_set_validate_only: { args: [ptr, i32, ptr, usize], returns: i32 }, // writes errstr
   rd_kafka_topic_result_error: { args: [ptr], returns: i32 }, // reads
   rd_kafka_topic_result_error_string: { args: [ptr], returns: cstring }, // borrowed of the event
   rd_kafka_topic_result_name: { args: [ptr], returns: cstring }, // borrowed of the event

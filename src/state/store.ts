@@ -5,7 +5,7 @@
  * and plugins/plugin.ts re-exports all of it as part of the plugin contract.
  */
 
-/** A linked topic's lifecycle (design.md): rollback is possible in every state before `promoted`. */
+/** A linked topic's lifecycle (docs/lifecycle.md): rollback is possible in every state before `promoted`. */
 export type TopicLifecycle = "mirroring" | "dual-write" | "consumers-moving" | "promoted" | "rolled-back";
 /** A linked group's handoff: watched, held on the target (fenced), handed off, or moved back. */
 export type GroupLifecycle = "watching" | "fenced" | "handed-off" | "rolled-back";

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Store } from "../state/store.ts";
 import * as sqlite from "../../plugins/storage/sqlite.ts";
 import type { MigrationConfig } from "../config/types.ts";
+import { stateKey } from "../link/partition/state.ts";
 
 export interface LinkIdentity {
   link: string;
@@ -14,7 +15,7 @@ export interface LinkIdentity {
   id: string | null;
 }
 
-const LINK_ID_KEY = "link.id";
+const LINK_ID_KEY = stateKey.linkId;
 
 /** The link's id, created and stored with the state if it has none yet; kept forever after. */
 export async function linkId(store: Store): Promise<string> {

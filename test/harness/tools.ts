@@ -370,13 +370,14 @@ function verifiable(t: ToolProcess): VerifiableTool {
 /** VerifiableProducer: one "producer_send_success"/"producer_send_error" per record, "tool_data" { sent, acked } at the end. */
 export async function verifiableProducer(
   c: KafkaCluster,
-  o: ClientOpts & { topic: string; maxMessages: number; throughput?: number; acks?: string; valuePrefix?: number },
+  o: ClientOpts & { topic: string; maxMessages: number; throughput?: number; acks?: string; valuePrefix?: number; repeatingKeys?: number },
 ): Promise<VerifiableTool> {
   const v = o.version ?? c.version;
   const { "bootstrap.servers": bootstrap, ...rest } = connProps(c, o);
   const args = ["--bootstrap-server", bootstrap!, "--topic", o.topic, "--max-messages", String(o.maxMessages), "--acks", o.acks ?? "-1"];
   if (o.throughput) args.push("--throughput", String(o.throughput));
   if (o.valuePrefix !== undefined) args.push("--value-prefix", String(o.valuePrefix));
+  if (o.repeatingKeys !== undefined) args.push("--repeating-keys", String(o.repeatingKeys));
   if (Object.keys(rest).length) args.push(configFlag(v, "--producer.config"), writeProps(c, rest));
   return verifiable(await runTool(v, "org.apache.kafka.tools.VerifiableProducer", args));
 }
@@ -406,4 +407,79 @@ export function consumedCount(events: ToolEvent[]): number {
 /** MirrorMaker 2 in dedicated mode with `configPath` (mm2.properties). Long-running: stop() it. Logs WARN+ to stderr. */
 export function mirrorMaker(version: KafkaVersion, configPath: string, opts: RunOpts = {}): Promise<ToolProcess> {
   return runTool(version, "org.apache.kafka.connect.mirror.MirrorMaker", [configPath], { jvm: ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC"], ...opts });
+}
+
+// ---------- transactional copier, console consumer, offsets ----------
+
+/**
+ * TransactionalMessageCopier (Kafka's system-test tool): copies `inputTopic` to `outputTopic`
+ * (input partition p to output partition p) in transactions of `transactionSize` records,
+ * committing its consumer offsets in each; with `randomAborts` about a third of them abort and
+ * are copied again. It stops once it has copied up to the input's end offsets as of its start.
+ * Group mode: it subscribes to the whole input topic under `group`. Prints JSON status lines;
+ * exits 0 when done.
+ */
+export function transactionalMessageCopier(
+  c: KafkaCluster,
+  o: { inputTopic: string; outputTopic: string; transactionalId: string; group: string; transactionSize?: number; randomAborts?: boolean; version?: KafkaVersion },
+  opts: RunOpts = {},
+): Promise<ToolProcess> {
+  const args = ["--broker-list", c.bootstrap, "--input-topic", o.inputTopic, "--input-partition", "0", "--output-topic", o.outputTopic,
+    "--transactional-id", o.transactionalId, "--consumer-group", o.group, "--group-mode", "--use-group-metadata",
+    "--transaction-size", String(o.transactionSize ?? 200)];
+  if (o.randomAborts) args.push("--enable-random-aborts");
+  return runTool(o.version ?? c.version, "org.apache.kafka.tools.TransactionalMessageCopier", args, opts);
+}
+
+/** A record as kafka-console-consumer printed it (key, value and header values as text, "null" for null). */
+export interface ConsoleRecord {
+  partition: number;
+  offset: number;
+  timestamp: number;
+  /** `name:value,name:value`, or "NO_HEADERS" */
+  headers: string;
+  key: string;
+  value: string;
+}
+
+/**
+ * kafka-console-consumer from the beginning of every partition of `topic` (read_committed by
+ * default), until it has read `maxMessages` records or nothing came for `idleMs`. Each record is
+ * printed with its partition, offset, CreateTime, headers and key (tab-separated), and parsed.
+ * Values and keys with tabs or line breaks cannot be parsed back: use it on text records.
+ */
+export async function consoleConsumer(
+  c: KafkaCluster,
+  o: ClientOpts & { topic: string; maxMessages?: number; idleMs?: number; isolation?: "read_committed" | "read_uncommitted" },
+): Promise<{ records: ConsoleRecord[]; code: number; stderr: string }> {
+  const v = o.version ?? c.version;
+  const { "bootstrap.servers": bootstrap, ...rest } = connProps(c, o);
+  const args = ["--bootstrap-server", bootstrap!, "--topic", o.topic, "--from-beginning", "--isolation-level", o.isolation ?? "read_committed",
+    "--timeout-ms", String(o.idleMs ?? 15_000), "--group", `console-${randomUUID()}`,
+    ...["print.timestamp", "print.partition", "print.offset", "print.headers", "print.key", "print.value"].flatMap((p) => ["--property", `${p}=true`])];
+  if (o.maxMessages !== undefined) args.push("--max-messages", String(o.maxMessages));
+  if (Object.keys(rest).length) args.push(configFlag(v, "--consumer.config"), writeProps(c, rest));
+  // exits 0 at --max-messages; at --timeout-ms it logs a TimeoutException and exits 0 as well
+  const r = await runToEnd(v, "org.apache.kafka.tools.consumer.ConsoleConsumer", args, { timeoutMs: 300_000, allowFail: true });
+  const records: ConsoleRecord[] = [];
+  for (const line of r.stdout) {
+    const m = /^(?:CreateTime|LogAppendTime):(-?\d+)\tPartition:(\d+)\tOffset:(\d+)\t([^\t]*)\t([^\t]*)\t(.*)$/.exec(line);
+    if (m) records.push({ timestamp: +m[1]!, partition: +m[2]!, offset: +m[3]!, headers: m[4]!, key: m[5]!, value: m[6]! });
+  }
+  return { records, code: r.code, stderr: r.stderr };
+}
+
+/** GetOffsetShell: per partition of `topic`, the earliest (log start) or latest (log end) offset. */
+export async function getOffsets(c: KafkaCluster, topic: string, time: "earliest" | "latest", o: ClientOpts = {}): Promise<Map<number, number>> {
+  const { "bootstrap.servers": bootstrap, ...rest } = connProps(c, o);
+  const args = ["--bootstrap-server", bootstrap!, "--topic", topic, "--time", time === "earliest" ? "-2" : "-1"];
+  if (Object.keys(rest).length) args.push("--command-config", writeProps(c, rest));
+  const r = await runToEnd(o.version ?? c.version, "org.apache.kafka.tools.GetOffsetShell", args, { jvm: ADMIN_JVM });
+  const out = new Map<number, number>();
+  for (const line of r.stdout) {
+    // "topic:partition:offset"; topic names cannot contain ':'
+    const m = /^(.+):(\d+):(-?\d+)$/.exec(line.trim());
+    if (m && m[1] === topic) out.set(+m[2]!, +m[3]!);
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import { test, expect } from "bun:test";
 import { Producer } from "../../src/rdkafka/index.ts";
 import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
 import { writeMigration, klink } from "./klink-process.ts";
+import { exactDigestDifferences } from "./exact-check.ts";
 
 test("1M records across 3 topics x 4 partitions, sizes up to 1 MiB, headers, null keys and values: identical at identical offsets", async () => {
   const topics = [0, 1, 2].map((i) => uniqueName(`bulk${i}`));
@@ -37,6 +38,7 @@ test("1M records across 3 topics x 4 partitions, sizes up to 1 MiB, headers, nul
   const run = await klink(["run", file, "--until-caught-up"], 600_000);
   expect(run.stderr).not.toContain("stopped:");
   expect(run.code).toBe(0);
+  for (const topic of topics) expect(await exactDigestDifferences(source(), target(), topic, 4)).toEqual([]); // read with our own consumer
   const verify = await klink(["verify", file, "--json"], 600_000);
   const result = JSON.parse(verify.stdout);
   expect(result.identical).toBe(true);

@@ -2,6 +2,7 @@ import { test, expect, afterAll } from "bun:test";
 import { Producer } from "../../src/rdkafka/index.ts";
 import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
 import { writeMigration, spawnKlink, klink } from "./klink-process.ts";
+import { exactDifferences } from "./exact-check.ts";
 
 const running = new Set<ReturnType<typeof spawnKlink>>();
 afterAll(() => {
@@ -49,6 +50,7 @@ test("kill -9 of klink at random moments under load, 10 rounds: no loss, no dupl
   const caughtUp = await klink(["run", file, "--until-caught-up"]);
   expect(caughtUp.stderr).not.toContain("stopped:");
   expect(caughtUp.code).toBe(0);
+  expect(await exactDifferences(source(), target(), topic, 3)).toEqual([]); // read with our own consumer
   const verify = await klink(["verify", file]);
   expect(verify.stdout).toContain(`identical: ${produced} records in 3 partitions`);
   expect(verify.code).toBe(0);

@@ -21,7 +21,7 @@
  * I1 every acknowledged record is on both clusters; I2 at most once per cluster; I3 per session
  * and partition the sequence increases on both clusters; I5 key, value, headers, CreateTime and
  * partition as produced, on both clusters. A record sent without acknowledgement may be missing,
- * but if it is on one cluster it must be on both. See ../../../shared/design.md.
+ * but if it is on one cluster it must be on both. See docs/invariants.md.
  */
 import { Admin, Consumer, ErrorCode, KafkaError, Offset, Producer, type DeliveryReport, type Header } from "../../src/rdkafka/index.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";

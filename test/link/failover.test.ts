@@ -4,6 +4,7 @@ import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
 import { getCluster } from "../harness/state.ts";
 import { killBroker, restartBroker, type KafkaCluster } from "../harness/cluster.ts";
 import { writeMigration, spawnKlink, klink } from "./klink-process.ts";
+import { exactDifferences } from "./exact-check.ts";
 
 const running = new Set<ReturnType<typeof spawnKlink>>();
 afterAll(() => {
@@ -60,6 +61,7 @@ async function mirrorThroughFailover(from: KafkaCluster, to: KafkaCluster, faili
   const rest = await klink(["run", file, "--until-caught-up"]);
   expect(rest.stderr).not.toContain("stopped:");
   expect(rest.code).toBe(0);
+  expect(await exactDifferences(from, to, topic, 3)).toEqual([]); // read with our own consumer
   const verify = await klink(["verify", file]);
   expect(verify.stdout).toContain(`identical: ${produced} records in 3 partitions`);
   expect(verify.code).toBe(0);

@@ -4,7 +4,8 @@
  * a delivery report is outstanding), where a lane resumes, and what a flush stores.
  */
 import { describe, expect, test } from "bun:test";
-import { Ledger, OffsetQueue, TwoWayPartition, positionKey, type Verdict } from "../../src/link/ledger.ts";
+import { Ledger, OffsetQueue, Lanes, type Verdict } from "../../src/link/ledger.ts";
+import { stateKey } from "../../src/link/partition/state.ts";
 import type { Store, StoreWrite } from "../../plugins/plugin.ts";
 
 const queueOf = (...offsets: number[]) => {
@@ -80,13 +81,13 @@ function recordingStore(): Store & { writes: StoreWrite[][] } {
  */
 type Setup = (writer: { sent: () => void; acked: (writeOffset: number) => void }) => void;
 const directions = [
-  { reader: "Router", classify: (p: TwoWayPartition, o: number) => p.classifyTarget(o), writerOf: (p: TwoWayPartition) => p.fetch },
-  { reader: "Fetcher", classify: (p: TwoWayPartition, o: number) => p.classifySource(o), writerOf: (p: TwoWayPartition) => p.route },
+  { reader: "Router", classify: (p: Lanes, o: number) => p.classifyTarget(o), writerOf: (p: Lanes) => p.fetch },
+  { reader: "Fetcher", classify: (p: Lanes, o: number) => p.classifySource(o), writerOf: (p: Lanes) => p.route },
 ] as const;
 
 function partitionWith(direction: (typeof directions)[number], setup: Setup) {
   const ledger = new Ledger(recordingStore());
-  const p = new TwoWayPartition("orders", 0, 1_000, 2_000);
+  const p = new Lanes("orders", 0, 1_000, 2_000);
   ledger.add(p);
   const writer = direction.writerOf(p);
   const readOffsets = writer.inFlight;
@@ -148,7 +149,7 @@ for (const direction of directions) {
 
 test("Lane.position: where a restart resumes (everything below it is decided and, if copied, acknowledged)", () => {
   const ledger = new Ledger(recordingStore());
-  const p = new TwoWayPartition("orders", 0, 40, 0);
+  const p = new Lanes("orders", 0, 40, 0);
   const lane = p.fetch;
   const steps: Array<[string, () => void, number]> = [
     ["new: its start", () => {}, 40],
@@ -168,7 +169,7 @@ test("Lane.position: where a restart resumes (everything below it is decided and
 test("flush stores the noted changes, the acknowledged rows and both lanes' positions in one write, and nothing when nothing moved", async () => {
   const store = recordingStore();
   const ledger = new Ledger(store);
-  const p = new TwoWayPartition("orders", 2, 100, 50);
+  const p = new Lanes("orders", 2, 100, 50);
   ledger.add(p);
   ledger.sent(p.fetch, 100);
   ledger.sent(p.fetch, 101);
@@ -187,8 +188,8 @@ test("flush stores the noted changes, the acknowledged rows and both lanes' posi
           { topic: "orders", partition: 2, sourceOffset: 102, targetOffset: 50, origin: "target" },
         ],
       },
-      { put: positionKey("fetch", "orders", 2), value: "101" }, // 101 in flight
-      { put: positionKey("route", "orders", 2), value: "51" },
+      { put: stateKey.lanePosition("fetch", "orders", 2), value: "101" }, // 101 in flight
+      { put: stateKey.lanePosition("route", "orders", 2), value: "51" },
     ],
   ]);
   expect(ledger.pending()).toBe(0);

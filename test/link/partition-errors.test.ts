@@ -147,3 +147,62 @@ test("permissions revoked on one source topic stop its partitions with the reaso
   const verify = await klink(["verify", file, "--topics", kept]);
   expect(verify.stdout).toContain("identical: 800 records in 2 partitions");
 }, 180_000);
+
+test("a partition that stops while records are held frees them: klink closes at once, and the message census finds none left (KLINK_DEBUG_MESSAGES=1)", async () => {
+  const topic = uniqueName("held-stop");
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 1 }]));
+  await withAdmin(target(), (a) => a.createTopics([{ name: topic, partitions: 1, configs: { "max.message.bytes": "20000" } }]));
+  const t = new Producer(plain(source(), { "transactional.id": uniqueName("held-stop"), "linger.ms": 0 }));
+  t.initTransactions();
+  const txn = async (from: number, count: number) => {
+    t.beginTransaction();
+    for (let i = from; i < from + count; i++) t.produce({ topic, partition: 0, key: `k${i}`, value: `v${i}` });
+    await t.commitTransaction();
+  };
+  await txn(0, 50);
+  const plainProducer = new Producer(plain(source()));
+  await plainProducer.send({ topic, partition: 0, key: "big", value: Buffer.alloc(100_000, 1) }); // outside the transactions, too large for the target
+  await plainProducer.close();
+  for (let i = 0; i < 5; i++) await txn(1000 + i * 20, 20); // held behind the big one, holes (markers) between
+  await t.close();
+  const file = writeMigration({ topics: [topic], linkName: uniqueName("held-stop"), offsets: "exact" });
+  process.env.KLINK_DEBUG_MESSAGES = "1";
+  let run;
+  try {
+    run = await klink(["run", file, "--until-caught-up"], 120_000);
+  } finally {
+    delete process.env.KLINK_DEBUG_MESSAGES;
+  }
+  expect(run.stderr).toContain(`${topic}[0] stopped: record at offset 51 is 100003 bytes`);
+  expect(run.stderr).not.toContain("KLINK_DEBUG_MESSAGES");
+  expect(run.code).toBe(2);
+}, 180_000);
+
+test("a delivery error while a record waits before a one-slot hole: the partition stops, nothing stays held, klink closes at once", async () => {
+  // The target refuses records older than an hour: the first copied record fails at delivery,
+  // while the next one is held before the commit marker that follows it.
+  const topic = uniqueName("held-delivery-error");
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 1, configs: { "retention.ms": "-1" } }]));
+  await withAdmin(target(), (a) => a.createTopics([{ name: topic, partitions: 1, configs: { "message.timestamp.before.max.ms": "3600000" } }]));
+  const t = new Producer(plain(source(), { "transactional.id": uniqueName("held-error"), "linger.ms": 0 }));
+  t.initTransactions();
+  t.beginTransaction();
+  t.produce({ topic, partition: 0, key: "old", value: "a", timestamp: Date.now() - 86_400_000 });
+  t.produce({ topic, partition: 0, key: "new", value: "b" });
+  await t.commitTransaction(); // marker at 2: a one-slot hole after "new"
+  t.beginTransaction();
+  t.produce({ topic, partition: 0, key: "later", value: "c" });
+  await t.commitTransaction();
+  await t.close();
+  const file = writeMigration({ topics: [topic], linkName: uniqueName("held-error"), offsets: "exact" });
+  process.env.KLINK_DEBUG_MESSAGES = "1";
+  let run;
+  try {
+    run = await klink(["run", file, "--until-caught-up"], 60_000);
+  } finally {
+    delete process.env.KLINK_DEBUG_MESSAGES;
+  }
+  expect(run.stderr).toContain(`${topic}[0] stopped:`);
+  expect(run.stderr).not.toContain("KLINK_DEBUG_MESSAGES");
+  expect(run.code).toBe(2);
+}, 180_000);

@@ -7,13 +7,13 @@
  *
  * A partition starts in exact or translate mode (partition/start.ts decides); stopped and promoted
  * are final for the run. In exact mode, records wait in `held` until what follows them on the
- * source is known (exact-plan.ts); in translate mode `lanes` is the two-way bookkeeping it shares
+ * source is known (exact-plan.ts); in translate mode `lanes` is the bookkeeping of both directions it shares
  * with the Router (ledger.ts).
  */
 import type { OffsetsSetting } from "../../config/types.ts";
 import { HeldRecords } from "../held-records.ts";
 import type { PartitionFillers } from "../fillers.ts";
-import type { TwoWayPartition } from "../ledger.ts";
+import type { Lanes } from "../ledger.ts";
 import type { OffsetMode } from "./state.ts";
 
 export type PartitionState = "exact" | "translate" | "stopped" | "promoted";
@@ -54,7 +54,7 @@ export class LinkedPartition {
   filling = false;
 
   // --- translate mode
-  lanes: TwoWayPartition | null = null;
+  lanes: Lanes | null = null;
 
   constructor(
     readonly topic: string,
@@ -77,7 +77,7 @@ export class LinkedPartition {
   }
 
   /** exact → translate: from source offset `next` on, copies are kept in the offset map by `lanes`. */
-  toTranslate(lanes: TwoWayPartition, next: number): void {
+  toTranslate(lanes: Lanes, next: number): void {
     if (this.state !== "exact") throw new Error(`${this.topic}[${this.partition}]: to translate mode from ${this.state}`);
     this.state = "translate";
     this.mode = "translate";
