@@ -6,11 +6,12 @@
  *
  *   bun bench/replicate/pipe.ts '{"source":"h:p","target":"h:p","topic":"t","partitions":12,"compression":"lz4"}'
  *
- * Client settings are the Fetcher's own (SOURCE_CONSUMER, FORWARD_PRODUCER from
- * src/link/client-settings.ts), so the difference to klink is the Fetcher's own work.
+ * Client settings are the Fetcher's own with klink's default limits (copyingConsumer,
+ * FORWARD_PRODUCER from src/link/client-settings.ts), so the difference to klink is the Fetcher's
+ * own work.
  */
 import { Consumer, Producer, Offset } from "../../src/rdkafka/index.ts";
-import { SOURCE_CONSUMER, FORWARD_PRODUCER } from "../../src/link/client-settings.ts";
+import { copyingConsumer, FORWARD_PRODUCER } from "../../src/link/client-settings.ts";
 
 interface PipeOptions {
   source: string;
@@ -24,7 +25,7 @@ interface PipeOptions {
 
 const o = JSON.parse(process.argv[2] ?? "{}") as PipeOptions;
 let failures = 0;
-const consumer = new Consumer({ "bootstrap.servers": o.source, ...SOURCE_CONSUMER, ...o.consumer });
+const consumer = new Consumer({ "bootstrap.servers": o.source, ...copyingConsumer({ maxInFlightBytes: 256 * 2 ** 20, memoryBytes: 2 ** 30 }), ...o.consumer });
 const producer = new Producer(
   { "bootstrap.servers": o.target, ...FORWARD_PRODUCER, "compression.type": o.compression },
   { onDelivery: (r) => r.error && failures++ },

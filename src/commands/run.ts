@@ -127,7 +127,7 @@ export const run: Command = {
     }
     link = new Link({
       linkName: config.link.name, source: clients.source, target: clients.target, topics, store,
-      maxInFlightBytes: config.limits.inFlightBytes, log,
+      maxInFlightBytes: config.limits.inFlightBytes, memoryBytes: config.limits.memoryBytes, log,
     });
     const running = link;
     const cutover = await startPlugin(config.cutover.plugin, config.cutover.options, pluginContext(config, false), formatPath(config.cutover.path));

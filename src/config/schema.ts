@@ -224,7 +224,7 @@ export const migrationSchema: JsonSchema = {
       default: {},
       properties: {
         inFlightBytes: size("record bytes read from one cluster and not yet acknowledged by the other; fetching pauses above it", "256MiB"),
-        memory: size("memory klink may use in all; fetching pauses above it (must exceed inFlightBytes)", "1GiB"),
+        memory: size("resident memory of klink in all (RSS); fetch requests are sized from it, and fetching pauses above 90% of it until below 70% (must exceed inFlightBytes)", "1GiB"),
       },
     },
   },

@@ -4,19 +4,44 @@
  * source) use the same ones, and so does the benchmark's raw pipe (bench/replicate/pipe.ts).
  */
 
-/** The source consumer's settings (also the benchmark's raw pipe's: keep them the same). */
-export const SOURCE_CONSUMER = {
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** A copying consumer's settings but for its fetch sizes (`copyingConsumer`). */
+const COPYING_CONSUMER = {
   "isolation.level": "read_committed",
-  // librdkafka's prefetch limits apply per partition (and count compressed bytes): keep them
-  // small so memory does not grow with the number of partitions or the compression ratio.
+  // librdkafka's prefetch limits (they count records and decompressed value bytes) apply to the
+  // consumer's one queue: keep them small so memory does not grow with the number of partitions.
   "queued.max.messages.kbytes": 8192,
   "queued.min.messages": 10_000,
-  "max.partition.fetch.bytes": 2_097_152,
-  "fetch.max.bytes": 16_777_216,
   // librdkafka's default (1000 ms) idles a partition for a second whenever its prefetch queue
   // is full, which a fast reader of a backlog hits again and again.
   "fetch.queue.backoff.ms": 10,
+  // The largest request the consumer sends (its Fetch requests are small); librdkafka refuses a
+  // fetch.max.bytes below it, so a larger one set for the cluster's other clients must not apply.
+  "message.max.bytes": 1_000_000,
 } as const;
+
+/**
+ * The settings of a consumer that copies (the Fetcher's, the Router's, the benchmark's raw pipe's),
+ * its fetch sizes from the limits. librdkafka fetches only while little is queued, but decompresses
+ * each Fetch response whole, in its broker thread, before any of it can be read or dropped; and
+ * fetch.max.bytes counts compressed bytes. With records compressed 270× a 16 MB response was a whole
+ * 2 GB backlog in memory (bench/results/memory-*.md). So one response must fit in what limits.memory
+ * leaves for prefetching (what is not limits.inFlightBytes nor 256 MiB for klink itself) even that
+ * compressible: 512 resident bytes per compressed byte (~460 measured at 270×: the records plus
+ * librdkafka's ~300 B per record). 1 MiB with the default limits, at most 16 MiB. Smaller
+ * per-partition parts reach the reader sooner (records of a partition are readable once its part of
+ * the response is decompressed).
+ */
+export function copyingConsumer(limits: { maxInFlightBytes: number; memoryBytes: number }): Record<string, string | number> {
+  const response = Math.min(16 * MiB, Math.max(MiB, Math.floor((limits.memoryBytes - limits.maxInFlightBytes - 256 * MiB) / 512)));
+  return {
+    ...COPYING_CONSUMER,
+    "fetch.max.bytes": response,
+    "max.partition.fetch.bytes": Math.min(2 * MiB, Math.max(256 * KiB, Math.floor(response / 4))),
+  };
+}
 
 /** The target producer's settings. message.max.bytes at librdkafka's maximum: the target topic's max.message.bytes is the limit that counts (checkSize). */
 export const FORWARD_PRODUCER = {

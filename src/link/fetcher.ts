@@ -16,7 +16,8 @@
  * Fetcher owns the source consumer and the target producer.
  */
 import { Producer, Consumer, KafkaError, ErrorCode, type Admin, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
-import { FORWARD_PRODUCER, SOURCE_CONSUMER } from "./client-settings.ts";
+import { isWaitTooLong, RETRY_STOPPED_MS } from "./interrupted.ts";
+import { FORWARD_PRODUCER, copyingConsumer } from "./client-settings.ts";
 import type { Cluster } from "./cluster.ts";
 import { PartitionFillers } from "./fillers.ts";
 import { nextStep, type Step } from "./exact-plan.ts";
@@ -37,6 +38,8 @@ export interface FetcherContext {
   router: Router;
   /** Cap on bytes read and not yet acknowledged by the target (backpressure). */
   maxInFlightBytes: number;
+  /** limits.memory (the consumer's fetch sizes follow it). */
+  memoryBytes: number;
   /** Every partition being copied, for a consumed record's lookup. */
   partitions: () => Iterable<LinkedPartition>;
   /** A producer wrote straight to target partition `p` at `at`; `inFlight`: the source offsets forwarded and not acknowledged. Synchronous. */
@@ -64,7 +67,7 @@ export class Fetcher {
       { ...ctx.target.config, ...FORWARD_PRODUCER },
       { ...ctx.target.options, onDelivery: (r) => this.delivered(r), onError: (e) => e.fatal && ctx.log(`target producer: ${e.message}`) },
     );
-    this.consumer = new Consumer({ ...ctx.source.config, ...SOURCE_CONSUMER, "enable.partition.eof": true }, ctx.source.options);
+    this.consumer = new Consumer({ ...ctx.source.config, ...copyingConsumer(ctx), "enable.partition.eof": true }, ctx.source.options);
     this.partitionOf = new PartitionsByHandle(ctx.partitions);
   }
 
@@ -432,6 +435,18 @@ export class Fetcher {
     this.pause(p);
   }
 
+  /**
+   * limits.memory (memory-guard.ts): stops or restarts fetching every partition being copied.
+   * librdkafka drops what it had prefetched for them (freed at the next read) and fetches again
+   * from the last record read; end-of-partition events dropped so come again (the exact path
+   * waits for them: test/rdkafka/pause-eof.test.ts).
+   */
+  fetching(on: boolean): void {
+    const copying = [...this.ctx.partitions()].filter((p) => p.copying).map((p) => ({ topic: p.topic, partition: p.partition }));
+    if (on) this.consumer.resume(copying);
+    else this.consumer.pause(copying);
+  }
+
   /** Promote: `p` is not copied any more. */
   retire(p: LinkedPartition): void {
     if (!p.promote()) return;
@@ -474,17 +489,3 @@ function eofHighWatermark(m: ConsumedMessage): number | null {
   return found ? Number(found[1]) : null;
 }
 
-/** An exact partition interrupted by a cluster that did not answer in time starts again after this (Link.run). */
-export const RETRY_STOPPED_MS = 30_000;
-
-/**
- * The cluster did not answer in time (a broker or the transaction coordinator restarting, a
- * leader moving): librdkafka's timeouts and transport errors, and Kafka's leader-moving errors.
- * An exact partition resumes from the target's end as after a restart, so trying again is safe.
- */
-export function isWaitTooLong(err: Error): boolean {
-  return err instanceof KafkaError && WAIT_TOO_LONG.has(err.code);
-}
-// _TIMED_OUT, _TRANSPORT, _ALL_BROKERS_DOWN, _MSG_TIMED_OUT; LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT,
-// COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH
-const WAIT_TOO_LONG = new Set([-185, -195, -187, -192, 5, 6, 7, 14, 15, 16, 74, 76]);

@@ -17,8 +17,10 @@ import { Ledger, Lanes } from "./ledger.ts";
 import { Router, type RoutedProgress } from "./router.ts";
 import { reconcile } from "./reconcile.ts";
 import { settleReplication } from "./settle.ts";
-import { Fetcher, isWaitTooLong, RETRY_STOPPED_MS, type Assignment } from "./fetcher.ts";
+import { Fetcher, type Assignment } from "./fetcher.ts";
+import { isWaitTooLong, RETRY_STOPPED_MS } from "./interrupted.ts";
 import { Watchers } from "./watchers.ts";
+import { processMemoryGuard, describeMemoryAction, type MemoryGuard } from "./memory-guard.ts";
 import { PartitionStarter } from "./partition-start.ts";
 import { readStartFacts } from "./start-facts.ts";
 import { LinkedPartition } from "./partition/partition.ts";
@@ -44,6 +46,8 @@ export interface LinkOptions {
   store: Store;
   /** Cap on bytes read and not yet acknowledged by the target (backpressure). */
   maxInFlightBytes: number;
+  /** limits.memory: fetching pauses above it (memory-guard.ts). */
+  memoryBytes: number;
   log: (line: string) => void;
 }
 
@@ -82,9 +86,11 @@ export class Link {
   private readonly startedAt = performance.now();
   /** `klink resume` requests, served by the run loop between batches. */
   private readonly resumes: Array<{ topic: string; partition: number | null; done: (lines: string[]) => void; failed: (err: Error) => void }> = [];
+  private readonly memory: MemoryGuard;
 
   constructor(private readonly options: LinkOptions) {
     this.ledger = new Ledger(options.store);
+    this.memory = processMemoryGuard(options.memoryBytes);
   }
 
   private key(topic: string, partition: number): string {
@@ -102,7 +108,7 @@ export class Link {
     this.targetAdmin = new Admin(o.target.config, o.target.options);
     this.policy = new CleanupPolicySwitch(this.targetAdmin, o.store, o.log);
     this.router = new Router({
-      source: o.source, target: o.target, ledger: this.ledger, maxInFlightBytes: o.maxInFlightBytes,
+      source: o.source, target: o.target, ledger: this.ledger, maxInFlightBytes: o.maxInFlightBytes, memoryBytes: o.memoryBytes,
       pollFetcher: () => this.fetcher.poll(),
       onFirstRouted: (p, offset) => this.enterDualWrite(p.topic, `first record written straight to the target: ${p.topic}[${p.partition}] offset ${offset}`),
       onFailed: (p, err) => {
@@ -112,7 +118,7 @@ export class Link {
     });
     this.fetcher = new Fetcher({
       linkName: o.linkName, source: o.source, target: o.target, targetAdmin: this.targetAdmin, ledger: this.ledger, router: this.router,
-      maxInFlightBytes: o.maxInFlightBytes, partitions: () => this.partitions.values(), log: o.log,
+      maxInFlightBytes: o.maxInFlightBytes, memoryBytes: o.memoryBytes, partitions: () => this.partitions.values(), log: o.log,
       onDualWrite: (p, at, inFlight, seen) => this.dualWrite(p, at, inFlight, seen),
     });
     this.starter = new PartitionStarter({
@@ -293,6 +299,7 @@ export class Link {
     try {
       let idle = 0;
       while (!this.stopping) {
+        this.guardMemory();
         const done = await this.fetcher.step();
         if (done === "full") continue;
         await this.ledger.flush(done === "idle");
@@ -360,6 +367,14 @@ export class Link {
       lines.push(line);
     }
     return lines;
+  }
+
+  /** limits.memory: fetching pauses or resumes as memory-guard.ts decides. */
+  private guardMemory(): void {
+    const change = this.memory.check();
+    if (!change) return;
+    this.fetcher.fetching(change.action === "resume");
+    this.options.log(describeMemoryAction(change, this.memory));
   }
 
   stop(): void {

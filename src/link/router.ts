@@ -12,13 +12,15 @@ import { Producer, Consumer, type ConsumedMessage, type DeliveryReport } from ".
 import { PartitionsByHandle } from "./partitions-by-handle.ts";
 import type { Cluster } from "./cluster.ts";
 import { Ledger, type Lanes } from "./ledger.ts";
-import { FORWARD_PRODUCER, SOURCE_CONSUMER } from "./client-settings.ts";
+import { FORWARD_PRODUCER, copyingConsumer } from "./client-settings.ts";
 
 export interface RouterOptions {
   source: Cluster;
   target: Cluster;
   ledger: Ledger;
   maxInFlightBytes: number;
+  /** limits.memory (the consumer's fetch sizes follow it). */
+  memoryBytes: number;
   /** Serves the Fetcher's delivery reports (a wait for one of them). */
   pollFetcher: () => void;
   /** The first record routed for `topic` (the topic moves to dual-write). */
@@ -51,7 +53,7 @@ export class Router {
   private stopping = false;
 
   constructor(private readonly options: RouterOptions) {
-    this.consumer = new Consumer({ ...options.target.config, ...SOURCE_CONSUMER, "enable.partition.eof": true }, options.target.options);
+    this.consumer = new Consumer({ ...options.target.config, ...copyingConsumer(options), "enable.partition.eof": true }, options.target.options);
     this.producer = new Producer(
       { ...options.source.config, ...FORWARD_PRODUCER },
       { ...options.source.options, onDelivery: (r) => this.delivered(r) },

@@ -24,7 +24,7 @@ export async function mirrorOnce(topics: LinkedTopic[], store: Store = tempStore
   const log: string[] = [];
   const fetcher = new Link({
     linkName, source: { config: plain(source()), options: {} }, target: { config: plain(target()), options: {} }, topics, store,
-    maxInFlightBytes: 64 << 20, log: (l) => log.push(l),
+    maxInFlightBytes: 64 << 20, memoryBytes: 1 << 30, log: (l) => log.push(l),
   });
   await fetcher.start();
   await fetcher.run(true);

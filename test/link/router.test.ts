@@ -53,7 +53,7 @@ async function readAll(cluster: KafkaCluster, topic: string, partitions: number)
 function startFetcher(topic: string, store: Store, linkName: string, log: string[]): { fetcher: Link; running: Promise<void> } {
   const fetcher = new Link({
     linkName, source: { config: plain(source()), options: {} }, target: { config: plain(target()), options: {} },
-    topics: [linked(topic)], store, maxInFlightBytes: 64 << 20, log: (l) => log.push(l),
+    topics: [linked(topic)], store, maxInFlightBytes: 64 << 20, memoryBytes: 1 << 30, log: (l) => log.push(l),
   });
   const running = fetcher.start().then(() => fetcher.run(false));
   return { fetcher, running };

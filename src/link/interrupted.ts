@@ -1,0 +1,22 @@
+/**
+ * Which errors interrupt an exact partition instead of stopping it: the cluster did not answer
+ * in time (a broker or the transaction coordinator restarting for longer than klink's waits). Such
+ * a partition starts again by itself after RETRY_STOPPED_MS, from the target's end as after a
+ * restart (Link.retryInterrupted), so trying again is safe.
+ */
+import { KafkaError } from "../rdkafka/index.ts";
+
+/** An exact partition interrupted by a cluster that did not answer in time starts again after this (Link.run). */
+export const RETRY_STOPPED_MS = 30_000;
+
+/**
+ * The cluster did not answer in time (a broker or the transaction coordinator restarting, a
+ * leader moving): librdkafka's timeouts and transport errors, and Kafka's leader-moving errors.
+ * An exact partition resumes from the target's end as after a restart, so trying again is safe.
+ */
+export function isWaitTooLong(err: Error): boolean {
+  return err instanceof KafkaError && WAIT_TOO_LONG.has(err.code);
+}
+// _TIMED_OUT, _TRANSPORT, _ALL_BROKERS_DOWN, _MSG_TIMED_OUT; LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT,
+// COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH
+const WAIT_TOO_LONG = new Set([-185, -195, -187, -192, 5, 6, 7, 14, 15, 16, 74, 76]);
