@@ -12,7 +12,7 @@ const KLINK = process.env.KLINK_TEST_BIN ?? resolve(import.meta.dir, "../../dist
 /** A migration.yaml in a fresh temp dir (its state file lands beside it); `listen` defaults to a random loopback port. */
 export function writeMigration(opts: { topics: string[]; linkName: string; start?: string; offsets?: "exact" | "translate" | "auto"; extra?: string; from?: KafkaCluster; to?: KafkaCluster; listen?: string }): string {
   const dir = mkdtempSync(join(tmpdir(), "klink-run-"));
-  const listen = opts.listen ?? `127.0.0.1:${20000 + Math.floor(Math.random() * 10000)}`;
+  const listen = opts.listen ?? `127.0.0.1:${freePort()}`;
   const file = join(dir, "migration.yaml");
   writeFileSync(
     file,
@@ -29,6 +29,14 @@ status:
 ${opts.extra ?? ""}`,
   );
   return file;
+}
+
+/** A loopback port free right now (the system picks it), for status.listen: a random one collided with other programs. */
+export function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
 }
 
 export function spawnKlink(args: string[]) {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import pkg from "../../package.json" with { type: "json" };
 import { Producer } from "../../src/rdkafka/index.ts";
 import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
-import { writeMigration, KlinkRun, klink, stopAllKlinks } from "../link/klink-process.ts";
+import { writeMigration, KlinkRun, klink, stopAllKlinks, freePort } from "../link/klink-process.ts";
 
 afterAll(stopAllKlinks);
 
@@ -79,7 +79,7 @@ test("GET /metrics of a running link passes promtool check metrics and counts wh
   await withAdmin(source(), (a) => a.alterConsumerGroupOffsets(group, [0, 1, 2].map((partition) => ({ topic, partition, offset: 0 }))));
 
   const linkName = uniqueName("metrics");
-  const port = 20000 + Math.floor(Math.random() * 10000);
+  const port = freePort();
   const file = writeMigration({ topics: [topic, big], linkName, listen: `127.0.0.1:${port}`, extra: `groups:\n  names: [${group}]\n` });
   const run = new KlinkRun(file);
   const scrape = async () => {
