@@ -34,7 +34,16 @@ await admin.deleteRecords([{ topic: "orders", partition: 0, offset: 1000 }]);
 // A consumer group that has read half of orders.
 const consumer = new Consumer({ "bootstrap.servers": bootstrap, "group.id": "billing" });
 const half = await admin.watermarks([0, 1, 2, 3].map((partition) => ({ topic: "orders", partition })));
-consumer.commit(half.map((w) => ({ topic: "orders", partition: w.partition, offset: Math.floor((w.low + w.high) / 2) })));
+// A fresh cluster's group coordinator may still be loading (NOT_COORDINATOR and the like): ask again.
+for (let attempt = 1; ; attempt++) {
+  try {
+    consumer.commit(half.map((w) => ({ topic: "orders", partition: w.partition, offset: Math.floor((w.low + w.high) / 2) })));
+    break;
+  } catch (err) {
+    if (attempt === 30 || ![14, 15, 16].includes((err as { code?: number }).code ?? 0)) throw err;
+    await Bun.sleep(1_000);
+  }
+}
 consumer.close();
 admin.close();
 console.log("seeded: orders (4 partitions), payments (2, compacted), 200,000 records; group billing at half of orders");
