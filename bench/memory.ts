@@ -15,9 +15,10 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Admin, Producer } from "../src/rdkafka/index.ts";
+import { Admin } from "../src/rdkafka/index.ts";
 import type { KafkaCluster } from "../test/harness/cluster.ts";
 import { klinkSnapshot, testClusters } from "./test-clusters.ts";
+import { writeTopic } from "./backlog-load.ts";
 import { sampleProcess } from "./replicate/proc.ts";
 import { uniqueName, withAdmin, plain } from "../test/helpers.ts";
 
@@ -38,22 +39,8 @@ const SAMPLE_MS = 200;
 const MiB = 2 ** 20;
 
 async function load(source: KafkaCluster, topic: string, records: number): Promise<void> {
-  await withAdmin(source, (a) => a.createTopics([{ name: topic, partitions: PARTITIONS, configs: { "retention.ms": "-1", "retention.bytes": "-1" } }]));
-  const producer = new Producer(plain(source, { "linger.ms": 50, "batch.size": 1_048_576, "compression.type": COMPRESSION }));
   const value = Buffer.alloc(VALUE, 0x61);
-  for (let i = 0; i < records; i++) {
-    for (;;) {
-      try {
-        producer.produce({ topic, partition: i % PARTITIONS, value });
-        break;
-      } catch {
-        producer.poll();
-        await Bun.sleep(1);
-      }
-    }
-  }
-  await producer.flush(600_000);
-  await producer.close();
+  await writeTopic(source, topic, { records, partitions: PARTITIONS, producer: { "linger.ms": 50, "compression.type": COMPRESSION } }, () => value);
 }
 
 /** Bytes of the topic's log segments on the source's disk (the harness's clusters are local), 0 when not found. */
