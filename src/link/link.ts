@@ -148,7 +148,7 @@ export class Link {
    */
   private async linkTopic(t: LinkedTopic, start: StartPosition): Promise<Assignment> {
     const o = this.options;
-    const provisioned = await provisionTopic(this.sourceAdmin, this.targetAdmin, t.name, t.create);
+    const provisioned = await provisionTopic(this.sourceAdmin, this.targetAdmin, t.name, t.create, (from) => this.markCreated(t.name, from));
     if (provisioned.action !== "exists") o.log(`${t.name}: target topic ${provisioned.action} (${provisioned.partitions} partitions)`);
     const desc = await describeSourceTopic(this.sourceAdmin, t.name);
     const ids = desc.partitions.map((p) => p.partition).filter((id) => !this.get(t.name, id));
@@ -184,6 +184,12 @@ export class Link {
       else assignment.push({ topic: t.name, partition: p.partition, offset: p.next });
     }
     return assignment;
+  }
+
+  /** Stores, before klink creates them, that target partitions `from`.. of `topic` are its own (partition-start.ts). */
+  private async markCreated(topic: string, from: number): Promise<void> {
+    const known = await this.options.store.get(stateKey.createdFrom(topic));
+    if (known === null || Number(known) > from) await this.options.store.write([{ put: stateKey.createdFrom(topic), value: String(from) }]);
   }
 
   /** Partitions added to a source topic: created on the target, copied from their first record (all of a new partition is new, whatever link.start says). */

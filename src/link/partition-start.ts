@@ -13,7 +13,7 @@ import { GroupClient } from "../group/client.ts";
 import { readDigests } from "./verify.ts";
 import { findDivergence } from "./reconcile.ts";
 import { decideStart, type StartFacts, type StartSettings } from "./partition/start.ts";
-import { exactWrite, type StoredPartition } from "./partition/state.ts";
+import { exactWrite, stateKey, type StoredPartition } from "./partition/state.ts";
 import type { LinkedPartition } from "./partition/partition.ts";
 
 export interface StartContext {
@@ -41,14 +41,20 @@ export class PartitionStarter {
   /** Decides where `p` starts and gets it there; `facts.stored` is what the state holds for it. */
   async start(p: LinkedPartition, facts: StartFacts, stored: StoredPartition | undefined, settings: StartSettings): Promise<void> {
     const target = facts.target!;
-    // Records on the target without state: klink's own copy, if its state was lost?
-    if (!stored && target.end > target.logStart && p.setting !== "translate") facts.exactCopyOnTarget = await this.isExactCopy(p, target);
+    if (!stored && target.end > target.logStart) {
+      // Records on the target without state: producers', if klink created the partition; else its own copy, if its state was lost?
+      const createdFrom = await this.c.store.get(stateKey.createdFrom(p.topic));
+      facts.createdByKlink = createdFrom !== null && p.partition >= Number(createdFrom);
+      if (!facts.createdByKlink && p.setting !== "translate") facts.exactCopyOnTarget = await this.isExactCopy(p, target);
+    }
     const d = decideStart(facts, settings);
     switch (d.action) {
       case "refuse":
         throw new KafkaError(ErrorCode.STATE, d.why);
       case "translate":
         return this.c.toTranslate(p, d.from, target.end, d.why, false);
+      case "dual-write":
+        return this.c.toTranslate(p, d.from, target.logStart, d.why, false);
       case "adopt":
         await this.c.store.write([exactWrite(p.topic, p.partition, target.logStart, "adopted an exact copy found on the target")]);
         this.c.log(`${p.topic}[${p.partition}]: ${d.why}`);

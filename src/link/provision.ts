@@ -33,7 +33,12 @@ export async function describeSourceTopic(source: Admin, topic: string, timeoutM
   }
 }
 
-export async function provisionTopic(source: Admin, target: Admin, topic: string, create: CreateSettings): Promise<ProvisionResult> {
+/**
+ * `beforeCreate(from)` runs before klink creates target partitions `from`.. (0 for a new topic):
+ * the caller stores it first, so that records found there later without partition state are known
+ * to be producers' and not data the target held before (docs/offsets.md, "The start").
+ */
+export async function provisionTopic(source: Admin, target: Admin, topic: string, create: CreateSettings, beforeCreate: (from: number) => Promise<void> = async () => {}): Promise<ProvisionResult> {
   const src = await describeSourceTopic(source, topic);
   const partitions = src.partitions.length;
   const existing = await target.describeTopics([topic]).catch((err) => {
@@ -43,6 +48,7 @@ export async function provisionTopic(source: Admin, target: Admin, topic: string
   if (existing.length === 0) {
     const sourceConfigs = create.copyConfigs ? await source.describeTopicConfigs(topic) : [];
     const { configs, replicationFactor } = topicToCreate(partitions, sourceConfigs, create);
+    await beforeCreate(0);
     await target.createTopics([{ name: topic, partitions, replicationFactor: replicationFactor ?? -1, configs }]).catch((err) => {
       if (err.codeName === "TOPIC_ALREADY_EXISTS") return; // another instance won the race
       if (err.codeName === "INVALID_CONFIG" || err.codeName === "POLICY_VIOLATION" || err.codeName === "INVALID_REPLICATION_FACTOR") {
@@ -55,6 +61,7 @@ export async function provisionTopic(source: Admin, target: Admin, topic: string
   }
   const have = existing[0]!.partitions.length;
   if (have < partitions) {
+    await beforeCreate(have);
     await target.createPartitions([{ topic, totalCount: partitions }]);
     await waitForLeaders(target, topic, partitions);
     return { topic, action: "partitions-added", partitions };

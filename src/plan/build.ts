@@ -10,6 +10,7 @@ import type { Store } from "../state/store.ts";
 import { patternText, select, selects, settingsFor } from "../config/select.ts";
 import type { MigrationConfig } from "../config/types.ts";
 import { topicToCreate } from "../link/topic-create.ts";
+import { stateKey } from "../link/partition/state.ts";
 import { decidePartition, type PartitionFacts } from "./decide.ts";
 import type { GroupPlan, Plan, Problem, TopicPlan } from "./types.ts";
 
@@ -73,6 +74,7 @@ export async function buildPlan(config: MigrationConfig, admins: Clusters, store
     const targetPolicy = (create ? (create.configs["cleanup.policy"] ?? cleanupPolicy) : configValue(targetConfigs, "cleanup.policy")) ?? "delete";
     // klink wrote this topic's target data if it has a lifecycle state, or a Fetcher recorded a partition
     const linkedState = linked.get(topic) ?? (ids.some((p) => recorded.has(`${topic}\0${p.partition}`)) ? "mirroring" : null);
+    const createdFrom = await store.get(stateKey.createdFrom(topic));
     const partitionPlans = sourceOffsets.map((o) => {
       const t = targetOffsets.find((x) => x.partition === o.partition);
       const facts: PartitionFacts = { partition: o.partition, sourceLogStart: o.low, sourceLogEnd: o.high };
@@ -85,6 +87,7 @@ export async function buildPlan(config: MigrationConfig, admins: Clusters, store
         linkedState,
         recordedMode: rec ? { mode: rec.mode, sinceOffset: rec.sinceOffset } : null,
         targetDeletable: targetPolicy.split(",").map((s) => s.trim()).includes("delete"),
+        createdByKlink: createdFrom !== null && o.partition >= Number(createdFrom),
       });
     });
 
@@ -194,6 +197,10 @@ function topicProblems(plan: TopicPlan, sourceConfigs: ConfigEntry[], targetConf
     const fix = "delete the records (kafka-delete-records), delete the topic, or exclude it";
     if (foreign.some((p) => p.mode === null)) problem("error", subject, `the target topic already holds data klink did not write (${which}): with offsets: exact klink refuses to write into it; ${fix}`);
     else problem("warning", subject, `the target topic already holds data klink did not write (${which}): klink copies after it in translate mode, unless it is an exact copy of the source; for identical offsets ${fix}`);
+  }
+  const produced = plan.partitionPlans.filter((p) => p.target === "producer data" && p.mode !== null);
+  if (produced.length) {
+    problem("warning", subject, `producers wrote to the target topic klink created before it copied anything there (partition${produced.length > 1 ? "s" : ""} ${produced.map((p) => p.partition).join(", ")}): run routes those records to the source (dual write) and copies the source's after them, in translate mode`);
   }
   const refused = plan.partitionPlans.filter((p) => p.mode === null && p.target !== "foreign data");
   if (refused.length) problem("error", subject, `offsets: ${offsets}, but partition${refused.length > 1 ? "s" : ""} ${refused.map((p) => p.partition).join(", ")} cannot keep exact offsets (${refused[0]!.why.replace(/: exact offsets.*$/, "")}); use offsets: auto or translate for it`);

@@ -28,6 +28,8 @@ export interface PartitionContext {
   recordedMode: { mode: "exact" | "translate"; sinceOffset: number } | null;
   /** The target topic allows DeleteRecords (cleanup.policy contains delete). */
   targetDeletable: boolean;
+  /** klink created the target partition (its state says so). */
+  createdByKlink: boolean;
 }
 
 /** Where copying starts, the target's state, and the offset mode with its reason: partition/start.ts decides, as for `klink run`. */
@@ -37,9 +39,11 @@ export function decidePartition(f: PartitionFacts, ctx: PartitionContext): Parti
   const facts: StartFacts = { sourceLogStart: f.sourceLogStart, sourceEnd: f.sourceLogEnd, ...(f.timestampOffset === undefined ? {} : { timestampOffset: f.timestampOffset }) };
   if (target) facts.target = target;
   if (ctx.recordedMode) facts.stored = ctx.recordedMode;
+  if (ctx.createdByKlink) facts.createdByKlink = true;
   const d = decideStart(facts, settings);
-  const state: TargetState = !target ? "missing" : ctx.recordedMode ? "linked" : target.end === target.logStart ? "empty" : "foreign data";
-  const mode = d.action === "refuse" ? null : d.action === "translate" || (d.action === "resume" && d.mode === "translate") ? "translate" : "exact";
+  const state: TargetState = !target ? "missing" : ctx.recordedMode ? "linked" : target.end === target.logStart ? "empty" : ctx.createdByKlink ? "producer data" : "foreign data";
+  const translates = d.action === "translate" || d.action === "dual-write" || (d.action === "resume" && d.mode === "translate");
+  const mode = d.action === "refuse" ? null : translates ? "translate" : "exact";
   // run switches a compact-only target topic to compact,delete for the DeleteRecords call, once, and back (align.ts).
   const policy = d.action === "align" && d.start > (target?.logStart ?? 0) && !ctx.targetDeletable ? " (cleanup.policy compact,delete for the call)" : "";
   return {

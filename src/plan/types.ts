@@ -15,7 +15,8 @@ export interface ClusterSummary {
   brokers: number;
 }
 
-export type TargetState = "missing" | "empty" | "linked" | "foreign data";
+/** "producer data": records producers wrote to a target topic klink created, before it copied anything there. */
+export type TargetState = "missing" | "empty" | "linked" | "foreign data" | "producer data";
 
 export interface TopicPlan {
   topic: string;

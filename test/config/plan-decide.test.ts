@@ -10,7 +10,7 @@ const settings = (over: Partial<TopicSettings> = {}): TopicSettings => ({
   create: { replicationFactor: null, copyConfigs: true, configs: {} },
   ...over,
 });
-const ctx = (over: Partial<PartitionContext> = {}): PartitionContext => ({ settings: settings(), linkedState: null, recordedMode: null, targetDeletable: true, ...over });
+const ctx = (over: Partial<PartitionContext> = {}): PartitionContext => ({ settings: settings(), linkedState: null, recordedMode: null, targetDeletable: true, createdByKlink: false, ...over });
 const facts = (over: Partial<PartitionFacts> = {}): PartitionFacts => ({ partition: 0, sourceLogStart: 0, sourceLogEnd: 100, ...over });
 const decide = (f: Partial<PartitionFacts>, c: Partial<PartitionContext> = {}) => {
   const p = decidePartition(facts(f), ctx(c));
@@ -36,6 +36,9 @@ test("the target's state decides first", () => {
   expect(decide({ sourceLogStart: 10, targetLogStart: 40, targetLogEnd: 40 })).toEqual(["empty", 10, "translate", "the target partition is empty but ends at 40, past the source start 10"]);
   expect(decide({ targetLogStart: 0, targetLogEnd: 5 })[0]).toBe("foreign data");
   expect(decide({ targetLogStart: 0, targetLogEnd: 5 })[2]).toBe("translate");
+  expect(decide({ targetLogStart: 0, targetLogEnd: 5 }, { createdByKlink: true })).toEqual([
+    "producer data", 0, "translate", "the target partition already holds offsets 0..4, written by producers after klink created it and before copying began: dual write, routing them to the source",
+  ]);
   expect(decide({ targetLogStart: 0, targetLogEnd: 70 }, { linkedState: "mirroring", recordedMode: { mode: "exact", sinceOffset: 0 } })).toEqual(["linked", 0, "exact", "resumes at the target's end offset 70"]);
   expect(decide({ targetLogStart: 0, targetLogEnd: 70 }, { linkedState: "dual-write", recordedMode: { mode: "translate", sinceOffset: 30 } })).toEqual([
     "linked", 0, "translate", "resumes translate mode (since source offset 30)",

@@ -17,6 +17,8 @@ export interface StartFacts {
   stored?: { mode: OffsetMode; sinceOffset: number };
   /** The target's records are the source's at the same offsets (run reads them to know; plan does not). */
   exactCopyOnTarget?: boolean;
+  /** klink created the target partition (it stores that first): records there without state are producers'. */
+  createdByKlink?: boolean;
 }
 
 export interface StartSettings {
@@ -32,6 +34,8 @@ export type StartDecision =
   | { action: "resume"; mode: OffsetMode; why: string }
   /** No state, but the target holds an exact copy: continue in exact mode. */
   | { action: "adopt"; why: string }
+  /** Producers wrote to the target partition klink created before copying began: translate mode, routing them all to the source. */
+  | { action: "dual-write"; from: number; why: string }
   /** Translate mode: copy from source offset `from`, appended after the target's end, with an offset map. */
   | { action: "translate"; from: number; why: string }
   /** Exact offsets are impossible and `offsets: exact` is set. */
@@ -60,6 +64,11 @@ export function decideStart(f: StartFacts, s: StartSettings): StartDecision {
     s.offsets === "exact" ? { action: "refuse", why: `${why}: exact offsets are impossible (offsets: exact); set offsets: auto to copy it in translate mode` } : { action: "translate", from, why };
   if (target.end > target.logStart) {
     const held = `the target partition already holds offsets ${n(target.logStart)}..${n(target.end - 1)}`;
+    if (f.createdByKlink) {
+      const why = `${held}, written by producers after klink created it and before copying began`;
+      if (s.offsets === "exact") return { action: "refuse", why: `${why}: exact offsets are impossible (offsets: exact); set offsets: auto to copy it in translate mode (dual write)` };
+      return { action: "dual-write", from: start, why: `${why}: dual write, routing them to the source` };
+    }
     if (f.exactCopyOnTarget === true && s.offsets !== "translate") return { action: "adopt", why: `${held}, an exact copy of the source (klink's state was lost?): continues in exact mode` };
     if (s.offsets === "translate") return { action: "translate", from: start, why: "offsets: translate" };
     const unknown = f.exactCopyOnTarget === undefined ? " (kept in exact mode if they are an exact copy of the source, which run checks)" : "";

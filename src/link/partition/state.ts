@@ -22,6 +22,8 @@ export const stateKey = {
   lanePosition: (lane: Lane, topic: string, partition: number) => `${lane}.position.${topic}.${partition}`,
   /** A target topic's cleanup.policy while klink switched it to delete records (align.ts). */
   cleanupPolicy: (topic: string) => `cleanupPolicy.restore.${topic}`,
+  /** klink created the target topic's partitions from this id on: records there without partition state are producers' (partition-start.ts). */
+  createdFrom: (topic: string) => `topic.createdFrom.${topic}`,
   /** A rollback was asked for this group (handoff.ts). */
   rollback: (group: string) => `group.rollback.${group}`,
 } as const;
