@@ -64,11 +64,11 @@ export const run: Command = {
     try {
       server = await startStatusServer(config, {
         opened: () => opened,
-        snapshot: () => (lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups() } : null),
+        snapshot: () => (lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups(), clusters: link!.clusters() } : null),
         control: () => (lifecycle ? (r) => lifecycle!.control(r) : null),
         metrics: () => metricsResponse({
           link: config.link.name,
-          running: lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups(), producerQueues: link!.producerQueues() } : null,
+          running: lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups(), producerQueues: link!.producerQueues(), clusters: link!.clusters() } : null,
         }),
         token: () => token,
         log,

@@ -8,6 +8,7 @@ import type { GroupProgress } from "../link/handoff.ts";
 import type { StatusIdentity } from "../status/server.ts";
 import { localLinkId, otherLink } from "../status/identity.ts";
 import { stopHint } from "../status/stop-hints.ts";
+import type { ClusterReach } from "../link/reachability.ts";
 
 const usage = `klink status FILE [--json]
 
@@ -40,7 +41,7 @@ export const status: Command = {
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;
     const url = `http://${config.status.host}:${config.status.port}/status`;
-    let body: StatusIdentity & { starting?: true; partitions: PartitionProgress[]; groups?: GroupProgress[] };
+    let body: StatusIdentity & { starting?: true; partitions: PartitionProgress[]; groups?: GroupProgress[]; clusters?: Record<string, ClusterReach> | null };
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       body = (await res.json()) as typeof body;
@@ -58,11 +59,13 @@ export const status: Command = {
       console.error(`klink status: klink run of link '${body.link}' (pid ${body.pid} on host ${body.host}) is still starting; ask again in a moment`);
       return EXIT_RUNTIME;
     }
+    const unreachable = Object.entries(body.clusters ?? {}).filter(([, c]) => !c.reachable);
     if (flags.has("--json")) {
       console.log(JSON.stringify(body, null, 2));
-      return body.partitions.some((p) => p.error) ? EXIT_RUNTIME : EXIT_OK;
+      return body.partitions.some((p) => p.error) || unreachable.length ? EXIT_RUNTIME : EXIT_OK;
     }
     console.log(`link ${body.link} (id ${body.id}), pid ${body.pid} on host ${body.host}, state ${body.state}`);
+    for (const [role, c] of unreachable) console.log(`  the ${role} cluster does not answer since ${c.unreachableSince}: ${c.error}; copying waits for it (lag figures are from before)`);
     for (const t of byTopic(body.partitions)) {
       const routed = t.state === "mirroring" ? "" : `; ${t.routedRecords} routed target → source this run, router lag ${t.routerLagRecords}`;
       console.log(
@@ -80,6 +83,6 @@ export const status: Command = {
       const committed = g.committed ? `; committed on the ${g.committed.cluster}: ${g.committed.offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(" ") || "none"}` : "";
       console.log(`  group ${g.group} (${g.state}): ${members}; ${g.detail}${committed}`);
     }
-    return stopped.length ? EXIT_RUNTIME : EXIT_OK;
+    return stopped.length || unreachable.length ? EXIT_RUNTIME : EXIT_OK;
   },
 };

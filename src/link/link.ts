@@ -23,6 +23,7 @@ import { Watchers } from "./watchers.ts";
 import { processMemoryGuard, describeMemoryAction, type MemoryGuard } from "./memory-guard.ts";
 import { PartitionStarter } from "./partition-start.ts";
 import { readStartFacts } from "./start-facts.ts";
+import { Reachability } from "./reachability.ts";
 import { LinkedPartition } from "./partition/partition.ts";
 import { stateKey, storedPartitions, translateWrites, type StoredPartition } from "./partition/state.ts";
 import { mapOffset } from "./partition/translate.ts";
@@ -82,6 +83,7 @@ export class Link {
   private policy!: CleanupPolicySwitch;
   private starter!: PartitionStarter;
   private watchers!: Watchers;
+  private reach: Reachability | null = null;
   private stopping = false;
   private readonly startedAt = performance.now();
   /** `klink resume` requests, served by the run loop between batches. */
@@ -107,6 +109,7 @@ export class Link {
     this.sourceAdmin = new Admin(o.source.config, o.source.options);
     this.targetAdmin = new Admin(o.target.config, o.target.options);
     this.policy = new CleanupPolicySwitch(this.targetAdmin, o.store, o.log);
+    this.reach = new Reachability(o.source, o.target);
     this.router = new Router({
       source: o.source, target: o.target, ledger: this.ledger, maxInFlightBytes: o.maxInFlightBytes, memoryBytes: o.memoryBytes,
       pollFetcher: () => this.fetcher.poll(),
@@ -310,6 +313,7 @@ export class Link {
         if (done === "full") continue;
         await this.ledger.flush(done === "idle");
         await this.watchers.tick();
+        this.reach!.tick();
         await this.serveResumes();
         await this.retryInterrupted();
         if (done === "read") {
@@ -392,6 +396,7 @@ export class Link {
   async close(): Promise<void> {
     // Also after a start that failed part way: close what was made.
     await this.watchers?.idle(); // they use the admin clients closed below
+    await this.reach?.close();
     await this.fetcher?.close(this.partitions.values());
     await this.router?.close();
     await this.ledger.flush(true);
@@ -415,6 +420,11 @@ export class Link {
   }
 
   /** librdkafka's out-queue of each producer: target (copies) and source (the Router's). */
+  /** Whether each cluster answered klink's last ask (reachability.ts). */
+  clusters(): ReturnType<Reachability["snapshot"]> | null {
+    return this.reach?.snapshot() ?? null;
+  }
+
   producerQueues(): Array<{ producer: string; messages: number }> {
     return [{ producer: "target", messages: this.fetcher.producer.outstanding }, { producer: "source", messages: this.router.queuedMessages }];
   }

@@ -1,10 +1,12 @@
 /**
  * GET /healthz: the process serves (200 while it answers at all). GET /readyz: the link copies
- * everything it should: 503 with the reasons while klink is starting or a partition has stopped,
+ * everything it should: 503 with the reasons while klink is starting, a cluster does not answer
+ * or a partition has stopped,
  * 200 otherwise. For load balancers, orchestrators and alerting; both answer JSON.
  */
 import type { PartitionProgress } from "../link/link.ts";
 import { stopHint } from "./stop-hints.ts";
+import type { ClusterReach } from "../link/reachability.ts";
 
 const startedAt = Date.now();
 
@@ -20,9 +22,11 @@ export function readyz(snapshot: object | null): Response {
 
 export function notReadyReasons(snapshot: object | null): string[] {
   if (!snapshot) return ["starting: klink opens the state, checks both clusters and aligns the partitions"];
-  const partitions = (snapshot as { partitions: PartitionProgress[] }).partitions;
-  return partitions.filter((p) => p.error).map((p) => {
+  const { partitions, clusters } = snapshot as { partitions: PartitionProgress[]; clusters?: Record<string, ClusterReach> | null };
+  const unreachable = Object.entries(clusters ?? {}).filter(([, c]) => !c.reachable)
+    .map(([role, c]) => `the ${role} cluster does not answer since ${c.unreachableSince}: ${c.error}`);
+  return [...unreachable, ...partitions.filter((p) => p.error).map((p) => {
     const hint = stopHint(p.error!);
     return `${p.topic}[${p.partition}] stopped: ${p.error}${hint ? ` (${hint})` : ""}`;
-  });
+  })];
 }

@@ -6,6 +6,7 @@
 import { readdirSync } from "node:fs";
 import type { PartitionProgress } from "../link/link.ts";
 import type { GroupProgress } from "../link/handoff.ts";
+import type { ClusterReach } from "../link/reachability.ts";
 import type { Store, TopicLifecycle } from "../state/store.ts";
 import { KLINK_VERSION } from "../version.ts";
 import { CONTENT_TYPE, Exposition, Histogram, type Sample } from "./exposition.ts";
@@ -18,6 +19,8 @@ export interface MetricsInput {
     groups: GroupProgress[];
     /** librdkafka's out-queue (rd_kafka_outq_len) of each producer. */
     producerQueues: Array<{ producer: string; messages: number }>;
+    /** Whether each cluster answered klink's last ask (null before the link started). */
+    clusters: Record<"source" | "target", ClusterReach> | null;
   } | null;
 }
 
@@ -55,6 +58,9 @@ export function renderMetrics(input: MetricsInput, now = Date.now()): string {
     groupMetrics(m, input.running.groups);
     m.add("klink_producer_queue_messages", "gauge", "Records and requests waiting in a producer's librdkafka queue (rd_kafka_outq_len): target is the copy producer, source the Router's.",
       input.running.producerQueues.map((q) => ({ labels: { producer: q.producer }, value: q.messages })));
+    const clusters = Object.entries(input.running.clusters ?? {});
+    m.add("klink_cluster_reachable", "gauge", "1 while the cluster answered klink's last ask (every 5 s), 0 when it did not.",
+      clusters.map(([cluster, c]) => ({ labels: { cluster }, value: c.reachable ? 1 : 0 })));
   }
   m.add("klink_state_write_duration_seconds", "histogram", "Duration of each write to the state store (offset map, positions, lifecycle).", stateWrites.samples());
   processMetrics(m);

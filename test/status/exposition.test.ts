@@ -39,6 +39,7 @@ test("klink's metrics: one TYPE line per family, lag, mode and stop reason per p
       ],
       groups: [],
       producerQueues: [{ producer: "target", messages: 2 }],
+      clusters: { source: { reachable: true, unreachableSince: null, error: null }, target: { reachable: false, unreachableSince: "2026-12-06T07:00:00.000Z", error: "describe cluster: timed out" } },
     },
   }, 11_000);
   const types = text.split("\n").filter((l) => l.startsWith("# TYPE ")).map((l) => l.split(" ")[2]);
@@ -51,6 +52,7 @@ test("klink's metrics: one TYPE line per family, lag, mode and stop reason per p
   expect(text).toContain('klink_partition_stopped{topic="t\\"1",partition="1",reason="MSG_SIZE_TOO_LARGE"} 1\n');
   expect(text).toContain('klink_partition_stopped{topic="t\\"1",partition="0",reason=""} 0\n');
   expect(text).toContain('klink_producer_queue_messages{producer="target"} 2\n');
+  expect(text).toContain('klink_cluster_reachable{cluster="source"} 1\nklink_cluster_reachable{cluster="target"} 0\n');
   expect(text).toContain("klink_starting 0\n");
   expect(renderMetrics({ link: "l", running: null })).toContain("klink_starting 1\n");
 });
@@ -69,6 +71,7 @@ test("the alert rules and the dashboard use only metrics klink writes", async ()
       partitions: [{ topic: "t", partition: 0, mode: "exact", next: 1, sourceEnd: 1, copiedRecords: 1, copiedBytes: 1, copiedTimestamp: 0, error: null, routed }],
       groups: [group],
       producerQueues: [{ producer: "target", messages: 0 }],
+      clusters: null,
     },
   });
   const written = new Set(text.split("\n").filter((l) => l.startsWith("# TYPE ")).flatMap((l) => {
