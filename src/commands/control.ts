@@ -91,8 +91,8 @@ export const resume = controlCommand(
   `Asks the running klink to start the stopped partitions of TOPIC (a name or a glob; all of its
 stopped partitions, or only PARTITION) again, as a restart would: from klink's state and the
 target's end offset, with the target topic's settings read again (e.g. a raised
-max.message.bytes). Fix the cause first (\`klink status\` says what stopped them). A partition
-that stopped in translate mode (after dual write began) continues only after a restart.`,
+max.message.bytes); a partition in translate mode (after dual write began) from its stored
+positions in both directions. Fix the cause first (\`klink status\` says what stopped them).`,
   false,
 );
 

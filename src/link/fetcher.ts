@@ -427,7 +427,7 @@ export class Fetcher {
 
   /** Stops `p` (the others go on): what it holds is freed, its source partition paused. */
   fail(p: LinkedPartition, err: Error): void {
-    const retry = !p.lanes && isWaitTooLong(err);
+    const retry = isWaitTooLong(err);
     if (!p.stop(err.message, retry ? performance.now() + RETRY_STOPPED_MS : null)) return;
     if (retry) this.ctx.log(`${p.topic}[${p.partition}]: interrupted: ${err.message}; copying starts again in ${RETRY_STOPPED_MS / 1000} s`);
     else this.ctx.log(`${p.topic}[${p.partition}]: stopped: ${err.message}`);

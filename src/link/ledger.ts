@@ -146,6 +146,11 @@ export class Ledger {
     this.partitions.set(Ledger.key(p.topic, p.partition), p);
   }
 
+  /** `p`'s lanes are done with (a resumed partition gets new ones): flush their positions first. */
+  remove(p: Lanes): void {
+    if (this.get(p.topic, p.partition) === p) this.partitions.delete(Ledger.key(p.topic, p.partition));
+  }
+
   /** A record was forwarded: `readOffset` on the lane's read side. */
   sent(lane: Lane, readOffset: number): void {
     this.dirty = true;

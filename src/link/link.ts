@@ -176,7 +176,7 @@ export class Link {
         await this.starter.start(p, f, s, { start, offsets: t.offsets, prefixFillLimit: t.prefixFillLimit });
       } catch (err) {
         // A cluster that did not answer in time: tried again later (retryInterrupted), as Fetcher.fail does.
-        const retry = p.setting !== "translate" && isWaitTooLong(err as Error);
+        const retry = isWaitTooLong(err as Error);
         p.stop((err as Error).message, retry ? performance.now() + RETRY_STOPPED_MS : null);
       }
       return p;
@@ -333,8 +333,8 @@ export class Link {
   /**
    * Starts the stopped partitions of `topic` (all, or `partition`) again, as a restart of klink
    * would: from the stored state and the target's end, with the target topic's settings read
-   * again. Served by the run loop between batches, so nothing else copies meanwhile. Partitions
-   * stopped in translate mode are left to a restart (their offset map is shared with the Router).
+   * again. Served by the run loop between batches, so nothing else copies meanwhile. A partition in
+   * translate mode starts again from its stored lane positions, as after a restart.
    */
   resume(topic: string, partition: number | null): Promise<string[]> {
     return new Promise((done, failed) => this.resumes.push({ topic, partition, done, failed }));
@@ -360,10 +360,16 @@ export class Link {
     const which = partition === null ? topic : `${topic}[${partition}]`;
     const stopped = [...this.partitions.values()].filter((p) => p.topic === topic && p.state === "stopped" && (partition === null || p.partition === partition));
     if (stopped.length === 0) return [`${which}: no stopped partition`];
-    const lines = stopped.filter((p) => p.lanes).map((p) => `${p.topic}[${p.partition}]: stopped in translate mode; restart klink to continue it`);
-    const restart = stopped.filter((p) => !p.lanes);
-    if (restart.length === 0) return lines;
+    const lines: string[] = [];
+    const restart = stopped;
+    // Translate mode: the lanes end as a stop of klink would end them (positions stored, copies
+    // acknowledged after that matched by content when the partition starts again: reconcile.ts).
+    const lanes = restart.flatMap((p) => (p.lanes ? [p.lanes] : []));
+    for (const l of lanes) l.fetch.failed = true;
+    await Promise.all(lanes.map((l) => this.router.release(l)));
     await this.fetcher.release(restart);
+    await this.ledger.flush(true);
+    for (const l of lanes) this.ledger.remove(l);
     for (const p of restart) this.partitions.delete(this.key(p.topic, p.partition));
     const assignment = await this.linkTopic(t, t.start);
     this.fetcher.assign(assignment, true);

@@ -106,6 +106,23 @@ export class Router {
     }
   }
 
+  /**
+   * Resume of a stopped partition: `p`'s lanes are done with (the partition starts again with new
+   * ones, as after a restart). Resolves when none of its records is in flight any more.
+   */
+  async release(p: Lanes): Promise<void> {
+    p.route.failed = true; // its position stays where it is; later reports are matched by content at the start
+    this.progressOf.delete(p);
+    this.partitionOf.forget();
+    try {
+      this.consumer.incrementalUnassign([{ topic: p.topic, partition: p.partition }]);
+    } catch {
+      // closing
+    }
+    const inFlight = () => [...this.expected.values()].some((e) => e.p === p);
+    while (inFlight()) if (this.producer.poll() === 0) await Bun.sleep(5);
+  }
+
   async run(): Promise<void> {
     let idle = 0;
     while (!this.stopping) {

@@ -71,7 +71,7 @@ test("the alert rules and the dashboard use only metrics klink writes", async ()
       partitions: [{ topic: "t", partition: 0, mode: "exact", next: 1, sourceEnd: 1, copiedRecords: 1, copiedBytes: 1, copiedTimestamp: 0, error: null, routed }],
       groups: [group],
       producerQueues: [{ producer: "target", messages: 0 }],
-      clusters: null,
+      clusters: { source: { reachable: true, unreachableSince: null, error: null }, target: { reachable: true, unreachableSince: null, error: null } },
     },
   });
   const written = new Set(text.split("\n").filter((l) => l.startsWith("# TYPE ")).flatMap((l) => {
