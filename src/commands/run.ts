@@ -14,6 +14,7 @@ import { formatPath } from "../config/issues.ts";
 import { StateInUseError, type Store } from "../state/store.ts";
 import { linkId } from "../status/identity.ts";
 import { metricsResponse, timeStateWrites } from "../status/metrics.ts";
+import { onStopSignals } from "./stop-signals.ts";
 import { TokenFileError, writeToken } from "../status/token.ts";
 
 const usage = `klink run FILE [--until-caught-up]
@@ -132,9 +133,7 @@ export const run: Command = {
     const running = link;
     const cutover = await startPlugin(config.cutover.plugin, config.cutover.options, pluginContext(config, false), formatPath(config.cutover.path));
     const life = new Lifecycle({ config, clients, store, link: running, cutover, topics: topics.map((t) => t.name), log });
-    const stop = () => running.stop();
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
+    const offSignals = onStopSignals(() => running.stop(), log);
     try {
       await running.start();
       await life.start();
@@ -147,11 +146,10 @@ export const run: Command = {
     } finally {
       reporter.stop();
       server.stop(true);
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
       life.close();
       await running.close().catch((err) => log(`closing: ${err.message}`));
       await store.close().catch((err) => log(`closing the state: ${err.message}`));
+      offSignals();
     }
     if (fenced) return EXIT_RUNTIME;
     reporter.report(true);
