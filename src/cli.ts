@@ -3,6 +3,7 @@ import { commands } from "./commands/index.ts";
 import { EXIT_USER, EXIT_RUNTIME } from "./commands/command.ts";
 import { RuntimeError, UserError } from "./errors.ts";
 import { KafkaError } from "./rdkafka/errors.ts";
+import { log } from "./log.ts";
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -21,6 +22,7 @@ function help(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  log.reset();
   const [first, ...rest] = argv;
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     console.log(help());
@@ -39,17 +41,18 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (err) {
+    // through the logger: redacted, and JSON with --log-format json
     if (err instanceof UserError) {
-      console.error(`klink ${command.name}: ${err.message}`);
+      log.report("error", `klink ${command.name}: ${err.message}`);
       return EXIT_USER;
     }
     if (err instanceof KafkaError || err instanceof RuntimeError) {
-      console.error(`klink ${command.name}: ${err.message}`);
+      log.report("error", `klink ${command.name}: ${err.message}`);
       return EXIT_RUNTIME;
     }
     // anything else is a failure klink did not foresee: one line, the stack only on request
     if (process.env.KLINK_DEBUG) console.error(err);
-    console.error(`klink ${command.name}: ${oneLine(err)}${process.env.KLINK_DEBUG ? "" : " (KLINK_DEBUG=1 shows where)"}`);
+    log.report("error", `klink ${command.name}: ${oneLine(err)}${process.env.KLINK_DEBUG ? "" : " (KLINK_DEBUG=1 shows where)"}`);
     return EXIT_RUNTIME;
   }
 }

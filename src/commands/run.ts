@@ -16,8 +16,10 @@ import { linkId } from "../status/identity.ts";
 import { metricsResponse, timeStateWrites } from "../status/metrics.ts";
 import { onStopSignals } from "./stop-signals.ts";
 import { TokenFileError, writeToken } from "../status/token.ts";
+import { LOG_OPTIONS_USAGE, takeLogOptions } from "./log-options.ts";
+import { log as logger } from "../log.ts";
 
-const usage = `klink run FILE [--until-caught-up]
+const usage = `klink run FILE [--until-caught-up] [--log-format text|json] [-v|-q]
 
 Mirrors every topic linked by FILE from the source to the target cluster, each record at the
 same offset (exact mode): creates missing target topics, aligns each partition's start, copies,
@@ -33,6 +35,8 @@ instance over its status endpoint (status.listen in FILE).
 Options:
   --until-caught-up   stop once every partition has copied everything the source had
 
+${LOG_OPTIONS_USAGE}
+
 One instance runs a link: with storage/sqlite a second one is refused before it touches a
 cluster; with storage/kafka a new one takes over and the old one stops copying and exits.
 
@@ -45,18 +49,16 @@ export const run: Command = {
   summary: "mirror source → target at identical offsets, route dual writes back, hand groups over",
   usage,
   async run(args) {
-    const { positionals, flags } = parseArgs(args, { flags: ["--until-caught-up"], maxPositionals: 1, usage });
+    const { positionals, flags } = parseArgs(takeLogOptions(args), { flags: ["--until-caught-up"], maxPositionals: 1, usage });
     const loaded = await loadForCommand("run", positionals[0] ?? "migration.yaml");
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;
-    const redact = (s: string) => config.secrets.redact(s);
-    const stamp = (line: string) => redact(`${new Date().toISOString()} ${line}`);
     let link: Link | null = null;
     let lifecycle: Lifecycle | null = null;
     let opened: { id: string; state: string } | null = null;
     let token: string | null = null;
-    const reporter = new ProgressReporter(() => link?.progress() ?? [], (line) => process.stderr.write(`${stamp(line)}\n`));
-    const log = (line: string) => reporter.logAbove(stamp(line));
+    const reporter = new ProgressReporter(() => link?.progress() ?? []);
+    const log = (line: string) => logger.info(line);
 
     // Before any cluster is touched: the status address (a second instance of this file finds the
     // first one there), then the state (its store refuses another writer, or fences it).
@@ -76,7 +78,7 @@ export const run: Command = {
       });
     } catch (err) {
       if (!(err instanceof StatusServerError)) throw err;
-      console.error(`klink run: ${err.message}`);
+      logger.report("error", `klink run: ${err.message}`);
       return EXIT_RUNTIME;
     }
     try {
@@ -86,7 +88,7 @@ export const run: Command = {
     } catch (err) {
       server.stop(true);
       if (!(err instanceof TokenFileError)) throw err;
-      console.error(`klink run: ${err.message}`);
+      logger.report("error", `klink run: ${err.message}`);
       return EXIT_RUNTIME;
     }
     try {
@@ -94,14 +96,14 @@ export const run: Command = {
     } catch (err) {
       server.stop(true);
       if (!(err instanceof StateInUseError)) throw err;
-      console.error(`klink run: ${err.message}`);
+      logger.report("error", `klink run: ${err.message}`);
       return EXIT_RUNTIME;
     }
     opened = { id: await linkId(store), state: store.location };
     let fenced: Error | null = null;
     void store.fenced?.then((err) => {
       fenced = err;
-      log(`${err.message}; stopping`);
+      logger.error(`${err.message}; stopping`);
       link?.stop();
     });
     const clients = await clusterClients(config, false);
@@ -133,7 +135,7 @@ export const run: Command = {
     const running = link;
     const cutover = await startPlugin(config.cutover.plugin, config.cutover.options, pluginContext(config, false), formatPath(config.cutover.path));
     const life = new Lifecycle({ config, clients, store, link: running, cutover, topics: topics.map((t) => t.name), log });
-    const offSignals = onStopSignals(() => running.stop(), log);
+    const offSignals = onStopSignals(() => running.stop(), (line) => logger.warn(line));
     try {
       await running.start();
       await life.start();
@@ -147,14 +149,14 @@ export const run: Command = {
       reporter.stop();
       server.stop(true);
       life.close();
-      await running.close().catch((err) => log(`closing: ${err.message}`));
-      await store.close().catch((err) => log(`closing the state: ${err.message}`));
+      await running.close().catch((err) => logger.warn(`closing: ${err.message}`));
+      await store.close().catch((err) => logger.warn(`closing the state: ${err.message}`));
       offSignals();
     }
     if (fenced) return EXIT_RUNTIME;
     reporter.report(true);
     const failed = running.progress().filter((p) => p.error);
-    for (const p of failed) log(`${p.topic}[${p.partition}] stopped: ${p.error}`);
+    for (const p of failed) logger.error(`${p.topic}[${p.partition}] stopped: ${p.error}`, { topic: p.topic, partition: p.partition });
     return failed.length ? EXIT_RUNTIME : EXIT_OK;
   },
 };

@@ -50,7 +50,8 @@ export const status: Command = {
       console.error(`klink status: no klink answers at ${url} (${(err as Error).message}); is \`klink run ${positionals[0] ?? "migration.yaml"}\` running?`);
       return EXIT_RUNTIME;
     }
-    const other = otherLink(body, { link: config.link.name, id: await localLinkId(config) }, config.status.listen, config.file);
+    // the endpoint answers with secrets redacted: a link name from ${env:} reads <redacted> there
+    const other = otherLink(body, { link: config.secrets.redact(config.link.name), id: await localLinkId(config) }, config.status.listen, config.file);
     if (other) {
       console.error(`klink status: ${other}`);
       return EXIT_RUNTIME;

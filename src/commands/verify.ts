@@ -4,9 +4,10 @@ import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { Admin } from "../rdkafka/index.ts";
 import { clusterClients, linkedTopics, openStore, reachClusters } from "../link/session.ts";
+import { LOG_OPTIONS_USAGE, takeLogOptions } from "./log-options.ts";
 import { verifyTopic, identical, differences, logDifferences, type PartitionVerdict } from "../link/verify.ts";
 
-const usage = `klink verify FILE [--topics T1,T2] [--json]
+const usage = `klink verify FILE [--topics T1,T2] [--json] [--log-format text|json] [-v|-q]
 
 Compares source and target partition by partition, every record read_committed on both
 clusters with its key, value, headers and timestamp. A partition in exact mode (klink's state
@@ -19,7 +20,9 @@ counts, what differs, and the first difference with its offset.
 
 Options:
   --topics T1,T2   only these linked topics
-  --json           print the verdicts as JSON
+  --json           print the verdicts as JSON (stdout)
+
+${LOG_OPTIONS_USAGE}
 
 Exit codes: 0 identical, 1 invalid FILE or arguments, 2 differences found or a cluster unreachable.`;
 
@@ -28,7 +31,7 @@ export const verify: Command = {
   summary: "compare source and target record by record (exit 0 only when identical)",
   usage,
   async run(args) {
-    const { positionals, flags, values } = parseArgs(args, { flags: ["--json"], options: ["--topics"], maxPositionals: 1, usage });
+    const { positionals, flags, values } = parseArgs(takeLogOptions(args), { flags: ["--json"], options: ["--topics"], maxPositionals: 1, usage });
     const loaded = await loadForCommand("verify", positionals[0] ?? "migration.yaml");
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;

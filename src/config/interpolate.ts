@@ -44,6 +44,8 @@ export function interpolate(source: YamlSource, dir: string, env: Env, secrets: 
         const resolved = resolveReference(body, dir, env);
         if (typeof resolved !== "string") return problems.push(resolved.problem), "";
         if (!isPublic(path)) secrets.add(resolved);
+        // an address list is one line: of a file with more (the wrong file?) only the first is shown
+        else for (const line of resolved.split(/\r?\n/).slice(1)) secrets.add(line);
         return resolved;
       });
       (node as Node & { value: string }).value = value;

@@ -13,16 +13,12 @@ export class Secrets {
   private readonly values = new Set<string>();
 
   add(value: string): void {
-    if (value.length > 0) this.values.add(value);
-    // a file read with its final newline removed may still be echoed with it, and vice versa
-    const trimmed = value.trim();
-    if (trimmed.length > 0) this.values.add(trimmed);
+    for (const form of printedForms(value)) this.values.add(form);
   }
 
   /** A value that turned out not to be secret (a number or boolean setting read from the environment). */
   remove(value: string): void {
-    this.values.delete(value);
-    this.values.delete(value.trim());
+    for (const form of printedForms(value)) this.values.delete(form);
   }
 
   has(value: string): boolean {
@@ -60,4 +56,25 @@ export class Secrets {
     };
     return walk(value, "") as T;
   }
+}
+
+/**
+ * How a value may appear in printed text: as it is and trimmed (a file read with its final newline
+ * removed may still be echoed with it, and vice versa), escaped as in JSON, as a regular
+ * expression's source (RegExp.source escapes newlines and '/'), regex-quoted, URL-encoded, and each
+ * line of a multi-line value on its own (a message may quote one line).
+ */
+function printedForms(value: string): string[] {
+  const forms = new Set([value, value.trim()]);
+  forms.add(JSON.stringify(value).slice(1, -1));
+  try {
+    forms.add(new RegExp(value).source);
+  } catch {
+    // not a valid regular expression: never printed as one
+  }
+  forms.add(value.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"));
+  forms.add(encodeURIComponent(value));
+  if (value.includes("\n")) for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) forms.add(line.trim());
+  forms.delete("");
+  return [...forms];
 }

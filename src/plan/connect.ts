@@ -10,6 +10,7 @@
 import { Admin, type ClusterDescription } from "../rdkafka/admin.ts";
 import { KafkaError } from "../rdkafka/errors.ts";
 import type { ClientSettings } from "../config/clients.ts";
+import { log } from "../log.ts";
 
 const TRANSPORT = -195;
 const ALL_BROKERS_DOWN = -187;
@@ -68,9 +69,9 @@ function hint(err: KafkaError, saslMechanism: unknown): string {
 
 /**
  * librdkafka prints its own log lines to stderr; an error event carries the same news, so keep
- * those lines for debugging (KLINK_DEBUG, or a log_level the user set).
+ * those lines for debugging (-v, KLINK_DEBUG, or a log_level the user set).
  */
 function quiet(config: ClientSettings["config"]): ClientSettings["config"] {
-  if (process.env.KLINK_DEBUG || config.log_level !== undefined) return config;
+  if (process.env.KLINK_DEBUG || log.enabled("debug") || config.log_level !== undefined) return config;
   return { ...config, log_level: 2 };
 }

@@ -9,6 +9,8 @@ import { rdkafka } from "./library.ts";
 import { buildConf, EventType, type ClientConfig } from "./config.ts";
 import { KafkaError } from "./errors.ts";
 import { addTask } from "./poller.ts";
+import { LogQueue, LOG_QUEUE_CONFIG } from "./log-events.ts";
+import { log } from "../log.ts";
 
 export const HandleType = { PRODUCER: 0, CONSUMER: 1 } as const;
 
@@ -16,7 +18,7 @@ export interface ClientOptions {
   /**
    * Called for errors librdkafka reports on the handle. Most are transient (a broker went away)
    * and librdkafka retries by itself; `error.fatal` means the handle is unusable.
-   * Default: fatal errors are printed to stderr, others only when KLINK_DEBUG is set.
+   * Default: fatal errors are logged as errors, others at debug level (-v).
    */
   onError?: (error: KafkaError) => void;
   /** Called with an OAUTHBEARER token-refresh request (config string of sasl.oauthbearer.config). */
@@ -31,13 +33,14 @@ export class Client {
   protected readonly mainQueue: number;
   protected readonly options: ClientOptions;
   private removeTask: (() => void) | null = null;
+  private readonly logQueue: LogQueue;
   private destroyed = false;
   /** Scratch array that receives message pointers of DR events. */
   protected readonly eventMessages = new BigUint64Array(EVENT_BATCH);
 
   constructor(type: number, config: ClientConfig, events: number, options: ClientOptions = {}) {
     const lib = rdkafka();
-    const conf = buildConf(config, events | EventType.ERROR | (options.onTokenRefresh ? EventType.OAUTHBEARER_TOKEN_REFRESH : 0));
+    const conf = buildConf({ ...config, ...LOG_QUEUE_CONFIG }, events | EventType.ERROR | (options.onTokenRefresh ? EventType.OAUTHBEARER_TOKEN_REFRESH : 0));
     const errstr = Buffer.alloc(512);
     const handle = lib.rd_kafka_new(type, conf, errstr, errstr.length);
     if (!handle) {
@@ -48,6 +51,7 @@ export class Client {
     this.name = String(lib.rd_kafka_name(handle));
     this.mainQueue = lib.rd_kafka_queue_get_main(handle)!;
     this.options = options;
+    this.logQueue = new LogQueue(handle, this.name);
   }
 
   /** Starts serving the main queue from the shared poller. */
@@ -96,7 +100,7 @@ export class Client {
 
   protected reportError(err: KafkaError): void {
     if (this.options.onError) this.options.onError(err);
-    else if (err.fatal || process.env.KLINK_DEBUG) console.error(`librdkafka: ${err.message}`);
+    else log.line(err.fatal ? "error" : process.env.KLINK_DEBUG ? "info" : "debug", `librdkafka: ${err.message}`, { source: "librdkafka", client: this.name, code: err.codeName });
   }
 
   /** The handle's fatal error, if one was raised (idempotent/transactional producers). */
@@ -148,6 +152,7 @@ export class Client {
     this.stopPolling();
     const lib = rdkafka();
     lib.rd_kafka_queue_destroy(this.mainQueue);
+    this.logQueue.close();
     lib.rd_kafka_destroy(this.handle);
   }
 }

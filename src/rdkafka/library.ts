@@ -71,6 +71,8 @@ const symbols = {
   rd_kafka_event_error_string: { args: [ptr], returns: cstring }, // borrowed of the event
   rd_kafka_event_error_is_fatal: { args: [ptr], returns: i32 }, // reads
   rd_kafka_event_config_string: { args: [ptr], returns: cstring }, // borrowed of the event
+  rd_kafka_event_log: { args: [ptr, ptr, ptr, ptr], returns: i32 }, // writes facility and text (borrowed of the event) and the level to the caller's out-parameters
+  rd_kafka_set_log_queue: { args: [ptr, ptr], returns: i32 }, // librdkafka keeps its own reference to the queue (needs log.queue=true)
 
   // Producing
   // produceva: copies the key; with MSGFLAGS 0 references the value, which must stay valid until its

@@ -3,6 +3,7 @@
  * (source end − next offset to copy), and the time to catch up at the current rate.
  */
 import type { PartitionProgress } from "../link/link.ts";
+import { log, type Fields } from "../log.ts";
 
 export interface TopicProgress {
   topic: string;
@@ -44,9 +45,9 @@ export function byTopic(partitions: PartitionProgress[]): TopicProgress[] {
 }
 
 /**
- * Prints progress per topic. On a terminal it is a live view: the block of topic lines is
- * redrawn in place every 2 s, and other log lines appear above it (`logAbove`). Elsewhere it is
- * one plain line per topic every 10 s, for log files.
+ * Prints progress per topic, through the logger (info). On a terminal, in text format, it is a
+ * live view: the block of topic lines is redrawn in place every 2 s, and other log lines appear
+ * above it. Elsewhere (and in json format: no ANSI redraw) it is one line per topic every 10 s.
  */
 export class ProgressReporter {
   private timer: Timer | null = null;
@@ -56,30 +57,31 @@ export class ProgressReporter {
 
   constructor(
     private readonly read: () => PartitionProgress[],
-    private readonly log: (line: string) => void,
-    private readonly tty = Boolean(process.stderr.isTTY),
+    private readonly tty = Boolean(process.stderr.isTTY) && log.format === "text" && log.enabled("info"),
     private readonly everyMs = tty ? 2_000 : 10_000,
   ) {}
 
   start(): void {
+    if (this.tty) log.setWriter((line) => this.logAbove(line));
     this.timer = setInterval(() => this.report(), this.everyMs);
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.tty) log.setWriter(null);
   }
 
   /** A finished log line; on a terminal it goes above the live block, which is drawn again below it. */
-  logAbove(line: string): void {
-    if (!this.tty || this.drawn.length === 0) return void process.stderr.write(`${line}\n`);
+  private logAbove(line: string): void {
+    if (this.drawn.length === 0) return void process.stderr.write(`${line}\n`);
     process.stderr.write(`\x1b[${this.drawn.length}F\x1b[J${line}\n${this.drawn.join("\n")}\n`);
   }
 
   /** One line per topic. `final`: totals instead of rates, printed as plain lines. */
   report(final = false): void {
     const now = performance.now();
-    const lines: string[] = [];
+    const lines: Array<{ line: string; fields: Fields }> = [];
     for (const t of byTopic(this.read())) {
       const prev = this.last.get(t.topic) ?? { records: 0, bytes: 0, at: now - this.everyMs };
       const seconds = Math.max((now - prev.at) / 1000, 0.001);
@@ -89,20 +91,21 @@ export class ProgressReporter {
       const eta = rps > 0 && t.lagRecords > 0 ? `, caught up in ~${Math.ceil(t.lagRecords / rps)} s` : "";
       const stopped = t.stopped ? `, ${t.stopped} partition(s) STOPPED` : "";
       const routed = t.state === "mirroring" ? "" : ` [${t.state}: ${t.routedRecords} routed target → source, router lag ${t.routerLagRecords}]`;
+      const fields: Fields = { topic: t.topic, state: t.state, copiedRecords: t.copiedRecords, lagRecords: t.lagRecords, lagSeconds: t.lagSeconds, stoppedPartitions: t.stopped };
       lines.push(
         final
-          ? `${t.topic}: ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied, lag ${t.lagRecords}${routed}${stopped}`
-          : `${t.topic}: ${Math.round(rps)} records/s, ${mbps.toFixed(1)} MB/s, lag ${t.lagRecords} records${t.lagSeconds === null ? "" : ` (~${Math.round(t.lagSeconds)} s)`}${eta}${routed}${stopped}`,
+          ? { line: `${t.topic}: ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied, lag ${t.lagRecords}${routed}${stopped}`, fields }
+          : { line: `${t.topic}: ${Math.round(rps)} records/s, ${mbps.toFixed(1)} MB/s, lag ${t.lagRecords} records${t.lagSeconds === null ? "" : ` (~${Math.round(t.lagSeconds)} s)`}${eta}${routed}${stopped}`, fields: { ...fields, recordsPerSecond: Math.round(rps) } },
       );
     }
     if (this.tty && !final) {
       const clear = this.drawn.length ? `\x1b[${this.drawn.length}F\x1b[J` : "";
-      this.drawn = lines.map((l) => `  ${l}`);
-      process.stderr.write(`${clear}${this.drawn.join("\n")}\n`);
+      this.drawn = lines.map((l) => `  ${l.line}`);
+      process.stderr.write(log.redact(`${clear}${this.drawn.join("\n")}\n`));
       return;
     }
     if (this.drawn.length) process.stderr.write(`\x1b[${this.drawn.length}F\x1b[J`);
     this.drawn = [];
-    for (const line of lines) this.log(line);
+    for (const l of lines) log.info(l.line, l.fields);
   }
 }

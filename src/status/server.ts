@@ -6,12 +6,14 @@
  * listener in its Host header (request-guard.ts).
  */
 import { hostname } from "node:os";
+import type { Server } from "bun";
 import type { MigrationConfig } from "../config/types.ts";
 import type { LinkIdentity } from "./identity.ts";
 import { controlEndpoint, isControlAction } from "./control-endpoint.ts";
 import { healthz, readyz } from "./health.ts";
 import { listenerHosts, MAX_BODY_BYTES, refuseRequest, refusal } from "./request-guard.ts";
 import type { Control } from "./control-types.ts";
+import { redacting } from "./redact-response.ts";
 
 export type { Control, ControlAnswer, ControlRequest } from "./control-types.ts";
 
@@ -55,7 +57,7 @@ export async function startStatusServer(config: MigrationConfig, from: StatusSou
       hostname: config.status.host,
       port: config.status.port,
       maxRequestBodySize: MAX_BODY_BYTES,
-      async fetch(req, server) {
+      fetch: redacting(config.secrets, async (req: Request, server: Server<undefined>) => {
         const url = new URL(req.url);
         const refused = refuseRequest(req, url, hosts);
         if (refused) return refused;
@@ -72,13 +74,13 @@ export async function startStatusServer(config: MigrationConfig, from: StatusSou
         if (url.pathname === "/healthz") return healthz();
         if (url.pathname === "/readyz") return readyz(from.snapshot());
         return new Response("klink: GET /status|/metrics|/healthz|/readyz, POST /handoff|/promote|/rollback|/resume?link=LINK&name=... (with the control token)\n", { status: 404 });
-      },
+      }),
     });
   } catch (err) {
     const e = err as Error & { code?: string };
     if (e.code !== "EADDRINUSE") throw new StatusServerError(`status endpoint ${config.status.listen} cannot listen: ${e.message}; set another status.listen`);
     const holder = await whoAnswers(config);
-    if (holder?.link === config.link.name) {
+    if (holder?.link === config.secrets.redact(config.link.name)) { // it answers redacted
       throw new StatusServerError(
         `klink run of link '${holder.link}' is already running (pid ${holder.pid} on host ${holder.host}${holder.state ? `, state ${holder.state}` : ""}), ` +
           `it answers at ${config.status.listen}: one instance per link; stop it first, or ask it with klink status`,

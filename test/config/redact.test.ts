@@ -64,3 +64,29 @@ test("Secrets.redact replaces longer secrets first and leaves other text alone",
   expect(s.redact("x abcdef y abc z")).toBe("x <redacted> y <redacted> z");
   expect(s.redactValue({ password: "anything", nested: { v: "has abc inside" }, list: ["abcdef"] })).toEqual({ password: "<redacted>", nested: { v: "has <redacted> inside" }, list: ["<redacted>"] });
 });
+
+test("a multi-line ${file:} value used as a regex: validate shows neither it nor its regex source (newlines escaped)", async () => {
+  const yaml = BASE.replace("  topics: [orders]\n", "  topics: { regex: ['orders-${file:pattern}'] }\n");
+  const r = await run((f) => ["validate", f], yaml, { pattern: `a\n${SECRET}\nb\n` });
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain("matching orders-<redacted>");
+  expect(r.all).not.toContain(SECRET);
+  expect(r.all).not.toContain(new RegExp(`a\n${SECRET}\nb`).source);
+});
+
+test("secrets are redacted in their JSON-escaped, regex-quoted and URL-encoded forms, and line by line", () => {
+  const s = new Secrets();
+  const secret = `pa"ss/wo\\rd\n${SECRET}`;
+  s.add(secret);
+  for (const form of [JSON.stringify(secret), new RegExp(secret).source, secret.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), encodeURIComponent(secret), `line: ${SECRET}`]) {
+    expect(s.redact(form)).not.toContain(SECRET);
+    expect(s.redact(form)).not.toContain("ss/wo");
+  }
+});
+
+test("a ${file:} bootstrap is shown, but never more than its first line", async () => {
+  const yaml = BASE.replace("    bootstrap: 127.0.0.1:9092\n", "    bootstrap: '${file:servers}'\n");
+  const r = await run((f) => ["validate", f], yaml, { servers: `127.0.0.1:9092\n${SECRET}\n` });
+  expect(r.all).toContain("127.0.0.1:9092");
+  expect(r.all).not.toContain(SECRET);
+});
