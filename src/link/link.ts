@@ -26,7 +26,7 @@ import { readStartFacts } from "./start-facts.ts";
 import { Reachability } from "./reachability.ts";
 import { LinkedPartition } from "./partition/partition.ts";
 import { stateKey, storedPartitions, translateWrites, type StoredPartition } from "./partition/state.ts";
-import { mapOffset } from "./partition/translate.ts";
+import { groupOffsetOnTarget, groupOffsetOnSource, type GroupOffsetContext } from "./group-offsets.ts";
 
 export interface LinkedTopic {
   name: string;
@@ -468,51 +468,17 @@ export class Link {
     }
   }
 
-  /**
-   * Where a consumer group committed at source offset `offset` resumes on the target: the lowest
-   * target offset among the records at or after `offset` (so nothing the group had not read is
-   * skipped), once every source record before `offset` is on the target; null until then.
-   */
-  async groupOffset(topic: string, partition: number, offset: number): Promise<number | null> {
-    const p = this.get(topic, partition);
-    if (!p || !p.copying) return null;
-    const lanes = p.lanes;
-    if (lanes) await this.ledger.flush(true); // a switch to translate mode noted but not stored yet
-    const stored = lanes ? (await storedPartitions(this.options.store, topic)).get(partition) : undefined;
-    if (!lanes || offset < (stored?.identicalBelow ?? -1)) {
-      // Identical offsets: the target must hold everything before `offset`.
-      const [mark] = await this.targetAdmin.watermarks([{ topic, partition }]);
-      return mark!.high >= offset && (lanes || p.next >= offset) ? offset : null;
-    }
-    // Positions first, then the rows behind them: a row acknowledged after the snapshot is
-    // above the snapshot's positions and cannot lower the answer.
-    const fetched = lanes.fetch.position();
-    // The Router has not decided target offsets from its position on; the Fetcher's own copies
-    // among them were read on the source already, the first other one may not have been.
-    const routed = lanes.fetch.wrote.firstAbsentFrom(lanes.route.position());
-    if (fetched < offset) return null;
-    await this.ledger.flush(true);
-    const mapped = await mapOffset(this.options.store, stored!, offset, "source");
-    return Math.min(mapped.translated ?? Infinity, routed);
+  /** Where a group committed at source offset `offset` resumes on the target (group-offsets.ts); null until it can. */
+  groupOffset(topic: string, partition: number, offset: number): Promise<number | null> {
+    return groupOffsetOnTarget(this.groupOffsetContext(topic, partition), offset);
   }
 
-  /**
-   * Rollback: where a group committed at target offset `offset` resumes on the source, once every
-   * target record before `offset` is on the source; null until then.
-   */
-  async groupOffsetToSource(topic: string, partition: number, offset: number): Promise<number | null> {
-    const p = this.get(topic, partition);
-    if (!p || !p.copying) return null;
-    const lanes = p.lanes;
-    if (!lanes) return offset; // exact: the target holds only copies of source records
-    await this.ledger.flush(true); // a switch to translate mode noted but not stored yet
-    const stored = (await storedPartitions(this.options.store, topic)).get(partition)!;
-    if (offset < (stored.identicalBelow ?? -1)) return offset;
-    const routedUpTo = lanes.route.position();
-    if (routedUpTo < offset) return null;
-    const fetched = lanes.route.wrote.firstAbsentFrom(lanes.fetch.position());
-    await this.ledger.flush(true);
-    const mapped = await mapOffset(this.options.store, stored, offset, "target");
-    return Math.min(mapped.translated ?? Infinity, fetched);
+  /** Rollback: where a group committed at target offset `offset` resumes on the source; null until it can. */
+  groupOffsetToSource(topic: string, partition: number, offset: number): Promise<number | null> {
+    return groupOffsetOnSource(this.groupOffsetContext(topic, partition), offset);
+  }
+
+  private groupOffsetContext(topic: string, partition: number): GroupOffsetContext {
+    return { topic, partition, p: this.get(topic, partition), ledger: this.ledger, store: this.options.store, targetAdmin: this.targetAdmin };
   }
 }
