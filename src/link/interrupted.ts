@@ -4,7 +4,7 @@
  * partition starts again by itself after RETRY_STOPPED_MS as after a restart (Link.retryInterrupted):
  * exact from the target's end, translate from its stored lane positions; so trying again is safe.
  */
-import { KafkaError } from "../rdkafka/index.ts";
+import { ErrorCode, KafkaError, LEADER_MOVING } from "../rdkafka/index.ts";
 
 /** A partition interrupted by a cluster that did not answer in time starts again after this (Link.run). */
 export const RETRY_STOPPED_MS = 30_000;
@@ -17,6 +17,7 @@ export const RETRY_STOPPED_MS = 30_000;
 export function isWaitTooLong(err: Error): boolean {
   return err instanceof KafkaError && WAIT_TOO_LONG.has(err.code);
 }
-// _TIMED_OUT, _TRANSPORT, _ALL_BROKERS_DOWN, _MSG_TIMED_OUT; LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT,
-// COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH
-const WAIT_TOO_LONG = new Set([-185, -195, -187, -192, 5, 6, 7, 14, 15, 16, 74, 76]);
+const WAIT_TOO_LONG = new Set([
+  ErrorCode.TIMED_OUT, ErrorCode.TRANSPORT, ErrorCode.ALL_BROKERS_DOWN, ErrorCode.MSG_TIMED_OUT,
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR, ...LEADER_MOVING,
+]);

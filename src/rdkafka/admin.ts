@@ -12,7 +12,7 @@ import { read, ptr } from "bun:ffi";
 import { rdkafka, cbuf, cstr } from "./library.ts";
 import { Client, HandleType, type ClientOptions } from "./client.ts";
 import type { ClientConfig } from "./config.ts";
-import { KafkaError, ErrorCode, fromErrorObject, checkErrorObject, errorDescription } from "./errors.ts";
+import { KafkaError, ErrorCode, LEADER_MOVING, fromErrorObject, checkErrorObject, errorDescription } from "./errors.ts";
 import { toNativeList, fromNativeList, fromNativeElement, destroyList, Offset, type TopicPartition, type TopicPartitionOffset } from "./partitions.ts";
 import { waitFor } from "./poller.ts";
 
@@ -21,7 +21,6 @@ const RESOURCE_TOPIC = 2;
 const RESOURCE_BROKER = 4;
 
 /** Partition errors that last while a leader moves: LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, OFFSET_NOT_AVAILABLE. */
-const LEADER_MOVING = new Set([5, 6, 7, 74, 76, 78]);
 const LEADER_MOVE_MS = 30_000;
 export const AlterConfigOp = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
 export const OffsetSpec = { EARLIEST: -2, LATEST: -1, MAX_TIMESTAMP: -3 } as const;

@@ -15,6 +15,7 @@ export const ErrorCode = {
   PARTITION_EOF: -191,
   UNKNOWN_PARTITION: -190,
   TIMED_OUT: -185,
+  MSG_TIMED_OUT: -192,
   QUEUE_FULL: -184,
   UNKNOWN_TOPIC: -188,
   STATE: -172,
@@ -23,13 +24,32 @@ export const ErrorCode = {
   FATAL: -150,
   OFFSET_OUT_OF_RANGE: 1,
   UNKNOWN_TOPIC_OR_PART: 3,
+  LEADER_NOT_AVAILABLE: 5,
+  NOT_LEADER_FOR_PARTITION: 6,
+  REQUEST_TIMED_OUT: 7,
   MSG_SIZE_TOO_LARGE: 10,
+  COORDINATOR_LOAD_IN_PROGRESS: 14,
+  COORDINATOR_NOT_AVAILABLE: 15,
+  NOT_COORDINATOR: 16,
   TOPIC_ALREADY_EXISTS: 36,
   POLICY_VIOLATION: 44,
   TOPIC_AUTHORIZATION_FAILED: 29,
   GROUP_AUTHORIZATION_FAILED: 30,
   SASL_AUTHENTICATION_FAILED: 58,
+  FENCED_LEADER_EPOCH: 74,
+  UNKNOWN_LEADER_EPOCH: 75,
+  OFFSET_NOT_AVAILABLE: 78,
 } as const;
+
+/**
+ * A partition's leader is moving (a broker restarting, a leader election): asking again after the
+ * client's metadata is refreshed answers. FENCED/UNKNOWN_LEADER_EPOCH come from a client and a
+ * broker that disagree on the leader epoch for a while after a restart.
+ */
+export const LEADER_MOVING: ReadonlySet<number> = new Set([
+  ErrorCode.LEADER_NOT_AVAILABLE, ErrorCode.NOT_LEADER_FOR_PARTITION, ErrorCode.REQUEST_TIMED_OUT,
+  ErrorCode.FENCED_LEADER_EPOCH, ErrorCode.UNKNOWN_LEADER_EPOCH, ErrorCode.OFFSET_NOT_AVAILABLE,
+]);
 
 export interface KafkaErrorOptions {
   fatal?: boolean;

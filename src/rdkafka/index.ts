@@ -1,6 +1,6 @@
 /** The typed librdkafka binding klink is built on. Ownership: per C symbol in library.ts, per wrapper at the top of each module. */
 export { librdkafkaVersion } from "./library.ts";
-export { KafkaError, ErrorCode } from "./errors.ts";
+export { KafkaError, ErrorCode, LEADER_MOVING } from "./errors.ts";
 export { type ClientConfig } from "./config.ts";
 export { Producer, type ProducerRecord, type DeliveryReport, type ProducerOptions } from "./producer.ts";
 export { Consumer } from "./consumer.ts";
