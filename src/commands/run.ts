@@ -7,6 +7,7 @@ import { Link } from "../link/link.ts";
 import { clusterClients, reachClusters, openStore, linkedTopics } from "../link/session.ts";
 import { ProgressReporter } from "../status/progress.ts";
 import { startStatusServer, StatusServerError } from "../status/server.ts";
+import { StatusView } from "../status/status-view.ts";
 import { Lifecycle } from "../link/lifecycle.ts";
 import { startPlugin } from "../../plugins/registry.ts";
 import { pluginContext } from "../config/clients.ts";
@@ -56,6 +57,7 @@ export const run: Command = {
     let token: string | null = null;
     const reporter = new ProgressReporter(() => link?.progress() ?? [], (line) => process.stderr.write(`${stamp(line)}\n`));
     const log = (line: string) => reporter.logAbove(stamp(line));
+    const view = new StatusView(() => (lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups() } : null));
 
     // Before any cluster is touched: the status address (a second instance of this file finds the
     // first one there), then the state (its store refuses another writer, or fences it).
@@ -64,7 +66,8 @@ export const run: Command = {
     try {
       server = await startStatusServer(config, {
         opened: () => opened,
-        snapshot: () => (lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups() } : null),
+        snapshot: (history) => view.snapshot(history),
+        phase: () => view.phase,
         control: () => (lifecycle ? (r) => lifecycle!.control(r) : null),
         metrics: () => metricsResponse({
           link: config.link.name,
@@ -79,7 +82,7 @@ export const run: Command = {
       return EXIT_RUNTIME;
     }
     try {
-      await reachClusters(config, false); // nothing is written before both clusters answered
+      await reachClusters(config, false, (role, bootstrap) => (view.phase = `connecting to the ${role} cluster (${bootstrap})`)); // nothing is written before both clusters answered
       // Only once the address is ours: a second instance, refused above, must not replace the first one's token.
       token = writeToken(config.status.tokenFile);
     } catch (err) {
@@ -89,6 +92,7 @@ export const run: Command = {
       return EXIT_RUNTIME;
     }
     try {
+      view.phase = "opening the state";
       store = timeStateWrites(await openStore(config, false));
     } catch (err) {
       server.stop(true);
@@ -103,6 +107,7 @@ export const run: Command = {
       log(`${err.message}; stopping`);
       link?.stop();
     });
+    view.phase = "listing the linked topics on the source";
     const clients = await clusterClients(config, false);
     const sourceAdmin = new Admin(clients.source.config, clients.source.options);
     let topics;
@@ -136,16 +141,20 @@ export const run: Command = {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
     try {
+      view.phase = `starting ${topics.length} topic(s): creating missing ones on the target, aligning each partition's start`;
       await running.start();
+      view.phase = "holding the linked groups on the target (the read fence)";
       await life.start();
       lifecycle = life;
       log(`mirroring ${topics.length} topic(s) ${topics.map((t) => t.name).join(", ")}; status on http://${config.status.host}:${config.status.port}/status`);
       reporter.start();
+      view.start();
       if (!fenced) await running.run(flags.has("--until-caught-up"));
     } catch (err) {
       if (!fenced) throw err; // after a fence, a failure is its consequence, and the fence is said
     } finally {
       reporter.stop();
+      view.stop();
       server.stop(true);
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);

@@ -2,10 +2,11 @@ import type { Command } from "./command.ts";
 import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
-import { byTopic } from "../status/progress.ts";
 import type { PartitionProgress } from "../link/link.ts";
 import type { GroupProgress } from "../link/handoff.ts";
+import { byTopic } from "../status/progress.ts";
 import type { StatusIdentity } from "../status/server.ts";
+import type { TopicStatus } from "../status/status-view.ts";
 import { localLinkId, otherLink } from "../status/identity.ts";
 import { stopHint } from "../status/stop-hints.ts";
 
@@ -40,7 +41,7 @@ export const status: Command = {
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;
     const url = `http://${config.status.host}:${config.status.port}/status`;
-    let body: StatusIdentity & { starting?: true; partitions: PartitionProgress[]; groups?: GroupProgress[] };
+    let body: StatusIdentity & { starting?: true; phase?: string; partitions: PartitionProgress[]; topics: TopicStatus[]; groups?: GroupProgress[] };
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       body = (await res.json()) as typeof body;
@@ -55,7 +56,7 @@ export const status: Command = {
       return EXIT_RUNTIME;
     }
     if (body.starting) {
-      console.error(`klink status: klink run of link '${body.link}' (pid ${body.pid} on host ${body.host}) is still starting; ask again in a moment`);
+      console.error(`klink status: klink run of link '${body.link}' (pid ${body.pid} on host ${body.host}) is still starting: ${body.phase ?? "no phase said"}; ask again in a moment`);
       return EXIT_RUNTIME;
     }
     if (flags.has("--json")) {
@@ -63,10 +64,12 @@ export const status: Command = {
       return body.partitions.some((p) => p.error) ? EXIT_RUNTIME : EXIT_OK;
     }
     console.log(`link ${body.link} (id ${body.id}), pid ${body.pid} on host ${body.host}, state ${body.state}`);
-    for (const t of byTopic(body.partitions)) {
+    // An older klink answers no per-topic rates.
+    for (const t of body.topics ?? byTopic(body.partitions).map((t) => ({ ...t, recordsPerSecond: null, megabytesPerSecond: null }))) {
       const routed = t.state === "mirroring" ? "" : `; ${t.routedRecords} routed target → source this run, router lag ${t.routerLagRecords}`;
       console.log(
         `  ${t.topic} (${t.state}): ${t.partitions} partitions, ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied this run, ` +
+          (t.recordsPerSecond === null ? "" : `${Math.round(t.recordsPerSecond)} records/s, ${t.megabytesPerSecond!.toFixed(1)} MB/s, `) +
           `lag ${t.lagRecords}${t.lagSeconds === null ? "" : ` (~${Math.round(t.lagSeconds)} s)`}${routed}${t.stopped ? `, ${t.stopped} STOPPED` : ""}`,
       );
     }

@@ -26,8 +26,10 @@ export interface StatusIdentity extends LinkIdentity {
 export interface StatusSource {
   /** The link id and state location, once the state is open (null until then). */
   opened: () => { id: string; state: string } | null;
-  /** Progress ({partitions, groups}); null while klink is starting (GET /status answers 503). */
-  snapshot: () => object | null;
+  /** Progress ({partitions, topics, groups}, status-view.ts); null while klink is starting (GET /status answers 503). */
+  snapshot: (history?: boolean) => object | null;
+  /** What klink waits for while it starts. */
+  phase?: () => string;
   /** null while klink is starting. */
   control: () => Control | null;
   /** GET /metrics (Prometheus text format). */
@@ -65,12 +67,12 @@ export async function startStatusServer(config: MigrationConfig, from: StatusSou
         }
         if (req.method !== "GET" && req.method !== "HEAD") return refusal(405, `${url.pathname} takes GET`, { allow: "GET, HEAD" });
         if (url.pathname === "/status") {
-          const snapshot = from.snapshot();
-          return Response.json({ ...identity(), ...(snapshot ?? { starting: true }) }, { status: snapshot ? 200 : 503 });
+          const snapshot = from.snapshot(url.searchParams.has("history"));
+          return Response.json({ ...identity(), ...(snapshot ?? { starting: true, phase: from.phase?.() ?? "starting" }) }, { status: snapshot ? 200 : 503 });
         }
         if (url.pathname === "/metrics") return from.metrics();
         if (url.pathname === "/healthz") return healthz();
-        if (url.pathname === "/readyz") return readyz(from.snapshot());
+        if (url.pathname === "/readyz") return readyz(from.snapshot(), from.phase?.());
         return new Response("klink: GET /status|/metrics|/healthz|/readyz, POST /handoff|/promote|/rollback|/resume?link=LINK&name=... (with the control token)\n", { status: 404 });
       },
     });
