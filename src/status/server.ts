@@ -1,6 +1,7 @@
 /**
  * The status endpoint of a running klink (`status.listen`, loopback by default). Read-only:
- * GET /status → JSON, with the link name and link id of the instance; GET /healthz, /readyz.
+ * GET /status → JSON, with the link name and link id of the instance; GET /healthz, /readyz;
+ * GET /dashboard, a page over /status (dashboard.ts).
  * Control: POST /handoff|/promote|/rollback|/resume, the operator's commands, which need the
  * control token and must name the link (control-endpoint.ts). Every request must name this
  * listener in its Host header (request-guard.ts).
@@ -10,6 +11,7 @@ import type { MigrationConfig } from "../config/types.ts";
 import type { LinkIdentity } from "./identity.ts";
 import { controlEndpoint, isControlAction } from "./control-endpoint.ts";
 import { healthz, readyz } from "./health.ts";
+import { dashboard } from "./dashboard.ts";
 import { listenerHosts, MAX_BODY_BYTES, refuseRequest, refusal } from "./request-guard.ts";
 import type { Control } from "./control-types.ts";
 
@@ -72,8 +74,9 @@ export async function startStatusServer(config: MigrationConfig, from: StatusSou
         }
         if (url.pathname === "/metrics") return from.metrics();
         if (url.pathname === "/healthz") return healthz();
+        if (url.pathname === "/dashboard" || url.pathname === "/") return dashboard();
         if (url.pathname === "/readyz") return readyz(from.snapshot(), from.phase?.());
-        return new Response("klink: GET /status|/metrics|/healthz|/readyz, POST /handoff|/promote|/rollback|/resume?link=LINK&name=... (with the control token)\n", { status: 404 });
+        return new Response("klink: GET /dashboard|/status|/metrics|/healthz|/readyz, POST /handoff|/promote|/rollback|/resume?link=LINK&name=... (with the control token)\n", { status: 404 });
       },
     });
   } catch (err) {
