@@ -23,10 +23,11 @@ export function offsetsPartition(group: string, partitions: number): number {
 
 /**
  * The time (ms, the broker's clock) at which the coordinator last stored `group` as having no
- * member, looking at records written since `since` (ms; when klink last saw it with members).
+ * member, looking at records written from `since` (ms; when klink last saw it with members) to
+ * `until` (when klink moved it: later records are klink's own guard joining the group).
  * Throws, saying why, when the records cannot be read or none says the group became empty.
  */
-export async function emptiedAt(cluster: Cluster, admin: Admin, group: string, since: number, timeoutMs = 10_000): Promise<number> {
+export async function emptiedAt(cluster: Cluster, admin: Admin, group: string, since: number, until: number, timeoutMs = 10_000): Promise<number> {
   const [described] = await admin.describeTopics([OFFSETS_TOPIC]);
   const partition = offsetsPartition(group, described!.partitions.length);
   const [[first], [marks]] = await Promise.all([
@@ -46,6 +47,7 @@ export async function emptiedAt(cluster: Cluster, admin: Admin, group: string, s
         try {
           if (m.isPartitionEof) next = end;
           else if (m.errorCode) throw m.error;
+          else if (m.timestamp().timestamp > until) next = end;
           else {
             next = m.offset + 1;
             const state = groupRecord(m.key(), m.value(), group);
@@ -59,7 +61,7 @@ export async function emptiedAt(cluster: Cluster, admin: Admin, group: string, s
   } finally {
     consumer.close();
   }
-  if (found === null) throw new Error(`no record in ${OFFSETS_TOPIC}[${partition}] since ${new Date(since).toISOString()} says group ${group} became empty`);
+  if (found === null) throw new Error(`no record in ${OFFSETS_TOPIC}[${partition}] since ${new Date(since).toISOString()} says group ${group} became empty before ${new Date(until).toISOString()}`);
   return found;
 }
 

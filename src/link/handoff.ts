@@ -411,14 +411,18 @@ export class GroupHandoff {
     g.progress.state = state;
     g.requested = false;
     g.progress.handedOffAt = new Date(movedAt).toISOString();
-    g.progress.detail = `${back ? "moved back to the source" : "handed off"}${await this.pauseText(g, back, movedAt)}`;
-    o.log(`group ${g.id}: ${g.progress.detail} (${offsets.map((x) => `${x.topic}[${x.partition}]@${x.offset}`).join(" ")})`);
+    const verb = back ? "moved back to the source" : "handed off";
+    g.progress.detail = verb;
     if (!back) {
       await o.onHandedOff?.(g.id, g.topics);
       await this.guardSource(g);
     }
     // Back on the source: a member still starting on the target must read nothing there.
     if (back) await this.holdOnTarget(g, [...new Set([again!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))]);
+    // Measured once the group is guarded: reading the coordinator's record takes a moment.
+    const since = g.progress.detail.startsWith(verb) ? g.progress.detail.slice(verb.length) : `; ${g.progress.detail}`;
+    g.progress.detail = `${verb}${await this.pauseText(g, back, movedAt)}${since}`;
+    o.log(`group ${g.id}: ${g.progress.detail} (${offsets.map((x) => `${x.topic}[${x.partition}]@${x.offset}`).join(" ")})`);
   }
 
   /**
@@ -431,7 +435,7 @@ export class GroupHandoff {
     g.progress.emptiedAt = null;
     if (g.membersSeenAt === null) return `; the group had no member on the ${from} when klink started${back ? " holding it there" : ""}`;
     try {
-      const at = await emptiedAt(back ? this.options.target : this.options.source, back ? this.targetAdmin : this.sourceAdmin, g.id, g.membersSeenAt);
+      const at = await emptiedAt(back ? this.options.target : this.options.source, back ? this.targetAdmin : this.sourceAdmin, g.id, g.membersSeenAt, movedAt);
       g.progress.emptiedAt = new Date(at).toISOString();
       g.progress.lastPauseMs = Math.max(0, movedAt - at);
       return ` ${g.progress.lastPauseMs} ms after the ${from}'s coordinator saw its last member leave`;

@@ -116,7 +116,7 @@ test("the handoff delay counts from when the source's coordinator saw the last m
     const leaving = Date.now();
     await onSource.close();
     const left = Date.now();
-    const g = await groupStatus(file, (x) => x.state === "handed-off", "the handoff", run);
+    const g = await groupStatus(file, (x) => x.state === "handed-off" && x.lastPauseMs != null, "the handoff and its pause", run);
     expect(g.emptiedAt).toMatch(isoTime);
     const emptyAt = Date.parse(g.emptiedAt);
     expect(emptyAt).toBeGreaterThanOrEqual(leaving);
