@@ -11,7 +11,8 @@ say() { echo "[setup] $*" >&2; }
 # 1. System packages (runtime libraries come with them). apt-get only when one is missing.
 # prometheus: for its promtool, which the tests run on klink's /metrics and ops/prometheus rules
 # (on a host with systemd the package also starts a Prometheus server: `systemctl disable --now prometheus`).
-DEB_PACKAGES=(libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev pkg-config build-essential openssl prometheus)
+# chromium: headless, the dashboard test loads klink's page in it.
+DEB_PACKAGES=(libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev pkg-config build-essential openssl prometheus chromium)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

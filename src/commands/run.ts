@@ -7,6 +7,7 @@ import { Link } from "../link/link.ts";
 import { clusterClients, reachClusters, openStore, linkedTopics } from "../link/session.ts";
 import { ProgressReporter } from "../status/progress.ts";
 import { startStatusServer, StatusServerError } from "../status/server.ts";
+import { StatusView } from "../status/status-view.ts";
 import { Lifecycle } from "../link/lifecycle.ts";
 import { startPlugin } from "../../plugins/registry.ts";
 import { pluginContext } from "../config/clients.ts";
@@ -59,6 +60,7 @@ export const run: Command = {
     let token: string | null = null;
     const reporter = new ProgressReporter(() => link?.progress() ?? []);
     const log = (line: string) => logger.info(line);
+    const view = new StatusView(() => (lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups(), clusters: link!.clusters() } : null));
 
     // Before any cluster is touched: the status address (a second instance of this file finds the
     // first one there), then the state (its store refuses another writer, or fences it).
@@ -67,7 +69,8 @@ export const run: Command = {
     try {
       server = await startStatusServer(config, {
         opened: () => opened,
-        snapshot: () => (lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups(), clusters: link!.clusters() } : null),
+        snapshot: (history) => view.snapshot(history),
+        phase: () => view.phase,
         control: () => (lifecycle ? (r) => lifecycle!.control(r) : null),
         metrics: () => metricsResponse({
           link: config.link.name,
@@ -82,7 +85,7 @@ export const run: Command = {
       return EXIT_RUNTIME;
     }
     try {
-      await reachClusters(config, false); // nothing is written before both clusters answered
+      await reachClusters(config, false, (role, bootstrap) => (view.phase = `connecting to the ${role} cluster (${bootstrap})`)); // nothing is written before both clusters answered
       // Only once the address is ours: a second instance, refused above, must not replace the first one's token.
       token = writeToken(config.status.tokenFile);
     } catch (err) {
@@ -92,6 +95,7 @@ export const run: Command = {
       return EXIT_RUNTIME;
     }
     try {
+      view.phase = "opening the state";
       store = timeStateWrites(await openStore(config, false));
     } catch (err) {
       server.stop(true);
@@ -106,6 +110,7 @@ export const run: Command = {
       logger.error(`${err.message}; stopping`);
       link?.stop();
     });
+    view.phase = "listing the linked topics on the source";
     const clients = await clusterClients(config, false);
     const sourceAdmin = new Admin(clients.source.config, clients.source.options);
     let topics;
@@ -137,16 +142,20 @@ export const run: Command = {
     const life = new Lifecycle({ config, clients, store, link: running, cutover, topics: topics.map((t) => t.name), log });
     const offSignals = onStopSignals(() => running.stop(), (line) => logger.warn(line));
     try {
+      view.phase = `starting ${topics.length} topic(s): creating missing ones on the target, aligning each partition's start`;
       await running.start();
+      view.phase = "holding the linked groups on the target (the read fence)";
       await life.start();
       lifecycle = life;
       log(`mirroring ${topics.length} topic(s) ${topics.map((t) => t.name).join(", ")}; status on http://${config.status.host}:${config.status.port}/status`);
       reporter.start();
+      view.start();
       if (!fenced) await running.run(flags.has("--until-caught-up"));
     } catch (err) {
       if (!fenced) throw err; // after a fence, a failure is its consequence, and the fence is said
     } finally {
       reporter.stop();
+      view.stop();
       server.stop(true);
       life.close();
       await running.close().catch((err) => logger.warn(`closing: ${err.message}`));

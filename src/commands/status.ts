@@ -2,10 +2,11 @@ import type { Command } from "./command.ts";
 import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
 import { parseArgs } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
-import { byTopic } from "../status/progress.ts";
 import type { PartitionProgress } from "../link/link.ts";
 import type { GroupProgress } from "../link/handoff.ts";
+import { byTopic } from "../status/progress.ts";
 import type { StatusIdentity } from "../status/server.ts";
+import type { TopicStatus } from "../status/status-view.ts";
 import { localLinkId, otherLink } from "../status/identity.ts";
 import { stopHint } from "../status/stop-hints.ts";
 import type { ClusterReach } from "../link/reachability.ts";
@@ -41,7 +42,7 @@ export const status: Command = {
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;
     const url = `http://${config.status.host}:${config.status.port}/status`;
-    let body: StatusIdentity & { starting?: true; partitions: PartitionProgress[]; groups?: GroupProgress[]; clusters?: Record<string, ClusterReach> | null };
+    let body: StatusIdentity & { starting?: true; phase?: string; partitions: PartitionProgress[]; topics: TopicStatus[]; groups?: GroupProgress[]; clusters?: Record<string, ClusterReach> | null };
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       body = (await res.json()) as typeof body;
@@ -57,7 +58,7 @@ export const status: Command = {
       return EXIT_RUNTIME;
     }
     if (body.starting) {
-      console.error(`klink status: klink run of link '${body.link}' (pid ${body.pid} on host ${body.host}) is still starting; ask again in a moment`);
+      console.error(`klink status: klink run of link '${body.link}' (pid ${body.pid} on host ${body.host}) is still starting: ${body.phase ?? "no phase said"}; ask again in a moment`);
       return EXIT_RUNTIME;
     }
     const unreachable = Object.entries(body.clusters ?? {}).filter(([, c]) => !c.reachable);
@@ -67,10 +68,12 @@ export const status: Command = {
     }
     console.log(`link ${body.link} (id ${body.id}), pid ${body.pid} on host ${body.host}, state ${body.state}`);
     for (const [role, c] of unreachable) console.log(`  the ${role} cluster does not answer since ${c.unreachableSince}: ${c.error}; copying waits for it (lag figures are from before)`);
-    for (const t of byTopic(body.partitions)) {
+    // An older klink answers no per-topic rates.
+    for (const t of body.topics ?? byTopic(body.partitions).map((t) => ({ ...t, recordsPerSecond: null, megabytesPerSecond: null }))) {
       const routed = t.state === "mirroring" ? "" : `; ${t.routedRecords} routed target → source this run, router lag ${t.routerLagRecords}`;
       console.log(
         `  ${t.topic} (${t.state}): ${t.partitions} partitions, ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied this run, ` +
+          (t.recordsPerSecond === null ? "" : `${Math.round(t.recordsPerSecond)} records/s, ${t.megabytesPerSecond!.toFixed(1)} MB/s, `) +
           `lag ${t.lagRecords}${t.lagSeconds === null ? "" : ` (~${Math.round(t.lagSeconds)} s)`}${routed}${t.stopped ? `, ${t.stopped} STOPPED` : ""}`,
       );
     }

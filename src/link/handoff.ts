@@ -15,7 +15,9 @@
  * source, and when its last member has left the target its offsets are translated back.
  */
 import { Admin } from "../rdkafka/index.ts";
+import type { GroupDescription, GroupMember } from "../rdkafka/admin.ts";
 import { GroupFence, type FenceEvent } from "../group/index.ts";
+import { emptiedAt } from "../group/emptied-at.ts";
 import { stateKey } from "./partition/state.ts";
 import type { Cutover } from "../../plugins/plugin.ts";
 import type { GroupLifecycle, Store } from "../state/store.ts";
@@ -40,7 +42,7 @@ export interface GroupProgress {
   /** Members active on each cluster (the target's without klink's own). */
   sourceMembers: number;
   targetMembers: number;
-  /** Client ids and hosts of the members on each cluster. */
+  /** The members on each cluster: `client id@host #member id's last 8 characters` (clients named alike told apart). */
   sourceClients: string[];
   targetClients: string[];
   /** Why it waits, or what happened. */
@@ -49,8 +51,12 @@ export interface GroupProgress {
   committed: { cluster: "source" | "target"; offsets: Array<{ topic: string; partition: number; offset: number }> } | null;
   /** While klink holds the group and the cluster it leaves has no member (nobody reads): ms since then; else null. */
   pausedMs?: number | null;
-  /** The last handoff's (or rollback's) pause in this process, in ms; null before one. */
+  /** The last handoff's (or rollback's) pause in this process, in ms, from `emptiedAt`; null before one, or when not known. */
   lastPauseMs?: number | null;
+  /** When the coordinator of the cluster the group left last saw it empty (ISO time, from its own record); null when not known. */
+  emptiedAt?: string | null;
+  /** When klink last handed the group off (or moved it back), ISO time; null before. */
+  handedOffAt?: string | null;
 }
 
 export interface HandoffOptions {
@@ -93,8 +99,10 @@ interface Group {
   progress: GroupProgress;
   fence: GroupFence | null;
   direction: Direction;
-  /** When the cluster it leaves was first seen without members (ms), for the handoff's duration. */
+  /** When klink first saw the cluster it leaves without members (ms), for the pause while it waits. */
   emptySince: number | null;
+  /** When klink last saw members on the cluster it leaves (ms); null: none since klink watches it. */
+  membersSeenAt: number | null;
   requested: boolean;
   busy: boolean;
 }
@@ -140,7 +148,7 @@ export class GroupHandoff {
   private async prepare(id: string, stored: GroupLifecycle | null): Promise<void> {
     const o = this.options;
     const g: Group = {
-      id, topics: [], fence: null, direction: "to-target", emptySince: null, requested: false, busy: false,
+      id, topics: [], fence: null, direction: "to-target", emptySince: null, membersSeenAt: null, requested: false, busy: false,
       progress: { group: id, state: stored ?? "watching", sourceMembers: 0, targetMembers: 0, sourceClients: [], targetClients: [], detail: "", committed: null },
     };
     this.groups.set(id, g);
@@ -205,11 +213,19 @@ export class GroupHandoff {
     }
   }
 
-  private observeSource(g: Group, desc: { state: string; members: Array<{ clientId: string; host: string }> }): void {
+  private observeSource(g: Group, desc: GroupDescription): void {
     g.progress.sourceMembers = left(desc) ? 0 : Math.max(1, desc.members.length);
-    g.progress.sourceClients = desc.members.map((m) => `${m.clientId}@${m.host}`);
+    g.progress.sourceClients = desc.members.map(memberName);
+    this.observeLeaving(g, desc);
+  }
+
+  /** The cluster the group leaves, as its coordinator describes it. */
+  private observeLeaving(g: Group, desc: GroupDescription): void {
     if (left(desc)) g.emptySince ??= Date.now();
-    else g.emptySince = null;
+    else {
+      g.emptySince = null;
+      g.membersSeenAt = Date.now();
+    }
   }
 
   /** `klink rollback`: the handed-off groups reading `topics` are held on the source to move back. */
@@ -237,6 +253,7 @@ export class GroupHandoff {
     if (!g.fence) await this.fenceSource(g);
     g.direction = "to-source";
     g.emptySince = null;
+    g.membersSeenAt = null;
     g.progress.state = "rolling-back";
     g.progress.detail = "held on the source: members returning there read nothing until the last has left the target";
     o.log(`group ${g.id}: rolling back; ${g.progress.detail}`);
@@ -297,7 +314,8 @@ export class GroupHandoff {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      const watched = [...this.groups.values()].filter((g) => g.progress.state !== "handed-off" && (g.progress.state !== "rolled-back" || g.fence));
+      // Every group, in every state: status shows its members on both clusters.
+      const watched = [...this.groups.values()];
       if (watched.length === 0) return;
       // Members as the coordinators list them: while klink parks joiners (see GroupFence), its own
       // member list lags behind.
@@ -307,7 +325,15 @@ export class GroupHandoff {
         const d = onSource.find((x) => x.groupId === g.id);
         const t = onTarget.find((x) => x.groupId === g.id);
         const others = (x: typeof d) => x?.members.filter((m) => m.memberId !== g.fence?.memberId) ?? [];
-        const clients = (x: typeof d) => others(x).map((m) => `${m.clientId}@${m.host}`);
+        const clients = (x: typeof d) => others(x).map(memberName);
+        if (g.progress.state === "handed-off") {
+          // klink guards the source (its member is not counted); the members read on the target.
+          g.progress.sourceMembers = others(d).length;
+          g.progress.sourceClients = clients(d);
+          g.progress.targetMembers = others(t).length;
+          g.progress.targetClients = clients(t);
+          continue;
+        }
         if (g.direction === "to-target") {
           if (d) this.observeSource(g, d);
           g.progress.targetMembers = others(t).length;
@@ -318,9 +344,8 @@ export class GroupHandoff {
           g.progress.sourceClients = clients(d);
           if (t) {
             g.progress.targetMembers = left(t) ? 0 : Math.max(1, t.members.length);
-            g.progress.targetClients = t.members.map((m) => `${m.clientId}@${m.host}`);
-            if (left(t)) g.emptySince ??= Date.now();
-            else g.emptySince = null;
+            g.progress.targetClients = t.members.map(memberName);
+            this.observeLeaving(g, t);
           }
         }
         if (!g.fence || g.busy) continue;
@@ -381,19 +406,44 @@ export class GroupHandoff {
       { put: stateKey.rollback(g.id), value: null },
     ]);
     await fence.release();
+    const movedAt = Date.now();
     g.fence = null;
     g.progress.state = state;
     g.requested = false;
-    const took = g.emptySince ? Date.now() - g.emptySince : 0;
-    g.progress.lastPauseMs = took;
-    g.progress.detail = back ? `moved back to the source ${took} ms after its last target member left` : `handed off ${took} ms after its last source member left`;
-    o.log(`group ${g.id}: ${g.progress.detail} (${offsets.map((x) => `${x.topic}[${x.partition}]@${x.offset}`).join(" ")})`);
+    g.progress.handedOffAt = new Date(movedAt).toISOString();
+    const verb = back ? "moved back to the source" : "handed off";
+    g.progress.detail = verb;
     if (!back) {
       await o.onHandedOff?.(g.id, g.topics);
       await this.guardSource(g);
     }
     // Back on the source: a member still starting on the target must read nothing there.
     if (back) await this.holdOnTarget(g, [...new Set([again!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))]);
+    // Measured once the group is guarded: reading the coordinator's record takes a moment.
+    const since = g.progress.detail.startsWith(verb) ? g.progress.detail.slice(verb.length) : `; ${g.progress.detail}`;
+    g.progress.detail = `${verb}${await this.pauseText(g, back, movedAt)}${since}`;
+    o.log(`group ${g.id}: ${g.progress.detail} (${offsets.map((x) => `${x.topic}[${x.partition}]@${x.offset}`).join(" ")})`);
+  }
+
+  /**
+   * How long the group's members read nothing, from when the coordinator of the cluster it left
+   * saw it empty (its own record) to `movedAt`; sets lastPauseMs and emptiedAt.
+   */
+  private async pauseText(g: Group, back: boolean, movedAt: number): Promise<string> {
+    const from = back ? "target" : "source";
+    g.progress.lastPauseMs = null;
+    g.progress.emptiedAt = null;
+    if (g.membersSeenAt === null) return `; the group had no member on the ${from} when klink started${back ? " holding it there" : ""}`;
+    try {
+      const at = await emptiedAt(back ? this.options.target : this.options.source, back ? this.targetAdmin : this.sourceAdmin, g.id, g.membersSeenAt, movedAt);
+      g.progress.emptiedAt = new Date(at).toISOString();
+      g.progress.lastPauseMs = Math.max(0, movedAt - at);
+      return ` ${g.progress.lastPauseMs} ms after the ${from}'s coordinator saw its last member leave`;
+    } catch (err) {
+      // e.g. no right to read __consumer_offsets: klink's own poll is the next best measure
+      g.progress.lastPauseMs = movedAt - (g.emptySince ?? movedAt);
+      return ` ${g.progress.lastPauseMs} ms after klink saw the ${from} without members (the coordinator's time is not known: ${(err as Error).message})`;
+    }
   }
 
   /** Stops watching; fences stay in place (not left) so a restarted klink takes them back. */
@@ -404,6 +454,11 @@ export class GroupHandoff {
     this.sourceAdmin?.close();
     this.targetAdmin?.close();
   }
+}
+
+/** A member as status shows it: members of one application often share client id and host, their member ids differ. */
+function memberName(m: GroupMember): string {
+  return `${m.clientId}@${m.host} #${m.memberId.slice(-8)}`;
 }
 
 /** klink holds the group where its members go, waiting for the cluster they leave to be empty (or for the go). */

@@ -65,6 +65,8 @@ export interface PartitionProgress {
   copiedBytes: number;
   /** CreateTime of a recently copied record (sampled), for the lag in seconds; 0 when unknown. */
   copiedTimestamp: number;
+  /** When klink last copied a record a producer wrote to the source (ISO time); null before one. */
+  lastCopiedAt?: string | null;
   error: string | null;
   /** In dual write: the Router's progress on this partition (target → source). */
   routed?: RoutedProgress;
@@ -419,6 +421,7 @@ export class Link {
       const progress: PartitionProgress = {
         topic: p.topic, partition: p.partition, mode: p.mode, next: p.next, sourceEnd: p.sourceEnd, copiedRecords: p.copiedRecords,
         copiedBytes: p.copiedBytes, copiedTimestamp: p.copiedTimestamp, error: p.error, topicState: this.topicStates.get(p.topic) ?? "mirroring",
+        lastCopiedAt: p.lastOriginalAt ? new Date(Date.now() - (performance.now() - p.lastOriginalAt)).toISOString() : null, // a monotonic reading, as a time
       };
       const routed = p.lanes ? this.router.progress(p.lanes) : undefined;
       return routed ? { ...progress, routed } : progress;

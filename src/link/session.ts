@@ -29,8 +29,9 @@ export async function clusterClients(config: MigrationConfig, readOnly: boolean)
  * Both clusters answer (DescribeCluster), or a one-line KafkaError says which does not and why,
  * within seconds: before a command writes any state or waits on a cluster.
  */
-export async function reachClusters(config: MigrationConfig, readOnly: boolean): Promise<void> {
+export async function reachClusters(config: MigrationConfig, readOnly: boolean, connecting?: (role: "source" | "target", bootstrap: string) => void): Promise<void> {
   for (const role of ["source", "target"] as const) {
+    connecting?.(role, config.clusters[role].bootstrap.join(","));
     const { admin } = await connectAdmin(role, config.clusters[role].bootstrap.join(","), await clientSettings(config, role, readOnly));
     admin.close();
   }

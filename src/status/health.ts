@@ -15,13 +15,13 @@ export function healthz(): Response {
 }
 
 /** `snapshot`: the status snapshot ({partitions, ...}), null while klink is starting. */
-export function readyz(snapshot: object | null): Response {
-  const reasons = notReadyReasons(snapshot);
+export function readyz(snapshot: object | null, phase?: string): Response {
+  const reasons = notReadyReasons(snapshot, phase);
   return Response.json({ ready: reasons.length === 0, reasons }, { status: reasons.length ? 503 : 200 });
 }
 
-export function notReadyReasons(snapshot: object | null): string[] {
-  if (!snapshot) return ["starting: klink opens the state, checks both clusters and aligns the partitions"];
+export function notReadyReasons(snapshot: object | null, phase?: string): string[] {
+  if (!snapshot) return [`starting: ${phase ?? "klink opens the state, checks both clusters and aligns the partitions"}`];
   const { partitions, clusters } = snapshot as { partitions: PartitionProgress[]; clusters?: Record<string, ClusterReach> | null };
   const unreachable = Object.entries(clusters ?? {}).filter(([, c]) => !c.reachable)
     .map(([role, c]) => `the ${role} cluster does not answer since ${c.unreachableSince}: ${c.error}`);

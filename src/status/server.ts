@@ -1,6 +1,7 @@
 /**
  * The status endpoint of a running klink (`status.listen`, loopback by default). Read-only:
- * GET /status → JSON, with the link name and link id of the instance; GET /healthz, /readyz.
+ * GET /status → JSON, with the link name and link id of the instance; GET /healthz, /readyz;
+ * GET /dashboard, a page over /status (dashboard.ts).
  * Control: POST /handoff|/promote|/rollback|/resume, the operator's commands, which need the
  * control token and must name the link (control-endpoint.ts). Every request must name this
  * listener in its Host header (request-guard.ts).
@@ -11,6 +12,7 @@ import type { MigrationConfig } from "../config/types.ts";
 import type { LinkIdentity } from "./identity.ts";
 import { controlEndpoint, isControlAction } from "./control-endpoint.ts";
 import { healthz, readyz } from "./health.ts";
+import { dashboard } from "./dashboard.ts";
 import { listenerHosts, MAX_BODY_BYTES, refuseRequest, refusal } from "./request-guard.ts";
 import type { Control } from "./control-types.ts";
 import { redacting } from "./redact-response.ts";
@@ -28,8 +30,10 @@ export interface StatusIdentity extends LinkIdentity {
 export interface StatusSource {
   /** The link id and state location, once the state is open (null until then). */
   opened: () => { id: string; state: string } | null;
-  /** Progress ({partitions, groups}); null while klink is starting (GET /status answers 503). */
-  snapshot: () => object | null;
+  /** Progress ({partitions, topics, groups}, status-view.ts); null while klink is starting (GET /status answers 503). */
+  snapshot: (history?: boolean) => object | null;
+  /** What klink waits for while it starts. */
+  phase?: () => string;
   /** null while klink is starting. */
   control: () => Control | null;
   /** GET /metrics (Prometheus text format). */
@@ -67,13 +71,14 @@ export async function startStatusServer(config: MigrationConfig, from: StatusSou
         }
         if (req.method !== "GET" && req.method !== "HEAD") return refusal(405, `${url.pathname} takes GET`, { allow: "GET, HEAD" });
         if (url.pathname === "/status") {
-          const snapshot = from.snapshot();
-          return Response.json({ ...identity(), ...(snapshot ?? { starting: true }) }, { status: snapshot ? 200 : 503 });
+          const snapshot = from.snapshot(url.searchParams.has("history"));
+          return Response.json({ ...identity(), ...(snapshot ?? { starting: true, phase: from.phase?.() ?? "starting" }) }, { status: snapshot ? 200 : 503 });
         }
         if (url.pathname === "/metrics") return from.metrics();
         if (url.pathname === "/healthz") return healthz();
-        if (url.pathname === "/readyz") return readyz(from.snapshot());
-        return new Response("klink: GET /status|/metrics|/healthz|/readyz, POST /handoff|/promote|/rollback|/resume?link=LINK&name=... (with the control token)\n", { status: 404 });
+        if (url.pathname === "/dashboard" || url.pathname === "/") return dashboard();
+        if (url.pathname === "/readyz") return readyz(from.snapshot(), from.phase?.());
+        return new Response("klink: GET /dashboard|/status|/metrics|/healthz|/readyz, POST /handoff|/promote|/rollback|/resume?link=LINK&name=... (with the control token)\n", { status: 404 });
       }),
     });
   } catch (err) {
