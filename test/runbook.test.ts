@@ -157,17 +157,20 @@ test("the runbook, step by step: init, validate, plan, run, status, verify, prod
       expect(o.target).toEqual(o.source);
       expect(sum(new Map(o.source.end))).toBe(N + M);
     }
+    await billingOnSource.waitFor(N + M); // consumers still on the source see what producers wrote to the target
+    await ledgerOnSource.waitFor(N + M);
 
     // Step 8: consumers move: start on the target (held: reads nothing), handoff, stop on the source.
     const committedOnSource = await groupOffsets(source(), billing, orders);
-    expect(sum(committedOnSource)).toBe(N);
+    expect(sum(committedOnSource)).toBe(N + M);
     const billingOnTarget = member(target(), orders, billing);
     expect((await klink(["handoff", file, billing])).code).toBe(0);
     expect(billingOnTarget.read).toEqual([]);
     await billingOnSource.stop();
     await statusUntil(file, `${billing} handed-off`, (s) => group(s, billing)?.state === "handed-off");
     expect(await groupOffsets(target(), billing, orders)).toEqual(committedOnSource);
-    await billingOnTarget.waitFor(M); // the producers' records, each once, from where the source left off
+    await produce(target(), orders, K, "tgt2");
+    await billingOnTarget.waitFor(K); // the producers' new records, each once, from where the source left off
     for (const [partition, offset] of committedOnSource) {
       const mine = billingOnTarget.read.filter((r) => r.partition === partition).map((r) => r.offset);
       expect(Math.min(...mine)).toBe(offset);
@@ -193,11 +196,12 @@ test("the runbook, step by step: init, validate, plan, run, status, verify, prod
     expect((await klink(["handoff", file, ledger])).code).toBe(0);
     await ledgerOnSource.stop();
     await statusUntil(file, `${ledger} handed-off`, (s) => group(s, ledger)?.state === "handed-off");
-    await ledgerOnTarget.waitFor(M);
+    await produce(target(), payments, K, "tgt2");
+    await ledgerOnTarget.waitFor(K);
     expect((await klink(["rollback", file, payments])).code).toBe(0);
     await ledgerOnTarget.stop();
     const committedOnTarget = await groupOffsets(target(), ledger, payments);
-    expect(sum(committedOnTarget)).toBe(N + M);
+    expect(sum(committedOnTarget)).toBe(N + M + K);
     await statusUntil(file, `${ledger} rolled-back`, (s) => group(s, ledger)?.state === "rolled-back" && topicPartitions(s, payments).every((p) => p.topicState === "rolled-back"));
     expect(await groupOffsets(source(), ledger, payments)).toEqual(committedOnTarget);
     const ledgerBack = member(source(), payments, ledger);
