@@ -4,6 +4,7 @@ import { EXIT_USER, EXIT_RUNTIME } from "./commands/command.ts";
 import { RuntimeError, UserError } from "./errors.ts";
 import { KafkaError } from "./rdkafka/errors.ts";
 import { log } from "./log.ts";
+import { LibraryLoadError } from "./rdkafka/runtime-libraries.ts";
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -17,7 +18,7 @@ function help(): string {
     "",
     "Options:",
     "  --help, -h      show this help",
-    "  --version, -V   print klink's and librdkafka's versions",
+    "  --version, -V   print klink's version, its git commit and librdkafka's version",
   ].join("\n");
 }
 
@@ -46,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
       log.report("error", `klink ${command.name}: ${err.message}`);
       return EXIT_USER;
     }
-    if (err instanceof KafkaError || err instanceof RuntimeError) {
+    if (err instanceof KafkaError || err instanceof RuntimeError || err instanceof LibraryLoadError) {
       log.report("error", `klink ${command.name}: ${err.message}`);
       return EXIT_RUNTIME;
     }

@@ -9,6 +9,7 @@
  */
 import { dlopen, CString, FFIType } from "bun:ffi";
 import embeddedPath from "../../native/librdkafka.so" with { type: "file" };
+import { libraryLoadError } from "./runtime-libraries.ts";
 
 const ptr = "ptr", i32 = "i32", i64 = "i64", cstring = "cstring", none = "void", u16 = "u16";
 // 64-bit values returned as JS numbers (offsets, sizes, counts never exceed 2^53).
@@ -275,11 +276,7 @@ export function rdkafka() {
     try {
       loaded = dlopen(path, symbols).symbols as unknown as Symbols;
     } catch (err) {
-      throw new Error(
-        `cannot load librdkafka from ${path}: ${(err as Error).message}\n` +
-          "Install the runtime libraries it needs (Debian: libssl3 libsasl2-2 libzstd1 liblz4-1 zlib1g), " +
-          "or rebuild with 'npm run setup'.",
-      );
+      throw libraryLoadError(path, err as Error);
     }
   }
   return loaded;
