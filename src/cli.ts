@@ -3,6 +3,7 @@ import { commands } from "./commands/index.ts";
 import { EXIT_USER, EXIT_RUNTIME } from "./commands/command.ts";
 import { RuntimeError, UserError } from "./errors.ts";
 import { KafkaError } from "./rdkafka/errors.ts";
+import { exitProcess } from "../plugins/exit-guard.ts";
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -62,5 +63,5 @@ function oneLine(err: unknown): string {
 if (import.meta.main) {
   // Exit explicitly: a client that is still closing (a group member's socket, a timer) must not
   // keep a finished command alive.
-  process.exit(await main(process.argv.slice(2)));
+  exitProcess(await main(process.argv.slice(2)));
 }

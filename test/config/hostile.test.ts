@@ -47,6 +47,10 @@ const notRegular = "not a regular file (a device, FIFO or socket): name a file";
 const translate = (offset: string) => ["offsets", "translate", "F", "--topic", "orders", "--partition", "0", `--offset=${offset}`];
 const digitsOnly = (value: string) => `klink offsets: --offset must be a non-negative integer (digits only), got '${value}'`;
 const exportTo = (out: string) => ["offsets", "export", "F", "--format", "csv", "--out", out];
+const fixtures = join(import.meta.dir, "fixtures");
+const cutoverPlugin = (file: string) => `${BASE}cutover: { plugin: ${fixtures}/${file} }\n`;
+const pluginProblem = (file: string, problem: string) => [`F:9:20: cutover.plugin: ${problem.replace("P", `${fixtures}/${file}`)}`, summary("validate")];
+const mustThrow = "a plugin must throw an Error instead, and klink reports it";
 
 export const corpus: Case[] = [
   // --- YAML aliases: yaml's toJS threw a ReferenceError (a stack and minified source, exit 1)
@@ -81,6 +85,23 @@ export const corpus: Case[] = [
   { name: "offsets export to a full disk", args: exportTo("/dev/full"), code: 2, stderr: ["klink offsets: cannot write /dev/full: no space left on the device"] },
   { name: "init into a missing directory", args: ["init", "D/x/y/z.yaml"], code: 1, stderr: ["klink init: cannot write D/x/y/z.yaml: its directory D/x/y does not exist"] },
   { name: "init to a full disk", args: ["init", "/dev/full", "--force"], code: 2, stderr: ["klink init: cannot write /dev/full: no space left on the device"] },
+
+  // --- plugins: a throwing getter or Proxy was a crash (exit 2), process.exit ended klink silently, a loop hung it
+  { name: "a plugin whose export getter throws", args: ["validate", "F"], yaml: cutoverPlugin("getter-throws.ts"), code: 1, stderr: pluginProblem("getter-throws.ts", "P: reading its exports failed: create is not ready") },
+  { name: "a plugin exported as a throwing Proxy", args: ["validate", "F"], yaml: cutoverPlugin("proxy-throws.ts"), code: 1, stderr: pluginProblem("proxy-throws.ts", "P: reading its exports failed: no property name here") },
+  { name: "a plugin calling process.exit(3) at import", args: ["validate", "F"], yaml: cutoverPlugin("exits-on-import.ts"), code: 1, stderr: pluginProblem("exits-on-import.ts", `plugin P called process.exit(3) while loading: ${mustThrow}`) },
+  {
+    name: "a plugin looping forever at import", args: ["validate", "F"], yaml: cutoverPlugin("loops-on-import.ts"), code: 1,
+    stderr: pluginProblem("loops-on-import.ts", "plugin P did not finish loading within 10 s: its top-level code loops or waits; move slow work into create()"),
+  },
+  {
+    name: "a storage plugin calling process.exit(3) in create()", args: exportTo("D/o.csv"), yaml: `${BASE}storage: { plugin: ${fixtures}/exits-on-create.ts }\n`, code: 1,
+    stderr: [`klink offsets: storage plugin quitter (storage, ${fixtures}/exits-on-create.ts) failed to start: plugin ${fixtures}/exits-on-create.ts called process.exit(3): ${mustThrow}`],
+  },
+  {
+    name: "an auth plugin whose create() returns null", args: ["plan", "F"], yaml: BASE.replace("    bootstrap: 127.0.0.1:9092\n", `    bootstrap: 127.0.0.1:9092\n    auth: { plugin: ${fixtures}/create-returns-null.ts }\n`), code: 1,
+    stderr: [`klink plan: auth plugin nothing (clusters.source.auth, ${fixtures}/create-returns-null.ts): create() returned null, not an object: return the plugin instance (see \`klink plugins --help\`)`],
+  },
 
   // --- integers on the command line: digits only, exact ('' and ' ' were 0, big ones rounded)
   { name: "--offset=''", args: translate(""), code: 1, stderr: [digitsOnly("")] },
