@@ -50,6 +50,10 @@ const exportTo = (out: string) => ["offsets", "export", "F", "--format", "csv", 
 const fixtures = join(import.meta.dir, "fixtures");
 const cutoverPlugin = (file: string) => `${BASE}cutover: { plugin: ${fixtures}/${file} }\n`;
 const pluginProblem = (file: string, problem: string) => [`F:9:20: cutover.plugin: ${problem.replace("P", `${fixtures}/${file}`)}`, summary("validate")];
+const topics = (n: number) => BASE.replace("  topics: [orders]\n", `  topics:\n${Array.from({ length: n }, (_, i) => `    - topic-${i}\n`).join("")}`);
+const unknownKeys = (n: number) => `${BASE}${Array.from({ length: n }, (_, i) => `u${i}: 1\n`).join("")}`;
+const unknownKeyLines = (n: number) => Array.from({ length: n }, (_, i) => `F:${9 + i}:1: u${i}: unknown key 'u${i}'; expected one of clusters, link, groups, cutover, storage, status, limits`);
+const nested = (depth: number) => `${BASE}x:\n${Array.from({ length: depth }, (_, i) => `${" ".repeat(i + 1)}k${i}:\n`).join("")}`;
 const mustThrow = "a plugin must throw an Error instead, and klink reports it";
 
 export const corpus: Case[] = [
@@ -77,6 +81,20 @@ export const corpus: Case[] = [
   {
     name: "${file:} over 1 MiB", args: ["validate", "F"], yaml: BASE.replace("name: test", "name: ${file:big.txt}"), files: { "big.txt": "x".repeat(MIB + 1) }, code: 1,
     stderr: [`F:7:9: link.name: cannot read D/big.txt (used as \${file:big.txt}): it is ${MIB + 1} bytes, over the 1 MiB limit for a \${file:} value`, summary("validate")],
+  },
+
+  // --- limits on the shape: a 100k-deep flow sequence took over 15 s, unknown keys cost quadratic time
+  { name: "a 100,000-deep flow sequence", args: ["validate", "F"], yaml: `${BASE}x: ${"[".repeat(100_000)}${"]".repeat(100_000)}\n`, code: 1, stderr: ["F:9:68: values nest deeper than the limit of 64 levels: flatten them", summary("validate")] },
+  {
+    name: "mappings nested 70 deep", args: ["validate", "F"], yaml: nested(70), code: 1,
+    stderr: [`F:73:65: x.${Array.from({ length: 63 }, (_, i) => `k${i}`).join(".")}: values nest deeper than the limit of 64 levels: flatten them`, summary("validate")],
+  },
+  { name: "a list of 200,001 topics", args: ["validate", "F"], yaml: topics(200_001), code: 1, stderr: ["F:9:5: link.topics: 200,001 items, beyond the limit of 200,000: split the file", summary("validate")] },
+  { name: "a mapping of 200,001 keys", args: ["validate", "F"], yaml: unknownKeys(199_999), code: 1, stderr: ["F:1:1: 200,001 keys, beyond the limit of 200,000: split the file", summary("validate")] },
+  { name: "100,000 unknown keys, each reported", args: ["validate", "F"], yaml: unknownKeys(100_000), code: 1, stderr: [...unknownKeyLines(100_000), "klink validate: 100000 errors in F"] },
+  {
+    name: "a 50 MB topic list", args: ["validate", "F"], yaml: topics(3_500_000), code: 1,
+    stderr: [`klink validate: cannot read F: it is ${topics(3_500_000).length} bytes, over the 16 MiB limit for a migration.yaml`],
   },
 
   // --- files klink writes: the path named, exit 1 for a bad path, 2 for a full disk
