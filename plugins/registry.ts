@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { UserError } from "../src/errors.ts";
+import { RuntimeError, UserError } from "../src/errors.ts";
 import { guardedInstance, whilePluginRuns } from "./exit-guard.ts";
 import { firstLine, importPluginFile } from "./load-file.ts";
 import { StateInUseError, type Instance, type Plugin, type PluginContext, type PluginKind } from "./plugin.ts";
@@ -90,7 +90,7 @@ export async function startPlugin<K extends PluginKind>(plugin: Plugin<K>, optio
   try {
     instance = await plugin.create(options, context);
   } catch (err) {
-    if (err instanceof StateInUseError) throw err; // not a mistake in the file: another instance runs
+    if (err instanceof StateInUseError || err instanceof RuntimeError) throw err; // not a mistake in the file: another instance runs, a disk is full
     throw new PluginStartError(`${named} failed to start: ${firstLine(err)}`);
   }
   const wrong = shapeProblem(plugin.kind, instance);
