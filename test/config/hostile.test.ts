@@ -97,6 +97,16 @@ export const corpus: Case[] = [
     stderr: [`klink validate: cannot read F: it is ${topics(3_500_000).length} bytes, over the 16 MiB limit for a migration.yaml`],
   },
 
+  // --- found by the generator (hostile-generated.test.ts)
+  {
+    name: "topics.regex a string, not a list", args: ["validate", "F"], yaml: BASE.replace("  topics: [orders]", "  topics: { names: [orders], regex: -1 }"), code: 1,
+    stderr: ["F:8:37: link.topics.regex: expected a list, got -1", summary("validate")],
+  },
+  {
+    name: "a librdkafka message ending in a newline", args: ["validate", "F"], yaml: BASE.replace("    bootstrap: 127.0.0.1:9093\n", "    bootstrap: 127.0.0.1:9093\n    librdkafka: { socket.timeout.ms: 1 }\n"), code: 1,
+    stderr: [`F:6:38: clusters.target.librdkafka["socket.timeout.ms"]: librdkafka rejects '1': Configuration property "socket.timeout.ms" value 1 is outside allowed range 10..300000`, summary("validate")],
+  },
+
   // --- files klink writes: the path named, exit 1 for a bad path, 2 for a full disk
   { name: "offsets export into a missing directory", args: exportTo("/nonexistent/x.csv"), code: 1, stderr: ["klink offsets: cannot write /nonexistent/x.csv: its directory /nonexistent does not exist"] },
   { name: "offsets export to a directory", args: exportTo("D"), code: 1, stderr: ["klink offsets: cannot write D: it is a directory: name a file"] },
