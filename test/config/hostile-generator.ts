@@ -167,8 +167,9 @@ function mutate(r: Random, yaml: string): { yaml: string; what: string } {
       return { yaml: `${yaml}${Array.from({ length: count }, (_, n) => `junk${n}: ${n}`).join("\n")}\n`, what: `${count} unknown keys` };
     }
     default: {
-      // a secret where it is not a credential: redaction must follow the value, wherever it is
-      const fields = [`  name: '\${env:${SECRET_ENV}}'`, "    names: ['${file:secret.txt}']", `    bootstrap: '\${env:${SECRET_ENV}}'`];
+      // a secret where it is not a credential: redaction follows the value, wherever it is (bootstrap
+      // servers are documented as not secret, and printed)
+      const fields = [`  name: '\${env:${SECRET_ENV}}'`, "    names: ['${file:secret.txt}']", `  offsets: '\${env:${SECRET_ENV}}'`, "  start: '${file:secret.txt}'", `        username: '\${env:${SECRET_ENV}}'`];
       const field = r.pick(fields);
       const key = field.trim().split(":")[0]!;
       const k = ls.findIndex((l) => l.trim().startsWith(`${key}:`));
