@@ -97,6 +97,15 @@ export const corpus: Case[] = [
     stderr: [`klink validate: cannot read F: it is ${topics(3_500_000).length} bytes, over the 16 MiB limit for a migration.yaml`],
   },
 
+  // --- misleading output: "status on http://..." was printed after the endpoint failed to bind
+  {
+    name: "a status address klink cannot bind", args: ["run", "F"], yaml: `${BASE}status:\n  listen: 192.0.2.1:8080\n  allowRemote: true\n`, code: 2,
+    stderr: [
+      "F:10:11: warning: status.listen: the status endpoint listens beyond loopback (192.0.2.1:8080) without TLS: anyone who reaches it sees the migration's state, and control requests (which need the token) travel unencrypted",
+      "klink run: status endpoint 192.0.2.1:8080 cannot listen: EADDRNOTAVAIL: address not available, listen; set another status.listen",
+    ],
+  },
+
   // --- found by the generator (hostile-generated.test.ts)
   {
     name: "topics.regex a string, not a list", args: ["validate", "F"], yaml: BASE.replace("  topics: [orders]", "  topics: { names: [orders], regex: -1 }"), code: 1,
