@@ -56,7 +56,10 @@ export interface PartitionProgress {
   partition: number;
   /** exact: target offset == source offset; translate: copied records are in the offset map. */
   mode: "exact" | "translate";
-  /** Next source offset to copy (= target end offset once in-flight records land, in exact mode). */
+  /**
+   * Next source offset the target has acknowledged up to: records handed to the producer and not
+   * acknowledged yet are not counted as copied, so they stay in the lag while the target is down.
+   */
   next: number;
   /** Source end as last seen (last stable offset). */
   sourceEnd: number;
@@ -406,7 +409,7 @@ export class Link {
   progress(): PartitionProgress[] {
     return [...this.partitions.values()].map((p) => {
       const progress: PartitionProgress = {
-        topic: p.topic, partition: p.partition, mode: p.mode, next: p.next, sourceEnd: p.sourceEnd, copiedRecords: p.copiedRecords,
+        topic: p.topic, partition: p.partition, mode: p.mode, next: p.next - p.inFlight, sourceEnd: p.sourceEnd, copiedRecords: p.copiedRecords,
         copiedBytes: p.copiedBytes, copiedTimestamp: p.copiedTimestamp, error: p.error, topicState: this.topicStates.get(p.topic) ?? "mirroring",
       };
       const routed = p.lanes ? this.router.progress(p.lanes) : undefined;
