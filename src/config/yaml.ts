@@ -4,7 +4,7 @@
  */
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import { error, type Issue, type Path } from "./issues.ts";
-import { flowDepthIssue, flowTooDeep, shapeIssues } from "./limits.ts";
+import { flowDepthIssue, flowTooDeep, MAX_DEPTH, MAX_ENTRIES, tooDeep } from "./limits.ts";
 
 export interface YamlSource {
   /** The file name as the user gave it (used in messages). */
@@ -44,6 +44,26 @@ export function parseYaml(file: string, text: string): { source: YamlSource; iss
   if (shape.length) return { source, issues: shape };
   const aliases = aliasIssues(source);
   return { source, issues: aliases.length ? aliases : duplicateKeys(source) };
+}
+
+/** The first value nested beyond MAX_DEPTH, and every mapping or list beyond MAX_ENTRIES. */
+function shapeIssues(source: YamlSource): Issue[] {
+  const issues: Issue[] = [];
+  let deep = false;
+  const walk = (node: unknown, path: Path, depth: number) => {
+    if (!isMap(node) && !isSeq(node)) return;
+    if (depth > MAX_DEPTH) {
+      if (!deep) issues.push({ ...error(path, tooDeep), keyword: "limit", ...positionOf(source, node) });
+      deep = true;
+      return;
+    }
+    const what = isMap(node) ? "keys" : "items";
+    if (node.items.length > MAX_ENTRIES) issues.push({ ...error(path, `${node.items.length.toLocaleString("en-US")} ${what}, beyond the limit of ${MAX_ENTRIES.toLocaleString("en-US")}: split the file`), keyword: "limit", ...positionOf(source, node) });
+    if (isMap(node)) for (const pair of node.items) walk(pair.value, [...path, isPair(pair) ? keyOf(pair) : "?"], depth + 1);
+    else node.items.forEach((item, i) => walk(item, [...path, i], depth + 1));
+  };
+  walk(source.doc.contents, [], 1);
+  return issues;
 }
 
 /** How many values aliases may add to the file in all (each `*name` adds a copy of its anchor). */

@@ -56,10 +56,7 @@ export interface PartitionProgress {
   partition: number;
   /** exact: target offset == source offset; translate: copied records are in the offset map. */
   mode: "exact" | "translate";
-  /**
-   * Next source offset the target has acknowledged up to: records handed to the producer and not
-   * acknowledged yet are not counted as copied, so they stay in the lag while the target is down.
-   */
+  /** Next source offset the target acknowledged up to (records in flight stay lag while the target is down). */
   next: number;
   /** Source end as last seen (last stable offset). */
   sourceEnd: number;
