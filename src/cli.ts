@@ -5,6 +5,7 @@ import { RuntimeError, UserError } from "./errors.ts";
 import { KafkaError } from "./rdkafka/errors.ts";
 import { log } from "./log.ts";
 import { LibraryLoadError } from "./rdkafka/runtime-libraries.ts";
+import { exitProcess } from "../plugins/exit-guard.ts";
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -66,5 +67,5 @@ function oneLine(err: unknown): string {
 if (import.meta.main) {
   // Exit explicitly: a client that is still closing (a group member's socket, a timer) must not
   // keep a finished command alive.
-  process.exit(await main(process.argv.slice(2)));
+  exitProcess(await main(process.argv.slice(2)));
 }

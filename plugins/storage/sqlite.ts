@@ -12,6 +12,7 @@ import { basename, extname, resolve } from "node:path";
 import type { JsonSchema } from "../../src/config/schema.ts";
 import { StateInUseError, type OffsetMapRow, type PluginContext, type Store, type StoreWrite, type TopicState, type GroupState, type PartitionState } from "../plugin.ts";
 import { FileLock } from "./file-lock.ts";
+import { stateFileError, writeProblem } from "./state-file-problems.ts";
 
 export const name = "sqlite";
 export const kind = "storage";
@@ -104,7 +105,12 @@ export class SqliteStore implements Store {
       return;
     }
     if (!readOnly) {
-      const lock = FileLock.take(`${location}.lock`);
+      let lock: ReturnType<typeof FileLock.take>;
+      try {
+        lock = FileLock.take(`${location}.lock`);
+      } catch (err) {
+        throw stateFileError(err, location);
+      }
       if (!(lock instanceof FileLock)) {
         throw new StateInUseError(
           `state file ${location} is in use by another klink run (${lock.heldBy || "holder unknown"}): ` +
@@ -117,8 +123,13 @@ export class SqliteStore implements Store {
       this.db = this.openFile(location, synchronous, readOnly);
     } catch (err) {
       this.lock?.release();
-      throw err;
+      throw stateFileError(err, location);
     }
+  }
+
+  /** For `klink plan`, which opens the state read-only: why `klink run` could not write it, or null. */
+  writeProblem(): string | null {
+    return writeProblem(this.location);
   }
 
   private openFile(location: string, synchronous: "full" | "normal", readOnly: boolean): Database {
@@ -146,7 +157,7 @@ export class SqliteStore implements Store {
     } catch (err) {
       // Partitions this write added are gone with its rollback: their cached ids would point nowhere.
       this.ids.clear();
-      throw err;
+      throw stateFileError(err, this.location);
     }
   }
 

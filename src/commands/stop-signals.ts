@@ -7,6 +7,7 @@
  * "Restart").
  */
 import { EXIT_RUNTIME } from "./command.ts";
+import { exitProcess } from "../../plugins/exit-guard.ts"; // process.exit is refused while plugin code runs
 
 /** How long a clean stop may take before klink exits anyway (a systemd TimeoutStopSec must be longer). */
 export const STOP_LIMIT_MS = 30_000;
@@ -17,12 +18,12 @@ export function onStopSignals(stop: () => void, log: (line: string) => void): ()
   const handler = (signal: NodeJS.Signals) => {
     if (timer) {
       log(`${signal} again: exiting now; the next start resumes from the clusters as after a crash`);
-      process.exit(EXIT_RUNTIME);
+      exitProcess(EXIT_RUNTIME);
     }
     log(`${signal}: stopping (up to ${STOP_LIMIT_MS / 1000} s; a second signal exits at once)`);
     timer = setTimeout(() => {
       log(`still stopping after ${STOP_LIMIT_MS / 1000} s (a cluster does not answer?): exiting now; the next start resumes from the clusters as after a crash`);
-      process.exit(EXIT_RUNTIME);
+      exitProcess(EXIT_RUNTIME);
     }, STOP_LIMIT_MS);
     stop();
   };

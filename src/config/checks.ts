@@ -143,6 +143,7 @@ const NESTED_REPETITION = /\((?:[^()\\]|\\.)*[*+](?:[^()\\]|\\.)*\)(?:[*+]|\{\d*
 function selectionIssues(value: unknown, path: Path, what: string, issues: Issue[]) {
   const form = Array.isArray(value) ? "list" : obj(value) ? "map" : null;
   if (!form) return null;
+  if (form === "map" && ["names", "regex", "exclude"].some((k) => obj(value)![k] != null && !Array.isArray(obj(value)![k]))) return null; // the schema says it is not a list
   const names = form === "list" ? strings(value) : strings(obj(value)!.names);
   const namesPath: Path = form === "list" ? path : [...path, "names"];
   const regex = form === "map" ? strings(obj(value)!.regex) : [];

@@ -40,7 +40,8 @@ export function formatIssue(file: string, issue: Issue): string {
   const where = issue.line ? `${file}:${issue.line}:${issue.column}` : file;
   const path = issue.path.length ? `${formatPath(issue.path)}: ` : "";
   const label = issue.severity === "warning" ? "warning: " : "";
-  return `${where}: ${label}${path}${issue.message}`;
+  // one line per issue, whatever the message holds (librdkafka's end with a newline)
+  return `${where}: ${label}${path}${issue.message.trim().replace(/\s*\n\s*/g, " ")}`;
 }
 
 /** Issues by position, errors and warnings mixed; duplicates (same place, same text) once. */

@@ -57,7 +57,8 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   const finish = (issues: Issue[]): string[] => sortIssues(issues).map((i) => secrets.redact(formatIssue(file, i)));
 
   const { source, issues: syntax } = parseYaml(file, text);
-  if (syntax.some((i) => i.line !== undefined && i.path.length === 0)) throw new ConfigError(file, finish(syntax), syntax.length);
+  // syntax errors and limits end the checks: what follows would work on a broken or oversized document
+  if (syntax.some((i) => (i.line !== undefined && i.path.length === 0) || i.keyword === "limit")) throw new ConfigError(file, finish(syntax), syntax.length);
 
   const refs = interpolate(source, dir, options.env ?? process.env, secrets);
   // parseYaml has bounded what aliases add (MAX_ALIAS_VALUES), so yaml's own cruder count is off

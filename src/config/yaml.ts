@@ -2,8 +2,9 @@
  * migration.yaml as a YAML document that keeps source positions: syntax errors and duplicate
  * keys become issues, and any path into the data can be placed at a line and column.
  */
-import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair } from "yaml";
+import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import { error, type Issue, type Path } from "./issues.ts";
+import { flowDepthIssue, flowTooDeep, MAX_DEPTH, MAX_ENTRIES, tooDeep } from "./limits.ts";
 
 export interface YamlSource {
   /** The file name as the user gave it (used in messages). */
@@ -15,22 +16,54 @@ export interface YamlSource {
 /** Parses `text`. Syntax errors end the parse (the document is not used); duplicate keys do not. */
 export function parseYaml(file: string, text: string): { source: YamlSource; issues: Issue[] } {
   const lines = new LineCounter();
+  const deep = flowTooDeep(text);
+  if (deep !== undefined) {
+    lines.addNewLine(0);
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines.addNewLine(i + 1);
+    return { source: { file, doc: parseDocument(""), lines }, issues: [flowDepthIssue(deep, (o) => lines.linePos(o))] };
+  }
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
   const source = { file, doc, lines };
   const issues: Issue[] = [];
+  const lineTexts = doc.errors.length ? text.split("\n") : [];
+  const seen = new Set<number>();
   for (const e of doc.errors) {
     const { line, col } = lines.linePos(errorOffset(text, e.code, e.message, e.pos[0]));
     // one error per line: the first, the others are usually its consequences
-    const lineText = text.split("\n")[line - 1] ?? "";
-    const hint = /[{[].*\$\{/.test(lineText) ? " (inside { } or [ ], put a ${...} value in quotes)" : "";
-    if (!issues.some((i) => i.line === line)) issues.push({ ...error([], syntaxMessage(e.code, e.message) + hint), line, column: col });
+    if (seen.has(line)) continue;
+    seen.add(line);
+    const lineText = lineTexts[line - 1] ?? "";
+    const hint = /[{[]/.test(lineText.slice(0, Math.max(0, lineText.lastIndexOf("${")))) ? " (inside { } or [ ], put a ${...} value in quotes)" : "";
+    issues.push({ ...error([], syntaxMessage(e.code, e.message) + hint), line, column: col });
   }
   if (issues.length) return { source, issues };
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     return { source, issues: [{ ...error([], "the file is empty: start from `klink init` or the example migration.yaml"), line: 1, column: 1 }] };
   }
+  const shape = shapeIssues(source);
+  if (shape.length) return { source, issues: shape };
   const aliases = aliasIssues(source);
   return { source, issues: aliases.length ? aliases : duplicateKeys(source) };
+}
+
+/** The first value nested beyond MAX_DEPTH, and every mapping or list beyond MAX_ENTRIES. */
+function shapeIssues(source: YamlSource): Issue[] {
+  const issues: Issue[] = [];
+  let deep = false;
+  const walk = (node: unknown, path: Path, depth: number) => {
+    if (!isMap(node) && !isSeq(node)) return;
+    if (depth > MAX_DEPTH) {
+      if (!deep) issues.push({ ...error(path, tooDeep), keyword: "limit", ...positionOf(source, node) });
+      deep = true;
+      return;
+    }
+    const what = isMap(node) ? "keys" : "items";
+    if (node.items.length > MAX_ENTRIES) issues.push({ ...error(path, `${node.items.length.toLocaleString("en-US")} ${what}, beyond the limit of ${MAX_ENTRIES.toLocaleString("en-US")}: split the file`), keyword: "limit", ...positionOf(source, node) });
+    if (isMap(node)) for (const pair of node.items) walk(pair.value, [...path, isPair(pair) ? keyOf(pair) : "?"], depth + 1);
+    else node.items.forEach((item, i) => walk(item, [...path, i], depth + 1));
+  };
+  walk(source.doc.contents, [], 1);
+  return issues;
 }
 
 /** How many values aliases may add to the file in all (each `*name` adds a copy of its anchor). */
@@ -131,7 +164,7 @@ export function nodeAt(source: YamlSource, path: Path): { node: Node | null; pai
     let next: Node | null | undefined;
     let nextPair: Pair | null = null;
     if (isMap(node)) {
-      nextPair = (node.items as Pair[]).findLast((p) => isPair(p) && keyOf(p) === String(part)) ?? null;
+      nextPair = pairsByKey(node).get(String(part)) ?? null;
       next = nextPair?.value as Node | null | undefined;
     } else if (isSeq(node) && typeof part === "number") {
       next = node.items[part] as Node | undefined;
@@ -142,6 +175,18 @@ export function nodeAt(source: YamlSource, path: Path): { node: Node | null; pai
   }
   if (isAlias(node)) node = node.resolve(source.doc) ?? null;
   return { node, pair, found: true };
+}
+
+/** Each mapping's pairs by key (the last of duplicates, as yaml's toJS keeps), built once: locating n issues stays linear. */
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+function pairsByKey(node: YAMLMap): Map<string, Pair> {
+  let index = pairIndex.get(node);
+  if (!index) {
+    index = new Map();
+    for (const p of node.items as Pair[]) if (isPair(p)) index.set(keyOf(p), p);
+    pairIndex.set(node, index);
+  }
+  return index;
 }
 
 /** Line and column for an issue: the value at its path, or its key; the key for an empty value. */

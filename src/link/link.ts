@@ -57,7 +57,7 @@ export interface PartitionProgress {
   partition: number;
   /** exact: target offset == source offset; translate: copied records are in the offset map. */
   mode: "exact" | "translate";
-  /** Next source offset to copy (= target end offset once in-flight records land, in exact mode). */
+  /** Next source offset the target acknowledged up to (records in flight stay lag while the target is down). */
   next: number;
   /** Source end as last seen (last stable offset). */
   sourceEnd: number;
@@ -419,7 +419,7 @@ export class Link {
   progress(): PartitionProgress[] {
     return [...this.partitions.values()].map((p) => {
       const progress: PartitionProgress = {
-        topic: p.topic, partition: p.partition, mode: p.mode, next: p.next, sourceEnd: p.sourceEnd, copiedRecords: p.copiedRecords,
+        topic: p.topic, partition: p.partition, mode: p.mode, next: p.next - p.inFlight, sourceEnd: p.sourceEnd, copiedRecords: p.copiedRecords,
         copiedBytes: p.copiedBytes, copiedTimestamp: p.copiedTimestamp, error: p.error, topicState: this.topicStates.get(p.topic) ?? "mirroring",
         lastCopiedAt: p.lastOriginalAt ? new Date(Date.now() - (performance.now() - p.lastOriginalAt)).toISOString() : null, // a monotonic reading, as a time
       };

@@ -51,6 +51,8 @@ export async function buildPlan(config: MigrationConfig, admins: Clusters, store
   });
   if (selected.length === 0) problem("error", "link.topics", "selects no topic that exists on the source: nothing to mirror");
 
+  const unwritable = store.writeProblem?.();
+  if (unwritable) problem("error", "state", unwritable);
   const linked = new Map((await store.topics()).map((t) => [t.topic, t.state]));
   const recorded = new Map((await store.partitions()).map((p) => [`${p.topic}\0${p.partition}`, p]));
   const topics: TopicPlan[] = [];

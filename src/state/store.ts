@@ -100,4 +100,7 @@ export interface Store {
   offsetMap(topic: string, partition: number, from: number, limit: number, side?: "source" | "target"): Promise<OffsetMapRow[]>;
 
   close(): Promise<void>;
+
+  /** Optional, for `klink plan` (a read-only open): why `klink run` could not write this state, if the store can tell. */
+  writeProblem?(): string | null;
 }

@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { commands } from "../../src/commands/index.ts";
 import { clientSettings } from "../../src/config/clients.ts";
 import { loadConfig } from "../../src/config/load.ts";
+import { startPlugin } from "../../plugins/registry.ts";
 import { BASE } from "./bad-inputs.ts";
 import { klink, tempDir } from "./cli.ts";
 
@@ -128,6 +129,15 @@ describe("user plugins at run time", () => {
     const { config } = await loadConfig(join(dir, "migration.yaml"));
     const cutover = await config.cutover.plugin.create({}, { configFile: "", configDir: dir, linkName: "test", readOnly: true });
     expect(cutover.handOff({ group: "g", sourceMembers: 0, targetMembers: 1, requested: false })).toEqual({ go: true });
+  });
+
+  test("a plugin method calling process.exit throws instead of ending klink", async () => {
+    const dir = tempDir({ "migration.yaml": `${BASE}cutover: { plugin: ${fixtures}/exits-in-method.ts }\n` });
+    const { config } = await loadConfig(join(dir, "migration.yaml"));
+    const cutover = await startPlugin(config.cutover.plugin, {}, { configFile: "", configDir: dir, linkName: "test", readOnly: true }, "cutover");
+    const ask = () => cutover.handOff({ group: "g", sourceMembers: 0, targetMembers: 1, requested: false });
+    expect(ask).toThrow(`plugin ${fixtures}/exits-in-method.ts called process.exit(4): a plugin must throw an Error instead, and klink reports it`);
+    expect(cutover.promote({ topic: "t", state: "mirroring", requested: false, sinceLastSourceWriteMs: null, groupsOnSource: 0 })).toEqual({ go: false, reason: "not yet" });
   });
 });
 

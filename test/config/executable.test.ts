@@ -170,7 +170,7 @@ describe("dist/klink with user plugins beside migration.yaml", () => {
     const lines = r.stderr.trim().split("\n");
     expect(lines).toEqual([
       `migration.yaml:${position(text, "mechanism: PLAIN")}: clusters.source.auth.options.mechanism: team-scram plugin: unknown key 'mechanism'; expected one of username, password, ca`,
-      `migration.yaml:${position(text, "-5")}: cutover.options.quietSeconds: quiet-hours plugin: must be at least 0, got -5`,
+      `migration.yaml:${position(text, "-5 }")}: cutover.options.quietSeconds: quiet-hours plugin: must be at least 0, got -5`,
       "klink validate: 2 errors in migration.yaml",
     ]);
   });
@@ -191,6 +191,6 @@ describe("dist/klink with user plugins beside migration.yaml", () => {
     const r = await exe(dir, "plan", "migration.yaml");
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe("klink plan: auth plugin vault-token (clusters.source.auth) failed to start: cannot reach the vault at https://vault.internal:8200\n");
+    expect(r.stderr).toBe("klink plan: auth plugin vault-token (clusters.source.auth, ./vault-token.js) failed to start: cannot reach the vault at https://vault.internal:8200\n");
   });
 });

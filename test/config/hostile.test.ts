@@ -47,6 +47,14 @@ const notRegular = "not a regular file (a device, FIFO or socket): name a file";
 const translate = (offset: string) => ["offsets", "translate", "F", "--topic", "orders", "--partition", "0", `--offset=${offset}`];
 const digitsOnly = (value: string) => `klink offsets: --offset must be a non-negative integer (digits only), got '${value}'`;
 const exportTo = (out: string) => ["offsets", "export", "F", "--format", "csv", "--out", out];
+const fixtures = join(import.meta.dir, "fixtures");
+const cutoverPlugin = (file: string) => `${BASE}cutover: { plugin: ${fixtures}/${file} }\n`;
+const pluginProblem = (file: string, problem: string) => [`F:9:20: cutover.plugin: ${problem.replace("P", `${fixtures}/${file}`)}`, summary("validate")];
+const topics = (n: number) => BASE.replace("  topics: [orders]\n", `  topics:\n${Array.from({ length: n }, (_, i) => `    - topic-${i}\n`).join("")}`);
+const unknownKeys = (n: number) => `${BASE}${Array.from({ length: n }, (_, i) => `u${i}: 1\n`).join("")}`;
+const unknownKeyLines = (n: number) => Array.from({ length: n }, (_, i) => `F:${9 + i}:1: u${i}: unknown key 'u${i}'; expected one of clusters, link, groups, cutover, storage, status, limits`);
+const nested = (depth: number) => `${BASE}x:\n${Array.from({ length: depth }, (_, i) => `${" ".repeat(i + 1)}k${i}:\n`).join("")}`;
+const mustThrow = "a plugin must throw an Error instead, and klink reports it";
 
 export const corpus: Case[] = [
   // --- YAML aliases: yaml's toJS threw a ReferenceError (a stack and minified source, exit 1)
@@ -75,12 +83,62 @@ export const corpus: Case[] = [
     stderr: [`F:7:9: link.name: cannot read D/big.txt (used as \${file:big.txt}): it is ${MIB + 1} bytes, over the 1 MiB limit for a \${file:} value`, summary("validate")],
   },
 
+  // --- limits on the shape: a 100k-deep flow sequence took over 15 s, unknown keys cost quadratic time
+  { name: "a 100,000-deep flow sequence", args: ["validate", "F"], yaml: `${BASE}x: ${"[".repeat(100_000)}${"]".repeat(100_000)}\n`, code: 1, stderr: ["F:9:68: values nest deeper than the limit of 64 levels: flatten them", summary("validate")] },
+  {
+    name: "mappings nested 70 deep", args: ["validate", "F"], yaml: nested(70), code: 1,
+    stderr: [`F:73:65: x.${Array.from({ length: 63 }, (_, i) => `k${i}`).join(".")}: values nest deeper than the limit of 64 levels: flatten them`, summary("validate")],
+  },
+  { name: "a list of 200,001 topics", args: ["validate", "F"], yaml: topics(200_001), code: 1, stderr: ["F:9:5: link.topics: 200,001 items, beyond the limit of 200,000: split the file", summary("validate")] },
+  { name: "a mapping of 200,001 keys", args: ["validate", "F"], yaml: unknownKeys(199_999), code: 1, stderr: ["F:1:1: 200,001 keys, beyond the limit of 200,000: split the file", summary("validate")] },
+  { name: "100,000 unknown keys, each reported", args: ["validate", "F"], yaml: unknownKeys(100_000), code: 1, stderr: [...unknownKeyLines(100_000), "klink validate: 100000 errors in F"] },
+  {
+    name: "a 50 MB topic list", args: ["validate", "F"], yaml: topics(3_500_000), code: 1,
+    stderr: [`klink validate: cannot read F: it is ${topics(3_500_000).length} bytes, over the 16 MiB limit for a migration.yaml`],
+  },
+
+  // --- misleading output: "status on http://..." was printed after the endpoint failed to bind
+  {
+    name: "a status address klink cannot bind", args: ["run", "F"], yaml: `${BASE}status:\n  listen: 192.0.2.1:8080\n  allowRemote: true\n`, code: 2,
+    stderr: [
+      "F:10:11: warning: status.listen: the status endpoint listens beyond loopback (192.0.2.1:8080) without TLS: anyone who reaches it sees the migration's state, and control requests (which need the token) travel unencrypted",
+      "klink run: status endpoint 192.0.2.1:8080 cannot listen: EADDRNOTAVAIL: address not available, listen; set another status.listen",
+    ],
+  },
+
+  // --- found by the generator (hostile-generated.test.ts)
+  {
+    name: "topics.regex a string, not a list", args: ["validate", "F"], yaml: BASE.replace("  topics: [orders]", "  topics: { names: [orders], regex: -1 }"), code: 1,
+    stderr: ["F:8:37: link.topics.regex: expected a list, got -1", summary("validate")],
+  },
+  {
+    name: "a librdkafka message ending in a newline", args: ["validate", "F"], yaml: BASE.replace("    bootstrap: 127.0.0.1:9093\n", "    bootstrap: 127.0.0.1:9093\n    librdkafka: { socket.timeout.ms: 1 }\n"), code: 1,
+    stderr: [`F:6:38: clusters.target.librdkafka["socket.timeout.ms"]: librdkafka rejects '1': Configuration property "socket.timeout.ms" value 1 is outside allowed range 10..300000`, summary("validate")],
+  },
+
   // --- files klink writes: the path named, exit 1 for a bad path, 2 for a full disk
   { name: "offsets export into a missing directory", args: exportTo("/nonexistent/x.csv"), code: 1, stderr: ["klink offsets: cannot write /nonexistent/x.csv: its directory /nonexistent does not exist"] },
   { name: "offsets export to a directory", args: exportTo("D"), code: 1, stderr: ["klink offsets: cannot write D: it is a directory: name a file"] },
   { name: "offsets export to a full disk", args: exportTo("/dev/full"), code: 2, stderr: ["klink offsets: cannot write /dev/full: no space left on the device"] },
   { name: "init into a missing directory", args: ["init", "D/x/y/z.yaml"], code: 1, stderr: ["klink init: cannot write D/x/y/z.yaml: its directory D/x/y does not exist"] },
   { name: "init to a full disk", args: ["init", "/dev/full", "--force"], code: 2, stderr: ["klink init: cannot write /dev/full: no space left on the device"] },
+
+  // --- plugins: a throwing getter or Proxy was a crash (exit 2), process.exit ended klink silently, a loop hung it
+  { name: "a plugin whose export getter throws", args: ["validate", "F"], yaml: cutoverPlugin("getter-throws.ts"), code: 1, stderr: pluginProblem("getter-throws.ts", "P: reading its exports failed: create is not ready") },
+  { name: "a plugin exported as a throwing Proxy", args: ["validate", "F"], yaml: cutoverPlugin("proxy-throws.ts"), code: 1, stderr: pluginProblem("proxy-throws.ts", "P: reading its exports failed: no property name here") },
+  { name: "a plugin calling process.exit(3) at import", args: ["validate", "F"], yaml: cutoverPlugin("exits-on-import.ts"), code: 1, stderr: pluginProblem("exits-on-import.ts", `plugin P called process.exit(3) while loading: ${mustThrow}`) },
+  {
+    name: "a plugin looping forever at import", args: ["validate", "F"], yaml: cutoverPlugin("loops-on-import.ts"), code: 1,
+    stderr: pluginProblem("loops-on-import.ts", "plugin P did not finish loading within 10 s: its top-level code loops or waits; move slow work into create()"),
+  },
+  {
+    name: "a storage plugin calling process.exit(3) in create()", args: exportTo("D/o.csv"), yaml: `${BASE}storage: { plugin: ${fixtures}/exits-on-create.ts }\n`, code: 1,
+    stderr: [`klink offsets: storage plugin quitter (storage, ${fixtures}/exits-on-create.ts) failed to start: plugin ${fixtures}/exits-on-create.ts called process.exit(3): ${mustThrow}`],
+  },
+  {
+    name: "an auth plugin whose create() returns null", args: ["plan", "F"], yaml: BASE.replace("    bootstrap: 127.0.0.1:9092\n", `    bootstrap: 127.0.0.1:9092\n    auth: { plugin: ${fixtures}/create-returns-null.ts }\n`), code: 1,
+    stderr: [`klink plan: auth plugin nothing (clusters.source.auth, ${fixtures}/create-returns-null.ts): create() returned null, not an object: return the plugin instance (see \`klink plugins --help\`)`],
+  },
 
   // --- integers on the command line: digits only, exact ('' and ' ' were 0, big ones rounded)
   { name: "--offset=''", args: translate(""), code: 1, stderr: [digitsOnly("")] },

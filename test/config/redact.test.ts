@@ -53,7 +53,7 @@ test("a plugin that fails to start: its message without a stack trace, redacted,
   const r = await run((f) => ["plan", f], yaml);
   expect(r.code).toBe(1);
   expect(r.stdout).toBe("");
-  expect(r.stderr).toBe("klink plan: storage plugin vault-state (storage) failed to start: cannot reach the vault at <redacted>");
+  expect(r.stderr).toBe(`klink plan: storage plugin vault-state (storage, ${import.meta.dir}/fixtures/throws-on-start.ts) failed to start: cannot reach the vault at <redacted>`);
 });
 
 test("Secrets.redact replaces longer secrets first and leaves other text alone", () => {
