@@ -11,7 +11,8 @@ import type { Store } from "../state/store.ts";
 import type { Admin } from "../rdkafka/index.ts";
 import type { Cluster } from "./cluster.ts";
 import type { LinkedTopic } from "./link.ts";
-import { UserError } from "../errors.ts";
+import { RuntimeError, UserError } from "../errors.ts";
+import { KafkaError } from "../rdkafka/index.ts";
 import { connectAdmin } from "../plan/connect.ts";
 
 export interface Clients {
@@ -32,13 +33,27 @@ export async function clusterClients(config: MigrationConfig, readOnly: boolean)
 export async function reachClusters(config: MigrationConfig, readOnly: boolean, connecting?: (role: "source" | "target", bootstrap: string) => void): Promise<void> {
   for (const role of ["source", "target"] as const) {
     connecting?.(role, config.clusters[role].bootstrap.join(","));
-    const { admin } = await connectAdmin(role, config.clusters[role].bootstrap.join(","), await clientSettings(config, role, readOnly));
-    admin.close();
+    await reachCluster(config, role, readOnly);
   }
 }
 
+async function reachCluster(config: MigrationConfig, role: "source" | "target", readOnly: boolean): Promise<void> {
+  const { admin } = await connectAdmin(role, config.clusters[role].bootstrap.join(","), await clientSettings(config, role, readOnly));
+  admin.close();
+}
+
+/**
+ * The state store. A storage plugin that keeps the state on a cluster (storage/kafka) gets that
+ * cluster's settings only once it answers, so `offsets` and `plan` fail fast there too.
+ */
 export async function openStore(config: MigrationConfig, readOnly: boolean): Promise<Store> {
-  const context = { ...pluginContext(config, readOnly), clusterSettings: (role: "source" | "target") => clientSettings(config, role, readOnly) };
+  const clusterSettings = async (role: "source" | "target") => {
+    await reachCluster(config, role, readOnly).catch((err) => {
+      throw err instanceof KafkaError ? new RuntimeError(err.message) : err; // not a mistake in the plugin's options
+    });
+    return clientSettings(config, role, readOnly);
+  };
+  const context = { ...pluginContext(config, readOnly), clusterSettings };
   return startPlugin(config.storage.plugin, config.storage.options, context, formatPath(config.storage.path));
 }
 

@@ -37,3 +37,15 @@ for (const command of ["run", "verify"]) {
     expect(existsSync(`${dirname(file)}/migration.klink.db`)).toBe(false);
   }, 180_000);
 }
+
+test("klink offsets with storage: kafka and the target down: one line naming the target, exit 2 (was 30 s of librdkafka lines, exit 1)", async () => {
+  const port = await closedPort();
+  const down = { bootstrap: `127.0.0.1:${port}` } as KafkaCluster;
+  const file = writeMigration({ topics: ["t"], linkName: uniqueName("down-offsets"), to: down, extra: "storage:\n  plugin: kafka\n" });
+  const r = await klink(["offsets", "translate", file, "--topic", "t", "--partition", "0", "--offset", "5"], 120_000);
+  expect(r.code).toBe(2);
+  const lines = r.stderr.trim().split("\n");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toContain(`target cluster (127.0.0.1:${port})`);
+  expect(lines[0]).toContain("Connection refused");
+}, 180_000);
