@@ -101,29 +101,57 @@ async function allRows(store: Store, topic: string, partition: number, from: num
  */
 export async function findDivergence(source: Cluster, target: Cluster, topic: string, partition: number, low: number, high: number): Promise<number> {
   if (high <= low) return high;
+  const facts = await sourceFacts(source, topic, partition);
   // Usually the tail is equal: one look at the last 50 offsets settles it.
-  const differs = await firstDifference(source, target, topic, partition, Math.max(low, high - 50), high, 50);
+  const differs = await firstDifference(source, target, topic, partition, Math.max(low, high - 50), high, 50, facts);
   if (differs === null) return high;
   // Equal up to the divergence, different from it on: the smallest offset that differs.
   let lo = low;
   let hi = differs;
   while (lo < hi) {
     const mid = Math.floor((lo + hi) / 2);
-    if ((await firstDifference(source, target, topic, partition, mid, high, 1)) === null) lo = mid + 1;
+    if ((await firstDifference(source, target, topic, partition, mid, high, 1, facts)) === null) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/** What decides whether a record only one side has is a difference. */
+interface SourceFacts {
+  logStart: number;
+  /** The last stable offset: no record was ever at or past it. */
+  end: number;
+  /** The source topic's cleanup.policy has compact (klink creates the target's alike): cleaners remove records on both clusters. */
+  compacted: boolean;
+}
+
+async function sourceFacts(source: Cluster, topic: string, partition: number): Promise<SourceFacts> {
+  const admin = new Admin(source.config, source.options);
+  try {
+    const [[logStart], [end], configs] = await Promise.all([
+      admin.listOffsets([{ topic, partition, offset: OffsetSpec.EARLIEST }]),
+      admin.listOffsets([{ topic, partition, offset: OffsetSpec.LATEST }], true),
+      admin.describeTopicConfigs(topic),
+    ]);
+    const policy = configs.find((c) => c.name === "cleanup.policy")?.value ?? "delete";
+    return { logStart: logStart!.offset, end: end!.offset, compacted: policy.includes("compact") };
+  } finally {
+    admin.close();
+  }
 }
 
 /**
  * Where the first `count` records below `high` from `from` differ between the clusters (null: the
  * same), offset by offset. The target is read as klink wrote it, committed or not, fillers left
  * out: a filler transaction a stopped klink left open hides the records after it from committed
- * readers. A record only the target has is a copy the source's log cleaner removed since (not a
- * difference) when the source holds a later record with its key: compaction removes a record only
- * for a later one of the same key (docs/offsets.md).
+ * readers. klink wrote a record or a filler at every target offset below `high`, so a record only
+ * one side has is a difference only where no log cleaner explains it (docs/offsets.md, "Restart"):
+ * - only the source has it: the target's cleaner removed klink's copy (compacted topics);
+ * - only the target has it: the source's cleaner removed the original after klink copied it (or
+ *   a tombstone that had replaced it, later removed too), or retention removed it below the
+ *   source's log start. At or past the source's end no record was ever copied: a producer's.
  */
-async function firstDifference(source: Cluster, target: Cluster, topic: string, partition: number, from: number, high: number, count: number): Promise<number | null> {
+async function firstDifference(source: Cluster, target: Cluster, topic: string, partition: number, from: number, high: number, count: number, facts: SourceFacts): Promise<number | null> {
   const range = [{ partition, from, to: high, max: count }];
   const [s, t] = await Promise.all([readRanges(source, topic, range), readRanges(target, topic, range, "written")]);
   const a: Digest[] = s.get(partition)!;
@@ -132,43 +160,20 @@ async function firstDifference(source: Cluster, target: Cluster, topic: string, 
   let bound = high;
   if (a.length === count) bound = Math.min(bound, a.at(-1)!.offset + 1);
   if (b.length === count) bound = Math.min(bound, b.at(-1)!.offset + 1);
-  const targetOnly: Digest[] = [];
-  let differs: number | null = null;
-  for (let i = 0, j = 0; differs === null; ) {
+  for (let i = 0, j = 0; ; ) {
     const x = i < a.length && a[i]!.offset < bound ? a[i]! : null;
     const y = j < b.length && b[j]!.offset < bound ? b[j]! : null;
-    if (!x && !y) break;
+    if (!x && !y) return null;
     if (x && y && x.offset === y.offset) {
-      if (x.hash !== y.hash) differs = x.offset;
+      if (x.hash !== y.hash) return x.offset;
       i++, j++;
     } else if (x && (!y || x.offset < y.offset)) {
-      differs = x.offset; // the source has a record where the target has none
+      if (!facts.compacted) return x.offset; // nothing removes a copy of a topic that is not compacted
+      i++;
     } else {
-      targetOnly.push(y!);
+      const removedOnSource = y!.offset < facts.end && (facts.compacted || y!.offset < facts.logStart);
+      if (!removedOnSource) return y!.offset;
       j++;
     }
   }
-  const kept = targetOnly.length ? await notCleanedOnSource(source, topic, partition, targetOnly) : null;
-  return kept === null ? differs : differs === null ? kept : Math.min(kept, differs);
-}
-
-/**
- * The first of `records` (target records the source has no record for at their offsets) that the
- * source's log cleaner cannot have removed: it has no key, or no later source record has its key.
- * Reads the source after the first of them, in chunks, until every key is seen or the source's end.
- */
-async function notCleanedOnSource(source: Cluster, topic: string, partition: number, records: Digest[]): Promise<number | null> {
-  if (records.some((r) => r.key === null)) return records.find((r) => r.key === null)!.offset;
-  const waiting = new Map<bigint, number>(); // key → the highest offset of a target-only record with it
-  for (const r of records) waiting.set(r.key!, Math.max(waiting.get(r.key!) ?? -1, r.offset));
-  const end = await lastStableOffset(source, topic, partition);
-  let from = records[0]!.offset + 1;
-  while (waiting.size > 0 && from < end) {
-    const chunk = (await readRanges(source, topic, [{ partition, from, to: end, max: 10_000 }])).get(partition)!;
-    if (chunk.length === 0) break;
-    for (const d of chunk) if (d.key !== null && (waiting.get(d.key) ?? Infinity) < d.offset) waiting.delete(d.key);
-    from = chunk.at(-1)!.offset + 1;
-  }
-  const kept = records.filter((r) => waiting.has(r.key!));
-  return kept.length ? kept[0]!.offset : null;
 }

@@ -60,3 +60,38 @@ test("compacted source cleaned under the target's last copies: the restart stays
   expect(misplaced).toEqual([]);
   expect(second.stderr).not.toMatch(/dual.write|translate mode/);
 }, 300_000);
+
+test("compacted source whose keys were deleted since (tombstones removed too): the restart stays exact and routes nothing back", async () => {
+  const topic = uniqueName("cleaned-deleted");
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 1, configs: COMPACT_FAST }]));
+  const p = new Producer(plain(source(), { "linger.ms": 5 }));
+  const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+  for (const k of keys) p.produce({ topic, partition: 0, key: k, value: `first-${k}` });
+  await p.flush();
+  const file = writeMigration({ topics: [topic], linkName: uniqueName("cleaned-deleted"), offsets: "exact" });
+  expect((await klink(["run", file, "--until-caught-up"])).code).toBe(0);
+
+  // The last 40 keys are deleted (tombstones); more writes of other keys let the cleaner remove the
+  // originals and then, after delete.retention.ms, the tombstones: the source keeps no trace of them.
+  const deleted = keys.slice(-40);
+  for (const k of deleted) p.produce({ topic, partition: 0, key: k, value: null });
+  await p.flush();
+  let gone = false;
+  for (let round = 0; round < 90 && !gone; round++) {
+    for (let i = 0; i < 20; i++) p.produce({ topic, partition: 0, key: `other${i}`, value: `round${round}` });
+    await p.flush();
+    await Bun.sleep(1_000);
+    gone = (await readTopic(source(), topic)).every((r) => !deleted.includes(r.key!.toString()));
+  }
+  await p.close();
+  expect(gone).toBe(true); // neither the originals nor the tombstones are on the source
+
+  const second = await klink(["run", file, "--until-caught-up"]);
+  expect(second.code).toBe(0);
+  expect(second.stderr).not.toMatch(/dual.write|translate mode/);
+  // Judged from the clusters: no deleted key came back to the source, every source record is on the target at its offset.
+  const [onSource, onTarget] = await Promise.all([readTopic(source(), topic), readTopic(target(), topic)]);
+  expect(onSource.filter((r) => deleted.includes(r.key!.toString())).map((r) => r.offset)).toEqual([]);
+  const targetAt = new Map(onTarget.map((r) => [r.offset, `${r.key}=${r.value}@${r.timestamp}`]));
+  expect(onSource.filter((r) => targetAt.get(r.offset) !== `${r.key}=${r.value}@${r.timestamp}`).map((r) => r.offset)).toEqual([]);
+}, 300_000);
