@@ -3,7 +3,7 @@
  * Kafka's unsecured JWT validator). Both of klink's clients, librdkafka and the group-protocol
  * client, carry the MSK token through the SASL exchange; that validator accepts only `alg: none`
  * JWTs (three dot-separated parts), so it refuses the token, and klink says so in one line.
- * An MSK broker (or a validator that checks SigV4) is what would accept it.
+ * A broker with a validator that checks SigV4 accepts it: msk-iam-validator.test.ts.
  */
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { create } from "../../plugins/auth/msk-iam.ts";
