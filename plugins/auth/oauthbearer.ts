@@ -57,23 +57,28 @@ export function create(options: OAuthBearerOptions, context: PluginContext): Aut
   return {
     properties: { ...saslTransport(options.tls, context), "sasl.mechanism": "OAUTHBEARER" },
     token,
-    onTokenRefresh(client: Client) {
-      token().then(
-        (t) => {
-          // the client may have been closed while the command ran: its handle is freed
-          if (client.isDestroyed) return;
-          try {
-            client.setOAuthBearerToken(t.token, t.expiresAtMs, t.principal);
-          } catch {
-            // librdkafka refused it and has been told why (setOAuthBearerToken reports the failure):
-            // its error event says so, and it asks again later
-          }
-        },
-        (err: Error) => {
-          if (!client.isDestroyed) client.setOAuthBearerTokenFailure(err.message);
-        },
-      );
-    },
+    onTokenRefresh: answerTokenRefresh(token),
+  };
+}
+
+/** librdkafka's OAUTHBEARER_TOKEN_REFRESH handler for a token source: answers with its token, or its failure. */
+export function answerTokenRefresh(token: () => Promise<OAuthToken>): NonNullable<Auth["onTokenRefresh"]> {
+  return (client: Client) => {
+    token().then(
+      (t) => {
+        // the client may have been closed while the token was fetched: its handle is freed
+        if (client.isDestroyed) return;
+        try {
+          client.setOAuthBearerToken(t.token, t.expiresAtMs, t.principal);
+        } catch {
+          // librdkafka refused it and has been told why (setOAuthBearerToken reports the failure):
+          // its error event says so, and it asks again later
+        }
+      },
+      (err: Error) => {
+        if (!client.isDestroyed) client.setOAuthBearerTokenFailure(err.message);
+      },
+    );
   };
 }
 

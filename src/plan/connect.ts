@@ -60,7 +60,9 @@ function reason(err: KafkaError): string {
 
 /** What to check, for the failures an operator meets first. */
 function hint(err: KafkaError, saslMechanism: unknown): string {
-  if ((err.code === -169 || err.code === 58) && saslMechanism === "OAUTHBEARER") return "; check the token the oauthbearer plugin's `command` or `file` gives";
+  if ((err.code === -169 || err.code === 58) && saslMechanism === "OAUTHBEARER") {
+    return "; check the token the oauthbearer plugin's `command` or `file` gives (msk-iam: the `region`, and that the IAM identity may kafka-cluster:Connect)";
+  }
   if (err.code === -169 || err.code === 58) return "; check the auth plugin's username, password and mechanism";
   if (/certificate verify failed/.test(err.message)) return "; give the CA that signed the brokers' certificates as the auth plugin's tls option `ca`";
   if (/alert (bad certificate|certificate required)/.test(err.message)) return "; the brokers want a client certificate: tls options `certificate` and `key`, or `keystore`";
