@@ -6,6 +6,7 @@ import { loadForCommand } from "./load-config.ts";
 import { openStore } from "../link/session.ts";
 import { translateOffset } from "../link/partition/translate.ts";
 import { exportRows, writeExport } from "../link/offset-export.ts";
+import { copiedEnd } from "../link/partition/copied-end.ts";
 
 const usage = `klink offsets translate [FILE] --topic T --partition P --offset O [--to target|source] [--json]
 klink offsets export [FILE] --format parquet|csv --out PATH [--topics T1,T2] [--json]
@@ -23,7 +24,8 @@ export: writes the offset map: one row per copied record of translate-mode parti
 
 FILE defaults to ./migration.yaml.
 
-Reads klink's state only (the storage in FILE); connects to no cluster.
+Reads klink's state (the storage in FILE); translate of an exact-mode partition also asks the
+target for the partition's end offset, where what klink copied ends.
 Exit codes: 0 answered, 1 invalid FILE or arguments, 2 the partition is not linked or nothing
 was copied at or after the offset yet.`;
 
@@ -62,7 +64,7 @@ export const offsets: Command = {
         return EXIT_OK;
       }
       const { topic, partition, offset, to } = request;
-      const t = await translateOffset(store, topic, partition, offset, to === "target" ? "source" : "target");
+      const t = await translateOffset(store, topic, partition, offset, to === "target" ? "source" : "target", () => copiedEnd(loaded.config, topic, partition));
       if (!t) {
         console.error(`klink offsets: ${topic}[${partition}] is not linked in ${store.location}`);
         return EXIT_RUNTIME;
