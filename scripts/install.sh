@@ -37,6 +37,8 @@ install -m 0755 "$here/klink" "$prefix/usr/local/bin/klink"
 for f in README.md runbook.md CHANGELOG.md LICENSE klink-help.txt migration.yaml migration.schema.json; do
   install -m 0644 "$here/$f" "$prefix/usr/local/share/klink/$f"
 done
+install -d "$prefix/usr/local/share/klink/docs"
+install -m 0644 "$here"/docs/* "$prefix/usr/local/share/klink/docs/"
 install -m 0644 "$here/klink.service" "$prefix/etc/systemd/system/klink.service"
 say "installed $prefix/usr/local/bin/klink, $prefix/etc/systemd/system/klink.service, $prefix/usr/local/share/klink/"
 

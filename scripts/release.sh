@@ -3,7 +3,7 @@
 # from a clean git tree (--allow-dirty builds anyway; the executable then says "+dirty").
 #
 # The archive holds: klink (the executable), install.sh, klink.service (systemd), migration.yaml
-# (the commented example) and migration.schema.json, README.md, runbook.md, CHANGELOG.md, LICENSE,
+# (the commented example) and migration.schema.json, README.md, runbook.md, docs/, CHANGELOG.md, LICENSE,
 # LICENSE.librdkafka, klink-help.txt (every command's --help), and SHA256SUMS of those files, which
 # install.sh checks.
 #
@@ -53,6 +53,7 @@ cp "$out/build-1/klink" "$stage/klink"
 cp scripts/install.sh "$stage/install.sh"
 cp ops/systemd/klink.service migration.yaml migration.schema.json README.md CHANGELOG.md LICENSE "$stage/"
 cp docs/runbook.md "$stage/runbook.md"
+mkdir -p "$stage/docs" && cp docs/*.md docs/*.png "$stage/docs/" # the README links into docs/
 cp node_modules/@confluentinc/kafka-javascript/deps/librdkafka/LICENSES.txt "$stage/LICENSE.librdkafka"
 {
   "$stage/klink" --help

@@ -6,6 +6,7 @@ import { KafkaError } from "./rdkafka/errors.ts";
 import { log } from "./log.ts";
 import { LibraryLoadError } from "./rdkafka/runtime-libraries.ts";
 import { exitProcess } from "../plugins/exit-guard.ts";
+import { ENVIRONMENT } from "./commands/environment.ts";
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -20,6 +21,8 @@ function help(): string {
     "Options:",
     "  --help, -h      show this help",
     "  --version, -V   print klink's version, its git commit and librdkafka's version",
+    "",
+    ENVIRONMENT,
   ].join("\n");
 }
 
@@ -36,7 +39,8 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`klink: unknown command '${first}'\n\n${help()}`);
     return EXIT_USER;
   }
-  if (rest.includes("--help") || rest.includes("-h")) {
+  const options = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest; // after --, "--help" is a file name
+  if (options.includes("--help") || options.includes("-h")) {
     console.log(command.usage);
     return 0;
   }

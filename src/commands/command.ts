@@ -1,3 +1,5 @@
+import type { ArgSpec } from "./args.ts";
+
 /** One CLI sub-command. `run` returns the process exit code:
  *  0 ok, 1 user error (config, arguments), 2 runtime error (cluster unreachable, auth failed). */
 export interface Command {
@@ -6,6 +8,8 @@ export interface Command {
   summary: string;
   /** Full text for `klink NAME --help`. */
   usage: string;
+  /** Its arguments: parsed by parseArgs, completed by `klink completion`. */
+  spec: ArgSpec;
   run(args: string[]): Promise<number>;
 }
 

@@ -6,18 +6,21 @@
  */
 import type { Command } from "./command.ts";
 import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
-import { parseArgs } from "./args.ts";
+import { parseArgs, type ArgSpec } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import type { ControlAnswer, ControlRequest } from "../status/server.ts";
+import { DRY_RUN_PATH } from "../status/control-endpoint.ts";
 import { localLinkId } from "../status/identity.ts";
 import { readToken } from "../status/token.ts";
 import { KLINK_VERSION } from "../version.ts";
 import { hostname, userInfo } from "node:os";
 
-function controlCommand(action: ControlRequest["action"], what: string, summary: string, details: string, force: boolean): Command {
-  const usage = `klink ${action} FILE ${what}${force ? " [--force]" : ""}
+function controlCommand(action: ControlRequest["action"], what: string, summary: string, details: string, force: boolean, dryRun: boolean): Command {
+  const usage = `klink ${action} FILE ${what}${force ? " [--force]" : ""}${dryRun ? " [--dry-run]" : ""} [--json]
 
 ${details}
+${dryRun ? `  --dry-run   ask the running klink what it would do now, and change nothing
+` : ""}  --json      print the running klink's answer as JSON: {ok, message}
 
 The request carries the control token \`klink run\` wrote into status.tokenFile (default
 <FILE without .yaml>.klink.token beside FILE, readable by its owner only), and names the link
@@ -27,12 +30,14 @@ at status.listen refuses it and does nothing. The running klink logs who asked.
 Exit codes: 0 done (or accepted), 1 invalid FILE or arguments, 2 refused (the reason is printed:
 also when the klink at status.listen runs another link, or the token is missing or wrong) or no
 klink answers at status.listen.`;
+  const spec: ArgSpec = { flags: [...(force ? ["--force"] : []), ...(dryRun ? ["--dry-run"] : []), "--json"], positionals: ["FILE", what] };
   return {
     name: action,
     summary,
     usage,
+    spec,
     async run(args) {
-      const { positionals, flags } = parseArgs(args, { flags: force ? ["--force"] : [], maxPositionals: 2, usage });
+      const { positionals, flags } = parseArgs(args, { ...spec, usage });
       if (positionals.length < 2) {
         console.error(`klink ${action}: give the migration file and the ${what.toLowerCase()}\n\n${usage}`);
         return 1;
@@ -44,7 +49,8 @@ klink answers at status.listen.`;
       const credential = readToken(config.status.tokenFile);
       const id = await localLinkId(config);
       const query = new URLSearchParams({ link: config.link.name, ...(id ? { id } : {}), name: positionals[1]!, force: String(flags.has("--force")) });
-      const url = `http://${config.status.host}:${config.status.port}/${action}?${query}`;
+      // a dry run has its own path: a klink that knows no dry run refuses it instead of acting
+      const url = `http://${config.status.host}:${config.status.port}/${action}${flags.has("--dry-run") ? DRY_RUN_PATH : ""}?${query}`;
       let answer: ControlAnswer;
       let unauthorized = false;
       try {
@@ -60,7 +66,8 @@ klink answers at status.listen.`;
         return EXIT_RUNTIME;
       }
       if (unauthorized && "error" in credential) answer.message = `klink ${action}: ${credential.error}`;
-      (answer.ok ? console.log : console.error)(answer.message);
+      if (flags.has("--json")) console.log(JSON.stringify(answer));
+      else (answer.ok ? console.log : console.error)(answer.message);
       return answer.ok ? EXIT_OK : EXIT_RUNTIME;
     },
   };
@@ -70,8 +77,11 @@ export const handoff = controlCommand(
   "handoff", "GROUP", "hand a consumer group over to the target (cutover/manual)",
   `Asks the running klink to hand GROUP over: once its last member has left the source, klink
 copies the group's committed offsets to the target (identical, or translated through the offset
-map) and lets the members waiting on the target read. Until then they read nothing.`,
+map) and lets the members waiting on the target read. Until then they read nothing.
+
+Options:`,
   false,
+  true,
 );
 
 export const promote = controlCommand(
@@ -82,7 +92,8 @@ Refused, with the reason, while a producer still writes to the topic on the sour
 last 10 s) or a linked group still reads it there.
 
 Options:
-  --force   promote even so (records written to the source afterwards are not copied)`,
+  --force     promote even so (records written to the source afterwards are not copied)`,
+  true,
   true,
 );
 
@@ -92,7 +103,10 @@ export const resume = controlCommand(
 stopped partitions, or only PARTITION) again, as a restart would: from klink's state and the
 target's end offset, with the target topic's settings read again (e.g. a raised
 max.message.bytes); a partition in translate mode (after dual write began) from its stored
-positions in both directions. Fix the cause first (\`klink status\` says what stopped them).`,
+positions in both directions. Fix the cause first (\`klink status\` says what stopped them).
+
+Options:`,
+  false,
   false,
 );
 
@@ -100,6 +114,9 @@ export const rollback = controlCommand(
   "rollback", "TOPIC|GLOB", "move handed-off groups back to the source (before promote)",
   `Asks the running klink to roll back the linked topics matching TOPIC|GLOB: groups already handed
 off are held on the source, and when their last member has left the target their offsets are
-translated back to the source, so clients can return to the source without loss.`,
+translated back to the source, so clients can return to the source without loss.
+
+Options:`,
+  false,
   false,
 );

@@ -3,34 +3,40 @@ import { dirname, join } from "node:path";
 import example from "../../migration.yaml" with { type: "text" };
 import type { Command } from "./command.ts";
 import { fileError, UserError } from "../errors.ts";
-import { parseArgs } from "./args.ts";
+import { fileArg, parseArgs, type ArgSpec } from "./args.ts";
 import { publishedSchema } from "../config/published-schema.ts";
+import { SCHEMA_URL, withPublishedSchemaLine } from "../config/schema-url.ts";
 
-const usage = `klink init [FILE] [--source SERVERS] [--target SERVERS] [--name NAME] [--force]
+const usage = `klink init [FILE] [--source SERVERS] [--target SERVERS] [--name NAME] [--force] [--json]
 
-Writes a commented migration.yaml (default FILE: ./migration.yaml) to start from: the same as
+Writes a commented migration.yaml to start from (FILE defaults to ./migration.yaml): the same as
 klink's example, with your bootstrap servers filled in, and migration.schema.json beside it so
-editors complete and check the file. Without --source / --target the file reads them from
+editors complete and check the file (its first line points them there; the second offers the
+schema's published URL instead). Without --source / --target the file reads them from
 \${env:KLINK_SOURCE_BOOTSTRAP} and \${env:KLINK_TARGET_BOOTSTRAP}.
 
 Options:
   --source SERVERS   the source cluster's bootstrap servers, HOST:PORT[,HOST:PORT...]
   --target SERVERS   the target cluster's
   --name NAME        link.name, the migration's name (default: example-migration)
-  --force            overwrite FILE (and migration.schema.json) if they exist`;
+  --force            overwrite FILE (and migration.schema.json) if they exist
+  --json             print the files written as JSON: {written: [...], schemaUrl}`;
 
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/;
+
+const spec: ArgSpec = { flags: ["--force", "--json"], options: ["--source", "--target", "--name"], positionals: ["[FILE]"] };
 
 export const init: Command = {
   name: "init",
   summary: "write a commented migration.yaml to start from",
   usage,
+  spec,
   async run(args) {
-    const { positionals, flags, values } = parseArgs(args, { flags: ["--force"], options: ["--source", "--target", "--name"], maxPositionals: 1, usage });
-    const file = positionals[0] ?? "migration.yaml";
+    const { positionals, flags, values } = parseArgs(args, { ...spec, usage });
+    const file = fileArg(positionals);
     const force = flags.has("--force");
     if (existsSync(file) && !force) throw new UserError(`${file} exists: pass --force to overwrite it`);
-    let text = example;
+    let text = withPublishedSchemaLine(example);
     for (const role of ["source", "target"] as const) {
       const servers = values.get(`--${role}`);
       if (servers === undefined) continue;
@@ -47,6 +53,10 @@ export const init: Command = {
     const schemaFile = join(dirname(file), "migration.schema.json");
     const writeSchema = force || !existsSync(schemaFile);
     if (writeSchema) write(schemaFile, JSON.stringify(publishedSchema(), null, 2) + "\n");
+    if (flags.has("--json")) {
+      console.log(JSON.stringify({ written: writeSchema ? [file, schemaFile] : [file], schemaUrl: SCHEMA_URL }));
+      return 0;
+    }
     console.log(
       `wrote ${file}${writeSchema ? ` and ${schemaFile}` : ""}\n` +
         `next: choose link.topics and groups in ${file}, then\n  klink validate ${file}\n  klink plan ${file}`,

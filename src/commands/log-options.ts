@@ -8,7 +8,10 @@ export const LOG_OPTIONS_USAGE = `Logging (stderr):
   -v                       also debug lines (librdkafka's harmless retries, its non-fatal errors)
   -q                       only warnings and errors`;
 
-/** The arguments without the logging options, which are applied to `log`. */
+/** The logging options, for the usage and shell completion. */
+export const LOG_FLAGS = ["--log-format", "-v", "-q"];
+
+/** The arguments without the logging options, which are applied to `log`; none are looked for after `--`. */
 export function takeLogOptions(args: string[]): string[] {
   const rest: string[] = [];
   let format: LogFormat | undefined;
@@ -16,6 +19,10 @@ export function takeLogOptions(args: string[]): string[] {
   let quiet = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
+    if (arg === "--") {
+      rest.push(...args.slice(i));
+      break;
+    }
     if (arg === "-v") verbose = true;
     else if (arg === "-q") quiet = true;
     else if (arg === "--log-format" || arg.startsWith("--log-format=")) {

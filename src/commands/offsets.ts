@@ -1,14 +1,15 @@
 import type { Command } from "./command.ts";
 import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
 import { fileError, UserError } from "../errors.ts";
-import { parseArgs, parseCount } from "./args.ts";
+import { fileArg, parseArgs, parseCount, type ArgSpec } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { openStore } from "../link/session.ts";
 import { translateOffset } from "../link/partition/translate.ts";
 import { exportRows, writeExport } from "../link/offset-export.ts";
+import { copiedEnd } from "../link/partition/copied-end.ts";
 
-const usage = `klink offsets translate FILE --topic T --partition P --offset O [--to target|source] [--json]
-klink offsets export FILE --format parquet|csv --out PATH [--topics T1,T2]
+const usage = `klink offsets translate [FILE] --topic T --partition P --offset O [--to target|source] [--json]
+klink offsets export [FILE] --format parquet|csv --out PATH [--topics T1,T2] [--json]
 
 translate: the offset on the other cluster of record O of T[P] (default: a source offset, answered
   with the target offset). In exact mode offsets are identical; in translate mode the answer comes
@@ -19,24 +20,35 @@ translate: the offset on the other cluster of record O of T[P] (default: a sourc
 export: writes the offset map: one row per copied record of translate-mode partitions
   (topic, partition, mode, source_offset, target_offset, origin) and one row per exact-mode
   partition (origin "identical-from-here": offsets are equal from source_offset on).
+  --json prints {out, format, rows}.
 
-Reads klink's state only (the storage in FILE); connects to no cluster.
+FILE defaults to ./migration.yaml.
+
+Reads klink's state (the storage in FILE); translate of an exact-mode partition also asks the
+target for the partition's end offset, where what klink copied ends.
 Exit codes: 0 answered, 1 invalid FILE or arguments, 2 the partition is not linked or nothing
 was copied at or after the offset yet.`;
+
+const spec: ArgSpec = {
+  words: ["translate", "export"],
+  flags: ["--json"],
+  options: ["--topic", "--partition", "--offset", "--to", "--format", "--out", "--topics"],
+  values: { "--to": ["target", "source"], "--format": ["parquet", "csv"] },
+  positionals: ["[FILE]"],
+};
 
 export const offsets: Command = {
   name: "offsets",
   summary: "translate an offset between the clusters, or export the offset map (Parquet/CSV)",
   usage,
+  spec,
   async run(args) {
     const [action, ...rest] = args;
     if (action !== "translate" && action !== "export") throw new UserError(`expected 'translate' or 'export', got ${action === undefined ? "nothing" : `'${action}'`}\n\n${usage}`);
-    const { positionals, flags, values } = parseArgs(rest, {
-      flags: ["--json"], options: ["--topic", "--partition", "--offset", "--to", "--format", "--out", "--topics"], maxPositionals: 1, usage,
-    });
+    const { positionals, flags, values } = parseArgs(rest, { ...spec, usage });
     // arguments first: a mistake in them is reported without reading the state
     const request = action === "export" ? exportRequest(values) : translateRequest(values);
-    const loaded = await loadForCommand("offsets", positionals[0] ?? "migration.yaml");
+    const loaded = await loadForCommand("offsets", fileArg(positionals));
     if (typeof loaded === "number") return loaded;
     const store = await openStore(loaded.config, true);
     try {
@@ -48,11 +60,11 @@ export const offsets: Command = {
         } catch (err) {
           throw fileError(err, "write", out);
         }
-        console.log(`${rows.length} rows written to ${out} (${format})`);
+        console.log(flags.has("--json") ? JSON.stringify({ out, format, rows: rows.length }) : `${rows.length} rows written to ${out} (${format})`);
         return EXIT_OK;
       }
       const { topic, partition, offset, to } = request;
-      const t = await translateOffset(store, topic, partition, offset, to === "target" ? "source" : "target");
+      const t = await translateOffset(store, topic, partition, offset, to === "target" ? "source" : "target", () => copiedEnd(loaded.config, topic, partition));
       if (!t) {
         console.error(`klink offsets: ${topic}[${partition}] is not linked in ${store.location}`);
         return EXIT_RUNTIME;

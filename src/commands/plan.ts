@@ -1,7 +1,7 @@
 import type { Command } from "./command.ts";
 import { EXIT_RUNTIME, EXIT_USER } from "./command.ts";
 import { UserError } from "../errors.ts";
-import { parseArgs } from "./args.ts";
+import { fileArg, parseArgs, type ArgSpec } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { clientSettings } from "../config/clients.ts";
 import type { Store } from "../state/store.ts";
@@ -28,13 +28,16 @@ Options:
 Exit codes: 0 the plan has no errors, 1 invalid FILE or the plan has errors (listed under
 problems), 2 a cluster cannot be reached or refused klink's credentials.`;
 
+const spec: ArgSpec = { flags: ["--json"], positionals: ["[FILE]"] };
+
 export const plan: Command = {
   name: "plan",
   summary: "show what klink would do, read from both clusters (writes nothing)",
   usage,
+  spec,
   async run(args) {
-    const { positionals, flags } = parseArgs(args, { flags: ["--json"], maxPositionals: 1, usage });
-    const file = positionals[0] ?? "migration.yaml";
+    const { positionals, flags } = parseArgs(args, { ...spec, usage });
+    const file = fileArg(positionals);
     const loaded = await loadForCommand("plan", file);
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;

@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 import type { Command } from "./command.ts";
 import { UserError } from "../errors.ts";
-import { parseArgs } from "./args.ts";
+import { parseArgs, type ArgSpec } from "./args.ts";
 import { builtins, findPlugin, isPluginPath, KINDS } from "../../plugins/registry.ts";
 import type { Plugin } from "../../plugins/plugin.ts";
 import type { JsonSchema } from "../config/schema.ts";
@@ -24,12 +24,15 @@ and is named in migration.yaml by its path, relative to the YAML: \`plugin: ./pl
 Options:
   --json   the plugins and their schemas as JSON`;
 
+const spec: ArgSpec = { flags: ["--json"], positionals: ["[NAME|PATH]"] };
+
 export const plugins: Command = {
   name: "plugins",
   summary: "list plugins with their options, defaults and examples",
   usage,
+  spec,
   async run(args) {
-    const { positionals, flags } = parseArgs(args, { flags: ["--json"], maxPositionals: 1, usage });
+    const { positionals, flags } = parseArgs(args, { ...spec, usage });
     const chosen = positionals[0] ? [await pick(positionals[0])] : builtins;
     if (flags.has("--json")) {
       console.log(JSON.stringify(chosen.map((p) => ({ name: p.name, kind: p.kind, optionsSchema: p.optionsSchema })), null, 2));

@@ -1,6 +1,6 @@
 import type { Command } from "./command.ts";
 import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
-import { parseArgs } from "./args.ts";
+import { fileArg, parseArgs, type ArgSpec } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { Admin } from "../rdkafka/index.ts";
 import { Link } from "../link/link.ts";
@@ -17,10 +17,10 @@ import { linkId } from "../status/identity.ts";
 import { metricsResponse, timeStateWrites } from "../status/metrics.ts";
 import { onStopSignals } from "./stop-signals.ts";
 import { TokenFileError, writeToken } from "../status/token.ts";
-import { LOG_OPTIONS_USAGE, takeLogOptions } from "./log-options.ts";
+import { LOG_OPTIONS_USAGE } from "./log-options.ts";
 import { log as logger } from "../log.ts";
 
-const usage = `klink run FILE [--until-caught-up] [--log-format text|json] [-v|-q]
+const usage = `klink run [FILE] [--until-caught-up] [--log-format text|json] [-v|-q]
 
 Mirrors every topic linked by FILE from the source to the target cluster, each record at the
 same offset (exact mode): creates missing target topics, aligns each partition's start, copies,
@@ -31,7 +31,7 @@ cutover/auto); \`klink promote\` and \`klink rollback\` talk to this running ins
 Ctrl-C (or SIGTERM), then stops cleanly; a kill -9 loses nothing either.
 
 Progress is printed per topic (records/s, MB/s, lag); \`klink status FILE\` asks the running
-instance over its status endpoint (status.listen in FILE).
+instance over its status endpoint (status.listen in FILE). FILE defaults to ./migration.yaml.
 
 Options:
   --until-caught-up   stop once every partition has copied everything the source had
@@ -45,13 +45,16 @@ Exit codes: 0 stopped on request or caught up, 1 invalid FILE, 2 a cluster canno
 a partition stopped with an error (the error is printed), another instance holds the state or
 took it over, or status.listen cannot listen.`;
 
+const spec: ArgSpec = { flags: ["--until-caught-up"], positionals: ["[FILE]"], log: true };
+
 export const run: Command = {
   name: "run",
   summary: "mirror source → target at identical offsets, route dual writes back, hand groups over",
   usage,
+  spec,
   async run(args) {
-    const { positionals, flags } = parseArgs(takeLogOptions(args), { flags: ["--until-caught-up"], maxPositionals: 1, usage });
-    const loaded = await loadForCommand("run", positionals[0] ?? "migration.yaml");
+    const { positionals, flags } = parseArgs(args, { ...spec, usage });
+    const loaded = await loadForCommand("run", fileArg(positionals));
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;
     let link: Link | null = null;

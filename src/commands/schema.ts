@@ -1,5 +1,5 @@
 import type { Command } from "./command.ts";
-import { parseArgs } from "./args.ts";
+import { parseArgs, type ArgSpec } from "./args.ts";
 import { publishedSchema } from "../config/published-schema.ts";
 
 const usage = `klink schema
@@ -11,12 +11,15 @@ Save it beside your file and point your editor at it for completion and checking
   # first line of migration.yaml:
   # yaml-language-server: $schema=./migration.schema.json`;
 
+const spec: ArgSpec = { positionals: [] };
+
 export const schema: Command = {
   name: "schema",
   summary: "print the JSON Schema of migration.yaml (for editors)",
   usage,
+  spec,
   async run(args) {
-    parseArgs(args, { maxPositionals: 0, usage });
+    parseArgs(args, { ...spec, usage });
     console.log(JSON.stringify(publishedSchema(), null, 2));
     return 0;
   },

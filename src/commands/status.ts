@@ -1,6 +1,6 @@
 import type { Command } from "./command.ts";
 import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
-import { parseArgs } from "./args.ts";
+import { fileArg, parseArgs, type ArgSpec } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import type { PartitionProgress } from "../link/link.ts";
 import type { GroupProgress } from "../link/handoff.ts";
@@ -11,13 +11,14 @@ import { localLinkId, otherLink } from "../status/identity.ts";
 import { stopHint } from "../status/stop-hints.ts";
 import type { ClusterReach } from "../link/reachability.ts";
 
-const usage = `klink status FILE [--json]
+const usage = `klink status [FILE] [--json]
 
 Asks the klink running FILE (over its status endpoint, status.listen) how the link is doing:
 per topic its lifecycle state (mirroring, dual-write, ...), the records and bytes copied,
 the lag in records, in dual write the records routed target → source and the Router's lag,
 partitions that stopped, and each linked group: its state (fenced, handed-off,
 drain-then-switch, ...), members (client id@host) on both clusters, committed offsets.
+FILE defaults to ./migration.yaml.
 
 Options:
   --json   print the running instance's answer as JSON
@@ -32,13 +33,16 @@ Exit codes: 0 answered, every partition copying; 1 invalid FILE; 2 a partition h
 answer is printed all the same), no klink answers at status.listen, the one that answers runs
 another link, or it is still starting.`;
 
+const spec: ArgSpec = { flags: ["--json"], positionals: ["[FILE]"] };
+
 export const status: Command = {
   name: "status",
   summary: "ask a running klink for its progress",
   usage,
+  spec,
   async run(args) {
-    const { positionals, flags } = parseArgs(args, { flags: ["--json"], maxPositionals: 1, usage });
-    const loaded = await loadForCommand("status", positionals[0] ?? "migration.yaml");
+    const { positionals, flags } = parseArgs(args, { ...spec, usage });
+    const loaded = await loadForCommand("status", fileArg(positionals));
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;
     const url = `http://${config.status.host}:${config.status.port}/status`;
@@ -48,7 +52,7 @@ export const status: Command = {
       body = (await res.json()) as typeof body;
       if (typeof body.link !== "string") throw new Error("the answer is not klink's");
     } catch (err) {
-      console.error(`klink status: no klink answers at ${url} (${(err as Error).message}); is \`klink run ${positionals[0] ?? "migration.yaml"}\` running?`);
+      console.error(`klink status: no klink answers at ${url} (${(err as Error).message}); is \`klink run ${fileArg(positionals)}\` running?`);
       return EXIT_RUNTIME;
     }
     // the endpoint answers with secrets redacted: a link name from ${env:} reads <redacted> there

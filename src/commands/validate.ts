@@ -1,13 +1,14 @@
 import { stringify } from "yaml";
 import type { Command } from "./command.ts";
-import { parseArgs } from "./args.ts";
+import { fileArg, parseArgs, type ArgSpec } from "./args.ts";
+import { validateJson } from "./validate-json.ts";
 import { loadForCommand } from "./load-config.ts";
 import { plainConfig } from "../config/plain.ts";
 import { formatBytes } from "../config/sizes.ts";
 import { patternText } from "../config/select.ts";
 import type { MigrationConfig, Selection } from "../config/types.ts";
 
-const usage = `klink validate [FILE] [--print]
+const usage = `klink validate [FILE] [--print] [--json]
 
 Checks a migration.yaml without connecting to anything: YAML syntax, every key and value against
 klink's schema (\`klink schema\`), each plugin's options against the plugin's schema, \${env:...}
@@ -17,16 +18,22 @@ FILE defaults to ./migration.yaml.
 
 Options:
   --print   print the resolved configuration (defaults filled in, secrets redacted) as YAML
+  --json    print the verdict as JSON (stdout): {file, valid, errors, warnings, config}, config
+            resolved as with --print; with --json the errors are not printed on stderr
 
 Exit codes: 0 valid, 1 invalid.`;
+
+const spec: ArgSpec = { flags: ["--print", "--json"], positionals: ["[FILE]"] };
 
 export const validate: Command = {
   name: "validate",
   summary: "check a migration.yaml (all errors at once, with line and column)",
   usage,
+  spec,
   async run(args) {
-    const { positionals, flags } = parseArgs(args, { flags: ["--print"], maxPositionals: 1, usage });
-    const file = positionals[0] ?? "migration.yaml";
+    const { positionals, flags } = parseArgs(args, { ...spec, usage });
+    const file = fileArg(positionals);
+    if (flags.has("--json")) return validateJson(file);
     const loaded = await loadForCommand("validate", file);
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;

@@ -1,13 +1,13 @@
 import type { Command } from "./command.ts";
 import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
-import { parseArgs } from "./args.ts";
+import { fileArg, parseArgs, type ArgSpec } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { Admin } from "../rdkafka/index.ts";
 import { clusterClients, linkedTopics, openStore, reachClusters } from "../link/session.ts";
-import { LOG_OPTIONS_USAGE, takeLogOptions } from "./log-options.ts";
+import { LOG_OPTIONS_USAGE } from "./log-options.ts";
 import { verifyTopic, identical, differences, logDifferences, type PartitionVerdict } from "../link/verify.ts";
 
-const usage = `klink verify FILE [--topics T1,T2] [--json] [--log-format text|json] [-v|-q]
+const usage = `klink verify [FILE] [--topics T1,T2] [--json] [--log-format text|json] [-v|-q]
 
 Compares source and target partition by partition, every record read_committed on both
 clusters with its key, value, headers and timestamp. A partition in exact mode (klink's state
@@ -16,7 +16,7 @@ source's does (or at the link's start offset) and end at the same offset. A part
 translate mode is compared through the offset map: every record on both clusters once,
 byte-identical, each producer's order kept; how many records are not at their source offset is
 shown (with examples) but is not a difference there. Prints per partition the compared range and
-counts, what differs, and the first difference with its offset.
+counts, what differs, and the first difference with its offset. FILE defaults to ./migration.yaml.
 
 Options:
   --topics T1,T2   only these linked topics
@@ -26,13 +26,16 @@ ${LOG_OPTIONS_USAGE}
 
 Exit codes: 0 identical, 1 invalid FILE or arguments, 2 differences found or a cluster unreachable.`;
 
+const spec: ArgSpec = { flags: ["--json"], options: ["--topics"], positionals: ["[FILE]"], log: true };
+
 export const verify: Command = {
   name: "verify",
   summary: "compare source and target record by record (exit 0 only when identical)",
   usage,
+  spec,
   async run(args) {
-    const { positionals, flags, values } = parseArgs(takeLogOptions(args), { flags: ["--json"], options: ["--topics"], maxPositionals: 1, usage });
-    const loaded = await loadForCommand("verify", positionals[0] ?? "migration.yaml");
+    const { positionals, flags, values } = parseArgs(args, { ...spec, usage });
+    const loaded = await loadForCommand("verify", fileArg(positionals));
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;
     await reachClusters(config, true);

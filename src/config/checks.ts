@@ -5,6 +5,8 @@
  */
 import { rdkafka, cbuf } from "../rdkafka/library.ts";
 import { isSecretKey } from "../rdkafka/config.ts";
+import { librdkafkaPropertyNames } from "../rdkafka/properties.ts";
+import { didYouMean } from "./suggest.ts";
 import { error, warning, type Issue, type Path } from "./issues.ts";
 import { parseSize } from "./sizes.ts";
 import { selects, toSelection } from "./select.ts";
@@ -129,7 +131,7 @@ function librdkafkaProblem(key: string, value: string): string | null {
     const res = lib.rd_kafka_conf_set(conf, cbuf(key), cbuf(value), errstr, errstr.length);
     if (res === 0) return null;
     const reason = errstr.toString("utf8", 0, errstr.indexOf(0));
-    if (res === -2) return `unknown librdkafka property '${key}' (see librdkafka's CONFIGURATION.md)`;
+    if (res === -2) return `unknown librdkafka property '${key}'${didYouMean(key, librdkafkaPropertyNames()) || " (see librdkafka's CONFIGURATION.md)"}`;
     return `librdkafka rejects ${isSecretKey(key) ? "the value" : `'${value}'`}: ${reason}`;
   } finally {
     lib.rd_kafka_conf_destroy(conf);

@@ -296,6 +296,16 @@ export class GroupHandoff {
     return `group ${group}: handoff requested`;
   }
 
+  /** `handoff --dry-run`: what request() would answer and do, without asking for anything. */
+  preview(group: string): string {
+    const g = this.groups.get(group);
+    if (!g) return `group ${group} is not linked (linked: ${[...this.groups.keys()].join(", ") || "none"})`;
+    const said = "dry run, nothing changed:";
+    if (g.progress.state === "handed-off") return `${said} group ${group} was already handed off`;
+    if (g.progress.sourceMembers > 0) return `${said} group ${group} would be handed off when its ${g.progress.sourceMembers} member(s) on the source have left (${g.progress.state} now)`;
+    return `${said} group ${group} would be handed off now: its committed offsets copied to the target, its members there let read (${g.progress.state} now)`;
+  }
+
   progress(): GroupProgress[] {
     const now = Date.now();
     return [...this.groups.values()].map((g) => ({ ...g.progress, pausedMs: paused(g) && g.emptySince !== null ? now - g.emptySince : null }));

@@ -75,13 +75,13 @@ export class Lifecycle {
   async control(r: ControlRequest): Promise<ControlAnswer> {
     if (r.action === "handoff") {
       if (!this.handoff) return { ok: false, message: "klink is still starting" };
-      const message = this.handoff.request(r.name);
+      const message = r.dryRun ? this.handoff.preview(r.name) : this.handoff.request(r.name);
       return { ok: !message.includes("not linked"), message };
     }
     if (r.action === "resume") return this.resume(r.name);
     const topics = this.options.topics.filter((t) => globMatches(r.name, t));
     if (topics.length === 0) return { ok: false, message: `no linked topic matches ${r.name} (linked: ${this.options.topics.join(", ")})` };
-    if (r.action === "promote") return this.promote(topics, r.force);
+    if (r.action === "promote") return r.dryRun ? this.promotePreview(topics, r.force) : this.promote(topics, r.force);
     return this.rollback(topics);
   }
 
@@ -139,6 +139,21 @@ export class Lifecycle {
       lines.push(`${topic}: promoted: the target is primary; klink no longer copies nor routes it`);
     }
     return { ok, message: lines.join("\n") };
+  }
+
+  /** `promote --dry-run`: what promote would do now, from the same checks; changes nothing. */
+  private promotePreview(topics: string[], force: boolean): ControlAnswer {
+    let ok = true;
+    const lines = topics.map((topic) => {
+      if (this.options.link.topicState(topic) === "promoted") return `${topic}: already promoted`;
+      const blockers = this.promoteBlockers(topic);
+      if (blockers.length && !force) {
+        ok = false;
+        return `${topic}: would not be promoted now: ${blockers.join("; ")} (--force promotes anyway)`;
+      }
+      return `${topic}: would be promoted${blockers.length ? ` (forced: ${blockers.join("; ")})` : ""}: once drained both ways the target is primary; klink would no longer copy nor route it`;
+    });
+    return { ok, message: `dry run, nothing changed:\n${lines.join("\n")}` };
   }
 
   /** Waits until the topic is drained both ways, then stops its Fetcher and Router for good. */

@@ -44,6 +44,11 @@ const symbols = {
   rd_kafka_conf_destroy: { args: [ptr], returns: none }, // frees a conf not taken by rd_kafka_new
   rd_kafka_conf_set: { args: [ptr, ptr, ptr, ptr, usize], returns: i32 }, // copies name and value; writes errstr
   rd_kafka_conf_set_events: { args: [ptr, i32], returns: none }, // reads
+  rd_kafka_conf_dump: { args: [ptr, ptr], returns: ptr }, // writes *cntp; caller frees the array: conf_dump_free
+  rd_kafka_conf_dump_free: { args: [ptr, usize], returns: none }, // frees a conf_dump / topic_conf_dump array
+  rd_kafka_topic_conf_new: { args: [], returns: ptr }, // caller frees: topic_conf_destroy
+  rd_kafka_topic_conf_destroy: { args: [ptr], returns: none }, // frees a topic conf
+  rd_kafka_topic_conf_dump: { args: [ptr, ptr], returns: ptr }, // writes *cntp; caller frees the array: conf_dump_free
   rd_kafka_new: { args: [i32, ptr, ptr, usize], returns: ptr }, // takes conf on success only; caller frees: rd_kafka_destroy
   rd_kafka_destroy: { args: [ptr], returns: none }, // frees the handle; its queues, topics and messages must be released first or it waits
   rd_kafka_name: { args: [ptr], returns: cstring }, // borrowed of the handle

@@ -20,8 +20,20 @@ const MAX_GROUP_LENGTH = 1_024;
 const TOPIC_OR_GLOB = /^[A-Za-z0-9._*?-]+$/;
 const WITH_PARTITION = /^[A-Za-z0-9._*?-]+(:\d{1,6})?$/;
 
+/** POST /promote/dry-run, /handoff/dry-run: what the command would do now; nothing changes. */
+export const DRY_RUN_PATH = "/dry-run";
+const DRY_RUN_ACTIONS: ReadonlyArray<ControlRequest["action"]> = ["handoff", "promote"];
+
 export function isControlAction(action: string): action is ControlRequest["action"] {
   return (CONTROL_ACTIONS as string[]).includes(action);
+}
+
+/** The control request a path names ("promote", "promote/dry-run"), or null. */
+export function controlPath(pathname: string): { action: ControlRequest["action"]; dryRun: boolean } | null {
+  const dryRun = pathname.endsWith(DRY_RUN_PATH);
+  const action = pathname.slice(1, dryRun ? -DRY_RUN_PATH.length : undefined);
+  if (!isControlAction(action) || (dryRun && !DRY_RUN_ACTIONS.includes(action))) return null;
+  return { action, dryRun };
 }
 
 export interface ControlContext {
@@ -35,7 +47,7 @@ export interface ControlContext {
   log: (line: string) => void;
 }
 
-export async function controlEndpoint(req: Request, url: URL, action: ControlRequest["action"], c: ControlContext): Promise<Response> {
+export async function controlEndpoint(req: Request, url: URL, { action, dryRun }: { action: ControlRequest["action"]; dryRun: boolean }, c: ControlContext): Promise<Response> {
   const who = requester(c.peer, req);
   const refuse = (status: number, message: string, headers?: Record<string, string>) => {
     c.log(`control: refused ${req.method} /${action} from ${who}: ${message}`);
@@ -60,11 +72,12 @@ export async function controlEndpoint(req: Request, url: URL, action: ControlReq
   if (!bearer) return refuse(401, "no control token: send Authorization: Bearer <the token in status.tokenFile> (the klink CLI does)", { "www-authenticate": "Bearer" });
   if (!sameToken(bearer, c.token)) return refuse(401, "wrong control token: klink run writes a new one at every start into status.tokenFile", { "www-authenticate": "Bearer" });
   if (!c.control) return refuse(503, "klink is still starting; try again in a moment");
-  const request: ControlRequest = { action, name, force: q.get("force") === "true" };
+  const request: ControlRequest = { action, name, force: q.get("force") === "true", dryRun };
   c.holdOpen();
-  c.log(`control: ${action} ${JSON.stringify(name)}${request.force ? " --force" : ""} asked by ${who}`);
+  const flags = `${request.force ? " --force" : ""}${dryRun ? " --dry-run" : ""}`;
+  c.log(`control: ${action} ${JSON.stringify(name)}${flags} asked by ${who}`);
   const answer = await c.control(request).catch((err) => ({ ok: false, message: (err as Error).message }));
-  c.log(`control: ${action} ${JSON.stringify(name)}: ${answer.ok ? "done" : "refused"}: ${answer.message.replace(/\n/g, "; ")}`);
+  c.log(`control: ${action} ${JSON.stringify(name)}${flags}: ${answer.ok ? "done" : "refused"}: ${answer.message.replace(/\n/g, "; ")}`);
   return Response.json(answer, { status: answer.ok ? 200 : 409 });
 }
 

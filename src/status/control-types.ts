@@ -6,6 +6,8 @@ export interface ControlRequest {
   /** A group id, or a topic name or glob (resume: optionally with :PARTITION). */
   name: string;
   force: boolean;
+  /** promote and handoff: say what would happen now, change nothing. */
+  dryRun?: boolean;
 }
 
 export interface ControlAnswer {

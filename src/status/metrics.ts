@@ -1,5 +1,5 @@
 /**
- * GET /metrics: what the running klink knows, in Prometheus' text format (README "Metrics").
+ * GET /metrics: what the running klink knows, in Prometheus' text format (docs/operating.md, "Metrics and alerts").
  * Rendered on each scrape from the same progress as GET /status; the copy path only keeps the
  * counters it keeps anyway (plus one timing per state-store write).
  */

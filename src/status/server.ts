@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import type { Server } from "bun";
 import type { MigrationConfig } from "../config/types.ts";
 import type { LinkIdentity } from "./identity.ts";
-import { controlEndpoint, isControlAction } from "./control-endpoint.ts";
+import { controlEndpoint, controlPath } from "./control-endpoint.ts";
 import { healthz, readyz } from "./health.ts";
 import { dashboard } from "./dashboard.ts";
 import { listenerHosts, MAX_BODY_BYTES, refuseRequest, refusal } from "./request-guard.ts";
@@ -65,8 +65,8 @@ export async function startStatusServer(config: MigrationConfig, from: StatusSou
         const url = new URL(req.url);
         const refused = refuseRequest(req, url, hosts);
         if (refused) return refused;
-        const action = url.pathname.slice(1);
-        if (isControlAction(action)) {
+        const action = controlPath(url.pathname);
+        if (action) {
           return controlEndpoint(req, url, action, { me: identity(), token: from.token(), control: from.control(), peer: server.requestIP(req), holdOpen: () => server.timeout(req, 0), log: from.log });
         }
         if (req.method !== "GET" && req.method !== "HEAD") return refusal(405, `${url.pathname} takes GET`, { allow: "GET, HEAD" });

@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { commands } from "../../src/commands/index.ts";
 import { clientSettings } from "../../src/config/clients.ts";
 import { loadConfig } from "../../src/config/load.ts";
+import { withPublishedSchemaLine } from "../../src/config/schema-url.ts";
 import { startPlugin } from "../../plugins/registry.ts";
 import { BASE } from "./bad-inputs.ts";
 import { klink, tempDir } from "./cli.ts";
@@ -33,7 +34,7 @@ describe("klink init", () => {
     const written = readFileSync(file, "utf8");
     const example = readFileSync(join(repo, "migration.yaml"), "utf8");
     expect(written).toBe(
-      example
+      withPublishedSchemaLine(example)
         .replace("${env:KLINK_SOURCE_BOOTSTRAP}", "kafka-a:9092,kafka-b:9092")
         .replace("${env:KLINK_TARGET_BOOTSTRAP}", "new-kafka:9092")
         .replace("name: example-migration", "name: orders-move"),

@@ -213,7 +213,7 @@ function hostileArgs(r: Random): { args: string[]; codes: number[]; names: strin
     }
     case 3: {
       const command = r.pick(["validate", "plan", "init", "plugins", "offsets translate"]);
-      const flag = r.pick(["--pirnt", "--jsn", "--forse", "--source-x", "--", "---", "--=x", "--help-me"]);
+      const flag = r.pick(["--pirnt", "--jsn", "--forse", "--source-x", "-x", "---", "--=x", "--help-me"]); // "--" ends the options: no mistake
       return { args: [...command.split(" "), flag], codes: [1], names: flag.split("=")[0]!, what: `${command} ${flag}` };
     }
     case 4: {

@@ -2,7 +2,7 @@
  * The nemesis's short run: four fixed seeds that together cover every workload and every kind of
  * fault (the first test checks that they still do), each on the nemesis's own clusters, judged
  * from the clusters alone. A failing seed replays with `npm run nemesis -- --seed N`; the long run
- * is `npm run nemesis -- --seeds 50` (README, "Tests").
+ * is `npm run nemesis -- --seeds 50` (docs/development.md, "The nemesis").
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";

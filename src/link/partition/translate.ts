@@ -38,8 +38,17 @@ export async function mapOffset(store: Store, stored: StoredPartition, offset: n
   return { ...base, translated: other, how: `the lowest ${from === "source" ? "target" : "source"} offset of the records at or after ${offset}: a group resuming there skips nothing it had not read` };
 }
 
-/** `klink offsets translate`: null when klink keeps no state for the partition. */
-export async function translateOffset(store: Store, topic: string, partition: number, offset: number, from: "source" | "target"): Promise<Translation | null> {
+/**
+ * `klink offsets translate`: null when klink keeps no state for the partition. In exact mode the
+ * state does not say how far klink copied: `copiedEnd` (the target's end offset) does, and an
+ * offset at or past it has no record copied at or after it yet, as in translate mode. (A group
+ * handoff maps its committed offset, which may be that end, with mapOffset.)
+ */
+export async function translateOffset(store: Store, topic: string, partition: number, offset: number, from: "source" | "target", copiedEnd: () => Promise<number>): Promise<Translation | null> {
   const stored = await storedPartition(store, topic, partition);
-  return stored ? mapOffset(store, stored, offset, from) : null;
+  if (!stored) return null;
+  const t = await mapOffset(store, stored, offset, from);
+  if (t.mode !== "exact") return t;
+  const end = await copiedEnd();
+  return offset < end ? t : { ...t, translated: null, how: `exact mode, but nothing at or after offset ${offset} was copied yet: the target's log ends at ${end}` };
 }
