@@ -3,6 +3,7 @@ import { Producer, Consumer, Offset, OffsetSpec, AlterConfigOp, KafkaError } fro
 import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
 import { KEEP_OLD_TIMESTAMPS } from "../helpers.ts";
 import { verifiableConsumer, stopAllTools } from "../harness/tools.ts";
+import { until } from "../group/workload.ts";
 
 afterAll(() => stopAllTools());
 
@@ -30,12 +31,15 @@ for (const which of ["source", "target"] as const) {
         { name: "retention.ms", op: AlterConfigOp.DELETE },
         { name: "cleanup.policy", op: AlterConfigOp.SET, value: "compact,delete" },
       ]);
-      const after = await admin.describeTopicConfigs(topic);
+      // The broker applies a config change from the metadata log a moment after it answered.
+      let after = await admin.describeTopicConfigs(topic);
+      await until(async () => ((after = await admin.describeTopicConfigs(topic)), after.find((c) => c.name === "cleanup.policy")?.value === "compact,delete"), 30_000, "the altered config");
       expect(after.find((c) => c.name === "cleanup.policy")?.value).toBe("compact,delete");
       expect(after.find((c) => c.name === "retention.ms")?.isDefault).toBe(true);
 
       await admin.createPartitions([{ topic, totalCount: 5 }]);
-      const [desc] = await admin.describeTopics([topic]);
+      let [desc] = await admin.describeTopics([topic]);
+      await until(async () => (([desc] = await admin.describeTopics([topic])), desc!.partitions.length === 5 && desc!.partitions.every((p) => p.leader)), 30_000, "the new partitions");
       expect(desc!.name).toBe(topic);
       expect(desc!.partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3, 4]);
       expect(desc!.partitions[0]!.leader).not.toBeNull();
