@@ -174,6 +174,12 @@ class LibrdkafkaClient implements ProducerClient {
       if (r.error) {
         session.failed++;
         history.record({ id, session: session.id, seq, cluster, acked: false, error: r.error.message });
+      } else if (r.offset < 0) {
+        // librdkafka reports a batch delivered, without an offset, when the broker answers its
+        // retry with DUPLICATE_SEQUENCE_NUMBER; its own comment (rdkafka_request.c) says that can
+        // happen to a batch never written. Not a broker's acknowledgement: counted as failed.
+        session.failed++;
+        history.record({ id, session: session.id, seq, cluster, acked: false, error: "delivered without an offset (DUPLICATE_SEQUENCE_NUMBER)" });
       } else {
         session.acked++;
         history.record({ id, session: session.id, seq, cluster, acked: true, partition: r.partition, offset: r.offset });
