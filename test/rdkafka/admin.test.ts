@@ -52,7 +52,8 @@ for (const which of ["source", "target"] as const) {
       expect(err.message).toContain(topic);
 
       await admin.deleteTopics([topic]);
-      const gone = await admin.describeTopics([topic]).catch((e) => e);
+      let gone = await admin.describeTopics([topic]).catch((e) => e);
+      await until(async () => ((gone = await admin.describeTopics([topic]).catch((e) => e)), gone instanceof KafkaError), 30_000, "the deleted topic to go");
       expect(gone).toBeInstanceOf(KafkaError);
       expect(gone.codeName).toBe("UNKNOWN_TOPIC_OR_PART");
     });
