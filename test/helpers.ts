@@ -19,6 +19,19 @@ export function plain(c: KafkaCluster, extra: ClientConfig = {}): ClientConfig {
 }
 
 /** A topic name no earlier run used. */
+/**
+ * Polls `check` until it holds; throws naming `what` after `timeoutMs`, or at once with its output
+ * when `run` (a klink under test) has exited.
+ */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 90_000, run?: { exited: boolean; summary(): string }): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (run?.exited) throw new Error(`${what} did not happen: klink exited\n${run.summary()}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${run ? `\n${run.summary()}` : ""}`);
+    await Bun.sleep(100);
+  }
+}
+
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }

@@ -18,7 +18,8 @@ first words of \`klink offsets\`, and file names where a command takes FILE. Loa
 
 const spec: ArgSpec = { words: SHELLS, positionals: [] };
 
-export const completion: Command = {
+/** The command, given the table it completes (index.ts passes its own, which lists this one too). */
+export const completionFor = (table: () => Command[]): Command => ({
   name: "completion",
   summary: "print a shell completion script (bash, zsh, fish)",
   usage,
@@ -27,11 +28,11 @@ export const completion: Command = {
     const [shell, ...rest] = args;
     if (!shell || !SHELLS.includes(shell)) throw new UserError(`give the shell: bash, zsh or fish (got ${shell === undefined ? "nothing" : `'${shell}'`})\n\n${usage}`);
     parseArgs(rest, { ...spec, usage });
-    const { commands } = await import("./index.ts"); // the table lists this command too
+    const commands = table();
     console.log(shell === "fish" ? fishScript(commands) : shell === "zsh" ? `autoload -U +X bashcompinit && bashcompinit\n${bashScript(commands)}` : bashScript(commands));
     return 0;
   },
-};
+});
 
 /** What a shell needs to know of one command. */
 function shape(spec: ArgSpec) {

@@ -10,7 +10,7 @@ import { status } from "./status.ts";
 import { verify } from "./verify.ts";
 import { offsets } from "./offsets.ts";
 import { handoff, promote, resume, rollback } from "./control.ts";
-import { completion } from "./completion.ts";
+import { completionFor } from "./completion.ts";
 
 /** Every sub-command, in the order `klink --help` lists them. Add new commands here. */
-export const commands: Command[] = [init, validate, plan, run, status, handoff, promote, rollback, resume, verify, offsets, schema, plugins, completion, version];
+export const commands: Command[] = [init, validate, plan, run, status, handoff, promote, rollback, resume, verify, offsets, schema, plugins, completionFor(() => commands), version];

@@ -7,9 +7,9 @@ import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { GroupClient } from "../../src/group/index.ts";
 import { killBroker, restartBroker } from "../harness/cluster.ts";
 import { getCluster } from "../harness/state.ts";
-import { plain, uniqueName, withAdmin } from "../helpers.ts";
+import { plain, uniqueName, withAdmin, until } from "../helpers.ts";
 import { groupSettings } from "./settings.ts";
-import { fenceKeeper, firstOffsets, produce, subscribeInBackground, until } from "./workload.ts";
+import { fenceKeeper, firstOffsets, produce, subscribeInBackground } from "./workload.ts";
 
 setDefaultTimeout(240_000);
 
@@ -33,7 +33,7 @@ test("the coordinator's broker crashes: klink finds the new coordinator and keep
   clients.push(client);
   let killed: number | null = null;
   try {
-    await until(() => fence.members.length === 2 && fence.state === "held", 60_000, "the consumer in the group");
+    await until("the consumer in the group", () => fence.members.length === 2 && fence.state === "held", 60_000);
     const generation = fence.generationId;
     const before = await client.coordinator(group);
     killed = three.brokers.find((b) => b.port === before.port)!.nodeId;
@@ -41,10 +41,10 @@ test("the coordinator's broker crashes: klink finds the new coordinator and keep
     await killBroker(three, killed, "SIGKILL");
 
     // another broker takes over the group once the controller fences the dead one (~9 s)
-    await until(async () => {
+    await until("a new coordinator", async () => {
       client.forgetCoordinator(group);
       return (await client.coordinator(group).catch(() => before)).port !== before.port;
-    }, 90_000, "a new coordinator");
+    }, 90_000);
     // klink's member survived the move: it commits with its generation and member id
     await fence.commit([{ topic, partition: 0, offset: 3 }, { topic, partition: 1, offset: 4 }]);
     console.log(`coordinator move: klink committed through the new coordinator ${Date.now() - crashAt} ms after the crash`);
@@ -55,7 +55,7 @@ test("the coordinator's broker crashes: klink finds the new coordinator and keep
     expect(member.records).toEqual([]);
 
     await fence.release();
-    await until(() => new Set(member.records.map((r) => r.partition)).size === 2, 90_000, "both partitions read after release");
+    await until("both partitions read after release", () => new Set(member.records.map((r) => r.partition)).size === 2, 90_000);
     expect(firstOffsets(member.records)).toEqual({ 0: 3, 1: 4 });
   } finally {
     await member.close();

@@ -7,10 +7,10 @@
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { CommittedOffset } from "../../src/group/index.ts";
-import { plain, target, uniqueName, withAdmin } from "../helpers.ts";
+import { plain, target, uniqueName, withAdmin, until } from "../helpers.ts";
 import { verifiableProducer, type ToolEvent } from "../harness/tools.ts";
 import { groupSettings } from "./settings.ts";
-import { firstOffsets, javaConsumer, produce, subscribeInBackground, until, targetFenceTests } from "./workload.ts";
+import { firstOffsets, javaConsumer, produce, subscribeInBackground, targetFenceTests } from "./workload.ts";
 
 setDefaultTimeout(240_000);
 
@@ -37,7 +37,7 @@ describe("fence on the target, then hand-off at committed offsets", () => {
       const firstGeneration = fence.generationId;
 
       const consumers = await Promise.all([1, 2, 3].map(() => javaConsumer(target(), { topic, groupId: group, assignor, verbose: true })));
-      await until(() => fence.members.length === 4 && fence.state === "held", 90_000, "klink and 3 Java consumers in the group");
+      await until("klink and 3 Java consumers in the group", () => fence.members.length === 4 && fence.state === "held", 90_000);
       for (const c of consumers) await c.waitFor((e) => e.name === "partitions_assigned", 30_000);
 
       // 10 s fenced while the producer writes
@@ -72,7 +72,7 @@ describe("fence on the target, then hand-off at committed offsets", () => {
         for (const e of producer.collected()) if (e.name === "producer_send_success") highest.set(e.partition, Math.max(highest.get(e.partition) ?? -1, e.offset));
         return offsets.every((o) => (highest.get(o.partition) ?? -1) > o.offset + 50);
       };
-      await until(enough, 60_000, "every partition written past the offsets to commit");
+      await until("every partition written past the offsets to commit", enough, 60_000);
       for (const o of offsets) expect(highest.get(o.partition)!).toBeGreaterThan(o.offset + 50);
       await fence.commit(offsets);
       expect((await fence.committed()).map(({ topic, partition, offset }) => ({ topic, partition, offset }))).toEqual(offsets);
@@ -82,16 +82,12 @@ describe("fence on the target, then hand-off at committed offsets", () => {
       expect(fence.state).toBe("released");
 
       const firstRecord = new Map<number, ToolEvent>();
-      await until(
-        () => {
+      await until("records from all 3 partitions after release", () => {
           for (const c of consumers)
             for (const e of c.collected())
               if (e.name === "record_data" && (!firstRecord.has(e.partition) || e.offset < firstRecord.get(e.partition)!.offset)) firstRecord.set(e.partition, e);
           return firstRecord.size === 3;
-        },
-        60_000,
-        "records from all 3 partitions after release",
-      );
+        }, 60_000);
       expect(Object.fromEntries([...firstRecord].map(([p, e]) => [p, e.offset]))).toEqual({ 0: 100, 1: 137, 2: 174 });
       const firstAt = Math.min(...[...firstRecord.values()].map((e) => e.timestamp as number));
       console.log(`Java consumers (${assignor}): first record ${firstAt - released} ms after release(), all partitions within ${Math.max(...[...firstRecord.values()].map((e) => e.timestamp)) - released} ms`);
@@ -109,7 +105,7 @@ describe("fence on the target, then hand-off at committed offsets", () => {
       const { fence, events } = await fences.hold({ settings: groupSettings(target(), "plaintext"), groupId: group, topics: [topic], protocols: ["range", "cooperative-sticky"] });
       const member = subscribeInBackground(plain(target(), { "group.id": group, "partition.assignment.strategy": strategy, "client.id": `rdkafka-${strategy}` }), topic);
       try {
-        await until(() => fence.members.length === 2 && fence.state === "held", 60_000, "the librdkafka consumer in the group");
+        await until("the librdkafka consumer in the group", () => fence.members.length === 2 && fence.state === "held", 60_000);
         expect(fence.protocol).toBe(strategy);
         await produce(plain(target()), topic, 2, 100); // written while fenced
         await Bun.sleep(8_000);
@@ -122,10 +118,10 @@ describe("fence on the target, then hand-off at committed offsets", () => {
         await fence.commit([{ topic, partition: 0, offset: 30 }, { topic, partition: 1, offset: 155 }]);
         const released = Date.now();
         await fence.release();
-        await until(() => new Set(member.records.map((r) => r.partition)).size === 2, 60_000, "records from both partitions");
+        await until("records from both partitions", () => new Set(member.records.map((r) => r.partition)).size === 2, 60_000);
         expect(firstOffsets(member.records)).toEqual({ 0: 30, 1: 155 });
         console.log(`librdkafka ${strategy}: first record ${Math.min(...member.records.map((r) => r.at)) - released} ms after release()`);
-        await until(() => member.records.length === 170 + 45, 30_000, "the rest of both partitions");
+        await until("the rest of both partitions", () => member.records.length === 170 + 45, 30_000);
         expect(member.records.length).toBe(170 + 45); // 200 per partition, from 30 and 155: nothing skipped, nothing twice
       } finally {
         await member.close();

@@ -5,9 +5,9 @@
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { GroupFence, NotLeaderError } from "../../src/group/index.ts";
-import { plain, target, uniqueName, withAdmin } from "../helpers.ts";
+import { plain, target, uniqueName, withAdmin, until } from "../helpers.ts";
 import { groupSettings } from "./settings.ts";
-import { firstOffsets, javaConsumer, produce, subscribeInBackground, until, targetFenceTests } from "./workload.ts";
+import { firstOffsets, javaConsumer, produce, subscribeInBackground, targetFenceTests } from "./workload.ts";
 
 setDefaultTimeout(240_000);
 
@@ -24,8 +24,8 @@ describe("leadership", () => {
     const generations: number[] = [fence.generationId];
     /** Waits for `n` members, then checks klink leads a newer generation in which every assignment is empty. */
     const expectHeld = async (n: number, step: string) => {
-      await until(() => fence.members.length === n && fence.state === "held", 90_000, `${n} member(s) after: ${step}`);
-      await until(async () => (await describeTarget(group)).state === "Stable", 30_000, "a Stable group");
+      await until(`${n} member(s) after: ${step}`, () => fence.members.length === n && fence.state === "held", 90_000);
+      await until("a Stable group", async () => (await describeTarget(group)).state === "Stable", 30_000);
       expect(fence.generationId).toBeGreaterThan(generations.at(-1)!);
       generations.push(fence.generationId);
       const d = await describeTarget(group);
@@ -69,7 +69,7 @@ describe("leadership", () => {
     await produce(plain(target()), topic, 2, 10);
     const first = subscribeInBackground(plain(target(), { "group.id": group }), topic);
     try {
-      await until(() => first.records.length === 20, 60_000, "the first consumer reading everything");
+      await until("the first consumer reading everything", () => first.records.length === 20, 60_000);
       const err = await GroupFence.hold({ settings: groupSettings(target(), "plaintext"), groupId: group, topics: [topic], protocols: ["range", "roundrobin"] }).then(
         () => null,
         (e) => e,
@@ -78,10 +78,10 @@ describe("leadership", () => {
       expect(err.message).toContain(`group ${group}: klink (member klink-`);
       expect(err.message).toContain("is not the group's leader; rdkafka-");
       // klink left: the consumer is alone again and holds both partitions
-      await until(async () => {
+      await until("the consumer alone in a Stable group", async () => {
         const d = await describeTarget(group);
         return d.state === "Stable" && d.members.length === 1;
-      }, 60_000, "the consumer alone in a Stable group");
+      }, 60_000);
       const d = await describeTarget(group);
       expect(d.members[0]!.assignment?.assignedPartitions).toEqual([{ topic, partitions: [0, 1] }]);
     } finally {
@@ -100,7 +100,7 @@ describe("leadership", () => {
     const { fence: before } = await fences.hold(options);
     const member = subscribeInBackground(plain(target(), { "group.id": group }), topic);
     try {
-      await until(() => before.members.length === 2 && before.state === "held", 60_000, "the consumer in the group");
+      await until("the consumer in the group", () => before.members.length === 2 && before.state === "held", 60_000);
       const generation = before.generationId;
       before.close(); // a crash or restart: no LeaveGroup
       await Bun.sleep(2_000);
@@ -118,7 +118,7 @@ describe("leadership", () => {
       // still fenced: a newcomer rebalances the group, and the restarted klink leads it
       const newcomer = subscribeInBackground(plain(target(), { "group.id": group }), topic);
       try {
-        await until(() => after.members.length === 3 && after.state === "held", 60_000, "the newcomer in the group");
+        await until("the newcomer in the group", () => after.members.length === 3 && after.state === "held", 60_000);
         expect(after.generationId).toBeGreaterThan(generation);
         expect(events.filter((e) => e.type === "lost")).toEqual([]);
         await Bun.sleep(3_000);
@@ -126,7 +126,7 @@ describe("leadership", () => {
         expect(newcomer.records).toEqual([]);
         await after.commit([{ topic, partition: 0, offset: 10 }, { topic, partition: 1, offset: 20 }]);
         await after.release();
-        await until(() => new Set([...member.records, ...newcomer.records].map((r) => r.partition)).size === 2, 60_000, "both partitions read after release");
+        await until("both partitions read after release", () => new Set([...member.records, ...newcomer.records].map((r) => r.partition)).size === 2, 60_000);
         expect(firstOffsets([...member.records, ...newcomer.records])).toEqual({ 0: 10, 1: 20 });
       } finally {
         await newcomer.close();

@@ -4,10 +4,10 @@
  * group; when parkMs passes first, klink rejoins in time and keeps the group.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { plain, target, uniqueName, withAdmin } from "../helpers.ts";
+import { plain, target, uniqueName, withAdmin, until } from "../helpers.ts";
 import type { ToolEvent } from "../harness/tools.ts";
 import { groupSettings } from "./settings.ts";
-import { firstOffsets, javaConsumer, produce, subscribeInBackground, until, targetFenceTests } from "./workload.ts";
+import { firstOffsets, javaConsumer, produce, subscribeInBackground, targetFenceTests } from "./workload.ts";
 
 setDefaultTimeout(240_000);
 
@@ -25,7 +25,7 @@ describe("parking", () => {
     const rdkafka = subscribeInBackground(plain(target(), { "group.id": group, "partition.assignment.strategy": "range", "client.id": "rdkafka-parked" }), topic);
     try {
       // both joined: the coordinator lists them, the group waits for klink, klink parks
-      await until(async () => fence.parked && (await describeTarget(group)).members.length === 3, 60_000, "klink parked with both members joined");
+      await until("klink parked with both members joined", async () => fence.parked && (await describeTarget(group)).members.length === 3, 60_000);
       await produce(plain(target()), topic, 2, 100); // written while they wait
       await Bun.sleep(5_000);
       const d = await describeTarget(group);
@@ -46,14 +46,10 @@ describe("parking", () => {
       await fence.release();
 
       const firstJava = new Map<number, ToolEvent>();
-      await until(
-        () => {
+      await until("both partitions read after release", () => {
           for (const e of java.collected()) if (e.name === "record_data" && !firstJava.has(e.partition)) firstJava.set(e.partition, e);
           return firstJava.size + new Set(rdkafka.records.map((r) => r.partition)).size === 2;
-        },
-        60_000,
-        "both partitions read after release",
-      );
+        }, 60_000);
       const first = { ...firstOffsets(rdkafka.records), ...Object.fromEntries([...firstJava].map(([p, e]) => [p, e.offset])) };
       expect(first).toEqual({ 0: 40, 1: 250 });
       const firstAt = Math.min(...rdkafka.records.map((r) => r.at), ...[...firstJava.values()].map((e) => e.timestamp as number));
@@ -76,10 +72,10 @@ describe("parking", () => {
     const firstGeneration = fence.generationId;
     const member = subscribeInBackground(plain(target(), { "group.id": group, "partition.assignment.strategy": "range" }), topic);
     try {
-      await until(() => fence.parked, 30_000, "klink parked");
-      await until(() => !fence.parked && fence.state === "held" && fence.members.length === 2, 30_000, "klink rejoined after parkMs");
+      await until("klink parked", () => fence.parked, 30_000);
+      await until("klink rejoined after parkMs", () => !fence.parked && fence.state === "held" && fence.members.length === 2, 30_000);
       expect(fence.generationId).toBeGreaterThan(firstGeneration);
-      await until(async () => (await describeTarget(group)).state === "Stable", 30_000, "the group stable");
+      await until("the group stable", async () => (await describeTarget(group)).state === "Stable", 30_000);
       await Bun.sleep(3_000);
       expect(member.records).toEqual([]);
       expect(member.consumer.assignment()).toEqual([]);
@@ -88,7 +84,7 @@ describe("parking", () => {
       // and the fence still hands over
       await fence.commit([{ topic, partition: 0, offset: 10 }, { topic, partition: 1, offset: 20 }]);
       await fence.release();
-      await until(() => new Set(member.records.map((r) => r.partition)).size === 2, 60_000, "records from both partitions");
+      await until("records from both partitions", () => new Set(member.records.map((r) => r.partition)).size === 2, 60_000);
       expect(firstOffsets(member.records)).toEqual({ 0: 10, 1: 20 });
     } finally {
       await member.close();

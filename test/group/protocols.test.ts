@@ -4,10 +4,10 @@
  * fatal for the Java consumer), and the same member joins the fence once klink offers its name.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { plain, target, uniqueName, withAdmin } from "../helpers.ts";
+import { plain, target, uniqueName, withAdmin, until } from "../helpers.ts";
 import { stopAllTools } from "../harness/tools.ts";
 import { groupSettings } from "./settings.ts";
-import { fenceKeeper, javaConsumer, subscribeInBackground, until } from "./workload.ts";
+import { fenceKeeper, javaConsumer, subscribeInBackground } from "./workload.ts";
 
 setDefaultTimeout(180_000);
 
@@ -46,7 +46,7 @@ describe("assignor names", () => {
     const { topic, group, fence } = await fencedTopic("proto-refused-rdkafka", ["range", "cooperative-sticky"]);
     const member = subscribeInBackground(plain(target(), { "group.id": group, "partition.assignment.strategy": "roundrobin" }), topic);
     try {
-      await until(() => member.errors.includes(INCONSISTENT_GROUP_PROTOCOL), 60_000, "INCONSISTENT_GROUP_PROTOCOL from librdkafka");
+      await until("INCONSISTENT_GROUP_PROTOCOL from librdkafka", () => member.errors.includes(INCONSISTENT_GROUP_PROTOCOL), 60_000);
       expect(fence.members).toHaveLength(1);
     } finally {
       await member.close();
@@ -58,7 +58,7 @@ describe("assignor names", () => {
     const java = await javaConsumer(target(), { topic, groupId: group, assignor: "RoundRobinAssignor" });
     const rdkafka = subscribeInBackground(plain(target(), { "group.id": group, "partition.assignment.strategy": "roundrobin" }), topic);
     try {
-      await until(() => fence.members.length === 3 && fence.state === "held", 90_000, "both consumers in the fenced group");
+      await until("both consumers in the fenced group", () => fence.members.length === 3 && fence.state === "held", 90_000);
       const assigned = await java.waitFor((e) => e.name === "partitions_assigned", 30_000);
       expect(assigned.partitions).toEqual([]);
       // the only name every member offers

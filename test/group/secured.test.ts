@@ -4,9 +4,9 @@
  * uses, and OAUTHBEARER with tokens that expire every few seconds while klink holds the group.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { plain, source, uniqueName, withAdmin } from "../helpers.ts";
+import { plain, source, uniqueName, withAdmin, until } from "../helpers.ts";
 import { groupSettings, unsecuredJwt } from "./settings.ts";
-import { fenceKeeper, firstOffsets, produce, subscribeInBackground, until } from "./workload.ts";
+import { fenceKeeper, firstOffsets, produce, subscribeInBackground } from "./workload.ts";
 
 setDefaultTimeout(180_000);
 
@@ -27,13 +27,13 @@ describe("fence on Kafka 3.9.2 over secured listeners", () => {
     const { fence, events } = await fences.hold({ settings, groupId: group, topics: [topic], protocols: ["range", "roundrobin"] });
     const member = subscribeInBackground({ ...settings.config, "group.id": group }, topic);
     try {
-      await until(() => fence.members.length === 2 && fence.state === "held", 60_000, "the consumer in the group");
+      await until("the consumer in the group", () => fence.members.length === 2 && fence.state === "held", 60_000);
       await Bun.sleep(5_000);
       expect(member.records).toEqual([]);
       expect(member.errors).toEqual([]);
       await fence.commit([{ topic, partition: 0, offset: 7 }, { topic, partition: 1, offset: 33 }]);
       await fence.release();
-      await until(() => new Set(member.records.map((r) => r.partition)).size === 2, 60_000, "both partitions read after release");
+      await until("both partitions read after release", () => new Set(member.records.map((r) => r.partition)).size === 2, 60_000);
       expect(firstOffsets(member.records)).toEqual({ 0: 7, 1: 33 });
       expect(events.filter((e) => e.type === "lost" || e.type === "error")).toEqual([]);
     } finally {
@@ -54,7 +54,7 @@ describe("fence on Kafka 3.9.2 over secured listeners", () => {
     const { fence, events } = await fences.hold({ settings, groupId: group, topics: [topic], protocols: ["range"], heartbeatIntervalMs: 1_000 });
     const member = subscribeInBackground(plain(source(), { "group.id": group }), topic);
     try {
-      await until(() => fence.members.length === 2 && fence.state === "held", 60_000, "the consumer in the group");
+      await until("the consumer in the group", () => fence.members.length === 2 && fence.state === "held", 60_000);
       const generation = fence.generationId;
       await Bun.sleep(15_000);
       expect(fence.state).toBe("held");
@@ -64,7 +64,7 @@ describe("fence on Kafka 3.9.2 over secured listeners", () => {
       expect(member.records).toEqual([]);
       await fence.commit([{ topic, partition: 0, offset: 12 }, { topic, partition: 1, offset: 0 }]);
       await fence.release();
-      await until(() => new Set(member.records.map((r) => r.partition)).size === 2, 60_000, "both partitions read after release");
+      await until("both partitions read after release", () => new Set(member.records.map((r) => r.partition)).size === 2, 60_000);
       expect(firstOffsets(member.records)).toEqual({ 0: 12, 1: 0 });
     } finally {
       await member.close();

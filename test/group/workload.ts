@@ -1,20 +1,11 @@
-/** Small pieces the fence tests share: waiting for a condition, producing, consuming in the background. */
+/** Small pieces the fence tests share: producing, consuming in the background. */
 import { Consumer, Producer, type ClientConfig } from "../../src/rdkafka/index.ts";
 import { afterAll } from "bun:test";
 import { describeGroup, GroupClient, GroupFence, type FenceEvent, type GroupFenceOptions } from "../../src/group/index.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
 import { runTool, stopAllTools, writeProps, type ToolEvent } from "../harness/tools.ts";
-import { target } from "../helpers.ts";
+import { target, until } from "../helpers.ts";
 import { groupSettings } from "./settings.ts";
-
-/** Polls `cond` every 100 ms until it holds; throws with `what` after `timeoutMs`. */
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
 
 /** Writes `perPartition` records to each of `partitions` partitions with this repo's producer. */
 export async function produce(config: ClientConfig, topic: string, partitions: number, perPartition: number): Promise<void> {
@@ -139,7 +130,7 @@ export async function javaConsumer(
     async waitFor(pred: (e: ToolEvent) => boolean, timeoutMs = 60_000): Promise<ToolEvent> {
       let found: ToolEvent | undefined;
       try {
-        await until(() => (found = collected().find(pred)) !== undefined, timeoutMs, "a matching VerifiableConsumer event");
+        await until("a matching VerifiableConsumer event", () => (found = collected().find(pred)) !== undefined, timeoutMs);
       } catch (err) {
         throw new Error(`${(err as Error).message}\n${tool.stdout.slice(-20).join("\n")}\n${tool.stderr().slice(-3000)}`);
       }

@@ -24,8 +24,8 @@ async function marks(cluster: KafkaCluster, topic: string, partitions: number) {
   }
 }
 
-/** Differences between the clusters (empty: the target is an exact copy); at most `limit` record lines. */
-export async function exactDifferences(source: KafkaCluster, target: KafkaCluster, topic: string, partitions: number, limit = 20): Promise<string[]> {
+/** Partitions whose log start or end offsets differ between the clusters. */
+async function boundDifferences(source: KafkaCluster, target: KafkaCluster, topic: string, partitions: number): Promise<string[]> {
   const out: string[] = [];
   const [sm, tm] = await Promise.all([marks(source, topic, partitions), marks(target, topic, partitions)]);
   for (let p = 0; p < partitions; p++) {
@@ -34,6 +34,12 @@ export async function exactDifferences(source: KafkaCluster, target: KafkaCluste
     if (s.low !== t.low) out.push(`${topic}[${p}]: log start offset ${s.low} on the source, ${t.low} on the target`);
     if (s.high !== t.high) out.push(`${topic}[${p}]: log end offset ${s.high} on the source, ${t.high} on the target`);
   }
+  return out;
+}
+
+/** Differences between the clusters (empty: the target is an exact copy); at most `limit` record lines. */
+export async function exactDifferences(source: KafkaCluster, target: KafkaCluster, topic: string, partitions: number, limit = 20): Promise<string[]> {
+  const out = await boundDifferences(source, target, topic, partitions);
   const [sr, tr] = await Promise.all([readTopic(source, topic), readTopic(target, topic)]);
   const key = (r: ReadRecord) => `${r.partition}@${r.offset}`;
   const onTarget = new Map(tr.map((r) => [key(r), r]));
@@ -55,14 +61,7 @@ export async function exactDifferences(source: KafkaCluster, target: KafkaCluste
  * (read_committed) and compared by a hash of key, value, headers and timestamp per offset.
  */
 export async function exactDigestDifferences(source: KafkaCluster, target: KafkaCluster, topic: string, partitions: number, limit = 20): Promise<string[]> {
-  const out: string[] = [];
-  const [sm, tm] = await Promise.all([marks(source, topic, partitions), marks(target, topic, partitions)]);
-  for (let p = 0; p < partitions; p++) {
-    const s = sm.find((m) => m.partition === p)!;
-    const t = tm.find((m) => m.partition === p)!;
-    if (s.low !== t.low) out.push(`${topic}[${p}]: log start offset ${s.low} on the source, ${t.low} on the target`);
-    if (s.high !== t.high) out.push(`${topic}[${p}]: log end offset ${s.high} on the source, ${t.high} on the target`);
-  }
+  const out = await boundDifferences(source, target, topic, partitions);
   const onSource = new Map<string, bigint>();
   await eachRecord(source, topic, partitions, (key, hash) => onSource.set(key, hash));
   let records = 0;

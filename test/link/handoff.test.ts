@@ -6,7 +6,7 @@
  */
 import { test, expect, afterAll } from "bun:test";
 import { Producer, Consumer } from "../../src/rdkafka/index.ts";
-import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
+import { source, target, plain, uniqueName, withAdmin, until } from "../helpers.ts";
 import { verifiableConsumer, stopAllTools, type VerifiableTool, type ToolEvent } from "../harness/tools.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
 import { writeMigration, spawnKlink, klink, steadyProducer } from "./klink-process.ts";
@@ -212,11 +212,7 @@ test("librdkafka groups (range and cooperative-sticky) move member by member, wi
     onSource.set(strategy, ms);
     members.push(...ms);
   }
-  const until = async (what: string, f: () => boolean) => {
-    for (let i = 0; i < 300 && !f(); i++) await Bun.sleep(200);
-    expect({ what, ok: f() }).toEqual({ what, ok: true });
-  };
-  await until("both groups committed on the source", () => [...onSource.values()].every((ms) => ms.some((m) => m.ranges().length > 0)));
+  await until("both groups committed on the source", () => [...onSource.values()].every((ms) => ms.some((m) => m.ranges().length > 0)), 60_000);
 
   let proc = spawnKlink(["run", file]);
   running.add(proc);

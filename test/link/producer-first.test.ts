@@ -8,7 +8,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { Producer } from "../../src/rdkafka/index.ts";
-import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
+import { source, target, plain, uniqueName, withAdmin, until } from "../helpers.ts";
 import { klink, writeMigration, KlinkRun, stopAllKlinks } from "./klink-process.ts";
 import { readTopic } from "./dual-write-workload.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
@@ -24,14 +24,6 @@ async function produce(cluster: KafkaCluster, topic: string, values: string[]): 
 
 const values = async (cluster: KafkaCluster, topic: string) => (await readTopic(cluster, topic)).map((r) => r.value!.toString());
 
-async function until(what: string, ok: () => Promise<boolean>, run: KlinkRun, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > deadline || run.exited) throw new Error(`${what} did not happen\n${run.summary()}`);
-    await Bun.sleep(500);
-  }
-}
-
 test("records producers wrote to a target topic klink created, before it copied anything, reach the source", async () => {
   const topic = uniqueName("producer-first");
   await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 1 }]));
@@ -43,7 +35,7 @@ test("records producers wrote to a target topic klink created, before it copied 
   const file = writeMigration({ topics: [topic], linkName: uniqueName("producer-first"), offsets: "exact" });
   writeFileSync(file, readFileSync(file, "utf8").replace("  offsets: exact", "  offsets: exact\n  prefixFillLimit: 5"));
   const first = new KlinkRun(file);
-  await until("the target topic's creation", async () => first.output.includes("not copied"), first);
+  await until("the target topic's creation", async () => first.output.includes("not copied"), 120_000, first);
   await first.stop();
   expect(first.output).toContain("target topic created");
 
@@ -61,7 +53,7 @@ test("records producers wrote to a target topic klink created, before it copied 
     await until("every record on both clusters", async () => {
       const [s, t] = await Promise.all([values(source(), topic), values(target(), topic)]);
       return wanted.every((v) => s.includes(v) && t.includes(v));
-    }, second);
+    }, 120_000, second);
     const [s, t] = await Promise.all([values(source(), topic), values(target(), topic)]);
     // Each record once on each cluster, in its producer's order.
     for (const side of [s, t]) {

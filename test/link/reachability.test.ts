@@ -11,7 +11,7 @@ import { afterAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { Producer } from "../../src/rdkafka/index.ts";
 import { startCluster, stopCluster, type KafkaCluster } from "../harness/cluster.ts";
-import { source, plain, uniqueName, withAdmin } from "../helpers.ts";
+import { source, plain, uniqueName, withAdmin, until } from "../helpers.ts";
 import { klink, writeMigration, KlinkRun, stopAllKlinks } from "./klink-process.ts";
 import { exactDifferences } from "./exact-check.ts";
 
@@ -44,19 +44,12 @@ test("a target that stops answering: readyz 503 naming it, status exit 2, klink_
     }
   };
   const run = new KlinkRun(file);
-  const until = async (what: string, ok: () => Promise<boolean>) => {
-    const deadline = Date.now() + 120_000;
-    while (!(await ok())) {
-      if (Date.now() > deadline || run.exited) throw new Error(`${what} did not happen\n${run.summary()}`);
-      await Bun.sleep(500);
-    }
-  };
-  await until("ready", async () => (await get("/readyz"))?.code === 200);
+  await until("ready", async () => (await get("/readyz"))?.code === 200, 120_000, run);
 
   paused = own;
   for (const b of own.brokers) process.kill(b.pid, "SIGSTOP");
   let ready: { code: number; text: string } | null = null;
-  await until("readyz naming the target", async () => ((ready = await get("/readyz")), ready?.code === 503 && ready.text.includes("the target cluster does not answer")));
+  await until("readyz naming the target", async () => ((ready = await get("/readyz")), ready?.code === 503 && ready.text.includes("the target cluster does not answer")), 120_000, run);
   expect(JSON.parse(ready!.text).reasons).toEqual([expect.stringMatching(/^the target cluster does not answer since \d{4}-\d\d-\d\dT/)]);
   const status = await klink(["status", file]);
   expect(status.code).toBe(2);
@@ -66,7 +59,7 @@ test("a target that stops answering: readyz 503 naming it, status exit 2, klink_
 
   for (const b of own.brokers) process.kill(b.pid, "SIGCONT");
   paused = null;
-  await until("ready again", async () => (await get("/readyz"))?.code === 200);
+  await until("ready again", async () => (await get("/readyz"))?.code === 200, 120_000, run);
   expect((await klink(["status", file])).code).toBe(0);
   await run.stop();
 }, 400_000);

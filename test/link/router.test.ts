@@ -8,7 +8,7 @@ import { Producer, Consumer } from "../../src/rdkafka/index.ts";
 import { Link } from "../../src/link/link.ts";
 import { translateOffset } from "../../src/link/partition/translate.ts";
 import { identical, outOfOrder } from "../../src/link/verify.ts";
-import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
+import { source, target, plain, uniqueName, withAdmin, until } from "../helpers.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
 import { linked, tempStore, verify } from "./fetcher-helpers.ts";
 import type { Store } from "../../src/state/store.ts";
@@ -57,14 +57,6 @@ function startFetcher(topic: string, store: Store, linkName: string, log: string
   });
   const running = fetcher.start().then(() => fetcher.run(false));
   return { fetcher, running };
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await Bun.sleep(250);
-  }
 }
 
 async function ends(cluster: KafkaCluster, topic: string, partitions: number): Promise<number> {

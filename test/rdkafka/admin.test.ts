@@ -1,9 +1,8 @@
 import { test, expect, afterAll } from "bun:test";
 import { Producer, Consumer, Offset, OffsetSpec, AlterConfigOp, KafkaError } from "../../src/rdkafka/index.ts";
-import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
+import { source, target, plain, uniqueName, withAdmin, until } from "../helpers.ts";
 import { KEEP_OLD_TIMESTAMPS } from "../helpers.ts";
 import { verifiableConsumer, stopAllTools } from "../harness/tools.ts";
-import { until } from "../group/workload.ts";
 
 afterAll(() => stopAllTools());
 
@@ -33,13 +32,13 @@ for (const which of ["source", "target"] as const) {
       ]);
       // The broker applies a config change from the metadata log a moment after it answered.
       let after = await admin.describeTopicConfigs(topic);
-      await until(async () => ((after = await admin.describeTopicConfigs(topic)), after.find((c) => c.name === "cleanup.policy")?.value === "compact,delete"), 30_000, "the altered config");
+      await until("the altered config", async () => ((after = await admin.describeTopicConfigs(topic)), after.find((c) => c.name === "cleanup.policy")?.value === "compact,delete"), 30_000);
       expect(after.find((c) => c.name === "cleanup.policy")?.value).toBe("compact,delete");
       expect(after.find((c) => c.name === "retention.ms")?.isDefault).toBe(true);
 
       await admin.createPartitions([{ topic, totalCount: 5 }]);
       let [desc] = await admin.describeTopics([topic]);
-      await until(async () => (([desc] = await admin.describeTopics([topic])), desc!.partitions.length === 5 && desc!.partitions.every((p) => p.leader)), 30_000, "the new partitions");
+      await until("the new partitions", async () => (([desc] = await admin.describeTopics([topic])), desc!.partitions.length === 5 && desc!.partitions.every((p) => p.leader)), 30_000);
       expect(desc!.name).toBe(topic);
       expect(desc!.partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3, 4]);
       expect(desc!.partitions[0]!.leader).not.toBeNull();
@@ -53,7 +52,7 @@ for (const which of ["source", "target"] as const) {
 
       await admin.deleteTopics([topic]);
       let gone = await admin.describeTopics([topic]).catch((e) => e);
-      await until(async () => ((gone = await admin.describeTopics([topic]).catch((e) => e)), gone instanceof KafkaError), 30_000, "the deleted topic to go");
+      await until("the deleted topic to go", async () => ((gone = await admin.describeTopics([topic]).catch((e) => e)), gone instanceof KafkaError), 30_000);
       expect(gone).toBeInstanceOf(KafkaError);
       expect(gone.codeName).toBe("UNKNOWN_TOPIC_OR_PART");
     });
