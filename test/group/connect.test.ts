@@ -1,7 +1,7 @@
 /**
  * The group client against real brokers: connect, ApiVersions, SASL / TLS, FindCoordinator and
  * DescribeGroups on every listener of the source (Kafka 3.9.2: PLAINTEXT, SASL_SSL SCRAM, SSL
- * mTLS, SASL_PLAINTEXT OAUTHBEARER) and on the target (Kafka 4.3.1), with settings made by
+ * mTLS, SASL_PLAINTEXT OAUTHBEARER) and on the target (Kafka 4.4.0), with settings made by
  * klink's auth plugins; and the failures an operator must be able to read.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -38,7 +38,7 @@ describe("every listener: ApiVersions, authentication, FindCoordinator, Describe
     ["source SSL mTLS, PEM certificate and key", () => groupSettings(source(), "mtls-pem"), () => source().security!.sslBootstrap],
     ["source SSL mTLS, PKCS#12 keystore", () => groupSettings(source(), "mtls-p12"), () => source().security!.sslBootstrap],
     ["source SASL_PLAINTEXT OAUTHBEARER (token from the oauthbearer plugin)", () => groupSettings(source(), "oauthbearer"), () => source().security!.oauthBootstrap],
-    ["target PLAINTEXT (4.3.1)", () => groupSettings(target(), "plaintext"), () => target().bootstrap],
+    ["target PLAINTEXT (4.4.0)", () => groupSettings(target(), "plaintext"), () => target().bootstrap],
   ];
 
   for (const [name, settings, bootstrap] of cases) {

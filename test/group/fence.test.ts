@@ -1,5 +1,5 @@
 /**
- * The read fence on the target (Kafka 4.3.1): klink's leader holds group G first; consumers that
+ * The read fence on the target (Kafka 4.4.0): klink's leader holds group G first; consumers that
  * join G while records are being produced get an empty assignment and read nothing; then klink
  * commits offsets as a member and releases G, and the consumers start exactly there.
  * Consumers: Kafka's own VerifiableConsumer (Java, classic protocol), and this repo's librdkafka

@@ -1,5 +1,5 @@
 /**
- * Leadership of the fenced group on the target (Kafka 4.3.1): klink keeps it across the
+ * Leadership of the fenced group on the target (Kafka 4.4.0): klink keeps it across the
  * rebalances members cause by joining, leaving and crashing, causes none itself, takes it back
  * after a restart with the same group.instance.id, and says so when a consumer leads instead.
  */

@@ -1,5 +1,5 @@
 /**
- * Parking (GroupFence option parkMs) on the target (Kafka 4.3.1): members that join a fenced group
+ * Parking (GroupFence option parkMs) on the target (Kafka 4.4.0): members that join a fenced group
  * wait inside JoinGroup, read nothing, and are answered as soon as klink commits and releases the
  * group; when parkMs passes first, klink rejoins in time and keeps the group.
  */

@@ -1,7 +1,7 @@
 // bun test/harness/cli.ts up [--three] [--security] | down | status
 //   up      start (or keep, if already up) the test clusters and record them in clusters.json:
 //           source  Kafka 3.9.2, 1 node, with SASL_SSL (SCRAM), SSL (mTLS) and SASL_PLAINTEXT (OAUTHBEARER) listeners
-//           target  Kafka 4.3.1, 1 node, PLAINTEXT only
+//           target  Kafka 4.4.0 (the newest), 1 node, PLAINTEXT only
 //           three   Kafka 3.9.2, 3 nodes (only with --three)
 //   down    stop every JVM the harness recorded (by pid) and remove the cluster data dirs
 //   status  print the recorded clusters and whether they answer
@@ -29,10 +29,10 @@ async function timed<T>(label: string, f: () => Promise<T>): Promise<T> {
 async function up(three: boolean): Promise<void> {
   // fetch jars one after the other: two mvn runs at once would race on ~/.m2
   await timed("jars 3.9.2", () => ensureJars("3.9.2"));
-  await timed("jars 4.3.1", () => ensureJars("4.3.1"));
+  await timed("jars 4.4.0", () => ensureJars("4.4.0"));
   const starts = [
     timed("source", () => startCluster({ name: "source", version: "3.9.2", security: true })),
-    timed("target", () => startCluster({ name: "target", version: "4.3.1" })),
+    timed("target", () => startCluster({ name: "target", version: "4.4.0" })),
   ];
   if (three) starts.push(timed("three", () => startCluster({ name: "three", version: "3.9.2", brokers: 3 })));
   const results = await Promise.allSettled(starts);

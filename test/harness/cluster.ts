@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { javaArgv } from "./jars.ts";
 import { forgetCluster, isOurs, killStale, readClusters, registerPid, saveCluster, stateDir, stopProcess } from "./state.ts";
 
-export type KafkaVersion = "3.9.2" | "4.3.1";
+export type KafkaVersion = "3.9.2" | "4.3.1" | "4.4.0";
 export interface BrokerProcess {
   nodeId: number;
   port: number;
