@@ -287,7 +287,11 @@ export class Link {
   private async checkClusterPair(): Promise<void> {
     const store = this.options.store;
     for (const [role, admin] of [["source", this.sourceAdmin], ["target", this.targetAdmin]] as const) {
-      const id = (await admin.describeCluster()).clusterId ?? "unknown";
+      const described = await admin.describeCluster().catch((err: unknown) => {
+        if (!(err instanceof KafkaError)) throw err;
+        throw new KafkaError(err.code, `the ${role} cluster stopped answering while klink started: ${err.message.replace(/ \(\w+\)$/, "")}; run klink again once it answers`);
+      });
+      const id = described.clusterId ?? "unknown";
       const known = await store.get(stateKey.clusterId(role));
       if (known === null) await store.write([{ put: stateKey.clusterId(role), value: id }]);
       else if (known !== id) {

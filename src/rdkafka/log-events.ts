@@ -36,9 +36,47 @@ const facilityOut = new BigUint64Array(1);
 const textOut = new BigUint64Array(1);
 const levelOut = new Int32Array(1);
 
+/**
+ * Runs of one identical line (a consumer closed while its brokers were down prints "1/1 brokers are
+ * down" once per queued error, hundreds at once): the first is logged, the rest counted, and the
+ * count told in one line when the run ends: at another line, after REPEAT_WINDOW_MS, or at close.
+ */
+export class RepeatedLines {
+  private last: string | null = null;
+  private since = 0;
+  private hidden = 0;
+
+  constructor(private readonly tell: (line: string, hidden: number) => void, private readonly windowMs = REPEAT_WINDOW_MS) {}
+
+  /** Whether to log `line` (false: it repeats the one before, and is counted). */
+  show(line: string, now = Date.now()): boolean {
+    if (line === this.last && now - this.since < this.windowMs) {
+      this.hidden++;
+      return false;
+    }
+    this.end();
+    this.last = line;
+    this.since = now;
+    return true;
+  }
+
+  /** Ends the run: tells how many lines it hid, if any. */
+  end(): void {
+    if (this.hidden > 0) this.tell(this.last!, this.hidden);
+    this.last = null;
+    this.hidden = 0;
+  }
+}
+
+const REPEAT_WINDOW_MS = 10_000;
+
 export class LogQueue {
   private readonly queue: number;
   private readonly removeTask: () => void;
+  private readonly repeats = new RepeatedLines((line, hidden) => {
+    const [level, facility, syslogLevel] = line.split("\0") as [Level, string, string];
+    log.line(level, `librdkafka ${this.client} ${facility}: the same line ${hidden} more time${hidden === 1 ? "" : "s"}`, { source: "librdkafka", client: this.client, facility, syslogLevel: Number(syslogLevel), repeated: hidden });
+  });
 
   /** `client`: the handle's name (rd_kafka_name), kept in every line. */
   constructor(handle: number, private readonly client: string) {
@@ -60,6 +98,7 @@ export class LogQueue {
         const facility = cstr(Number(facilityOut[0])) ?? "";
         const text = cstr(Number(textOut[0])) ?? "";
         const level = levelOf(levelOut[0]!, facility, text);
+        if (!this.repeats.show(`${level}\0${facility}\0${levelOut[0]}\0${text}`)) continue;
         log.line(level, `librdkafka ${this.client} ${facility}: ${text}`, { source: "librdkafka", client: this.client, facility, syslogLevel: levelOut[0] });
       } finally {
         lib.rd_kafka_event_destroy(ev);
@@ -71,6 +110,7 @@ export class LogQueue {
   /** Logs what is left and frees the queue (before the handle is destroyed). */
   close(): void {
     this.serve();
+    this.repeats.end();
     this.removeTask();
     rdkafka().rd_kafka_queue_destroy(this.queue);
   }
