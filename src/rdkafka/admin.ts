@@ -104,6 +104,9 @@ const COORDINATOR_ERRORS = new Set([14, 15, 16]);
 
 export class Admin extends Client {
   private readonly timeoutMs: number;
+  /** Requests sent and not settled: the handle is destroyed only once none is left (close()). */
+  private inFlight = 0;
+  private closing = false;
 
   constructor(config: ClientConfig, options: ClientOptions & AdminOptions = {}) {
     super(HandleType.PRODUCER, config, 0, options);
@@ -116,6 +119,24 @@ export class Admin extends Client {
    * `send(options, queue)` must call the librdkafka function.
    */
   private async request<T>(what: string, send: (options: number, queue: number) => void, parse: (event: number) => T): Promise<T> {
+    this.checkOpen(what);
+    this.inFlight++;
+    try {
+      return await this.requestOnce(what, send, parse);
+    } finally {
+      if (--this.inFlight === 0 && this.closing) this.destroyHandle();
+    }
+  }
+
+  /**
+   * A request on a closed Admin is refused before it touches the handle: a caller that closed it
+   * while another of its requests still retried (watermarks' two halves) crashed the process.
+   */
+  private checkOpen(what: string): void {
+    if (this.closing) throw new KafkaError(ErrorCode.DESTROY, `${what}: this admin client was closed`);
+  }
+
+  private async requestOnce<T>(what: string, send: (options: number, queue: number) => void, parse: (event: number) => T): Promise<T> {
     const lib = rdkafka();
     const queue = lib.rd_kafka_queue_new(this.handle)!;
     const options = lib.rd_kafka_AdminOptions_new(this.handle, ADMIN_OP_ANY)!;
@@ -206,6 +227,7 @@ export class Admin extends Client {
    * thread until the answer or `timeoutMs`; failures are left to the caller's next request.
    */
   refreshTopicMetadata(topic: string, timeoutMs = 1_000): void {
+    if (this.closing) return;
     const lib = rdkafka();
     const rkt = lib.rd_kafka_topic_new(this.handle, cbuf(topic), null);
     if (!rkt) return;
@@ -224,6 +246,7 @@ export class Admin extends Client {
    * rd_kafka_metadata_topic_t (32 bytes) { topic @0, partition_cnt @8, partitions @16, err @24 }.
    */
   listTopics(timeoutMs = 15_000): Array<{ name: string; partitions: number }> {
+    this.checkOpen("list topics");
     const lib = rdkafka();
     const out = new BigUint64Array(1);
     const err = lib.rd_kafka_metadata(this.handle, 1, null, out, timeoutMs);
@@ -569,8 +592,10 @@ export class Admin extends Client {
     }
   }
 
+  /** Refuses new requests; the handle is destroyed now, or when the last request in flight settles. */
   close(): void {
-    this.destroyHandle();
+    this.closing = true;
+    if (this.inFlight === 0) this.destroyHandle();
   }
 }
 
