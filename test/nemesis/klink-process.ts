@@ -102,3 +102,9 @@ export class KlinkProcess {
 export function runningKlinks(): KlinkProcess[] {
   return [...all];
 }
+
+/** klink's own lines of a log (librdkafka's left out). */
+export const klinkLines = (out: string) => out.split("\n").filter((l) => l.trim() && !/^\S+Z (\w+ )?librdkafka /.test(l));
+
+/** klink's refusal of a second instance (the status address or the state is another instance's). */
+export const isRefusal = (line: string) => /one instance per link|is already running|in use by/.test(line);

@@ -4,7 +4,7 @@
  * behaviour breaks, judged from outside (exit codes, output): an instance that dies by itself,
  * a partition that stops, a second instance that is not refused, a klink that never catches up.
  */
-import { KlinkProcess } from "./klink-process.ts";
+import { isRefusal, KlinkProcess } from "./klink-process.ts";
 import type { Violation } from "./violations.ts";
 
 export class KlinkSupervisor {
@@ -41,7 +41,10 @@ export class KlinkSupervisor {
     // supervisor would see it after a restart during a broker's fault: start it again.
     const refusedUnreachable = k.status === "exit code 2" && !/ mirroring \d+ topic/.test(k.output()) &&
       /^klink run: .*(_TIMED_OUT|_TRANSPORT|_ALL_BROKERS_DOWN|Connection refused)/m.test(k.tail(3));
-    if (!this.excused.has(k) && !refusedUnreachable) {
+    // Started again while a second instance (a fault) was starting too: the second won the state,
+    // and this one was refused, as it must be; the supervisor starts it again once the second is gone.
+    const lostTheRace = k.status === "exit code 2" && !/ mirroring \d+ topic/.test(k.output()) && isRefusal(k.tail(3));
+    if (!this.excused.has(k) && !refusedUnreachable && !lostTheRace) {
       this.violations.push({
         kind: "klink exited by itself",
         where: `klink main pid ${k.pid} (${k.logFile})`,
