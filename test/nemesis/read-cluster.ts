@@ -32,11 +32,20 @@ export async function readWithLibrdkafka(c: KafkaCluster, topic: string): Promis
   }));
 }
 
-/** Reads until `count` records arrived (what the librdkafka reader saw), or 20 s without a record. */
+/**
+ * Reads until `count` records arrived (what the librdkafka reader saw), or 20 s without a record;
+ * a read that ends short is tried again with a longer wait (a loaded machine delayed the console
+ * consumer's group join past its idle limit: it read 0 of 11,087 records that were there).
+ */
 export async function readWithConsoleConsumer(c: KafkaCluster, topic: string, count: number): Promise<Rec[]> {
   if (count === 0) return [];
-  const r = await consoleConsumer(c, { topic, maxMessages: count, idleMs: 20_000 });
-  return r.records;
+  let best: Rec[] = [];
+  for (const idleMs of [20_000, 60_000, 120_000]) {
+    const r = await consoleConsumer(c, { topic, maxMessages: count, idleMs });
+    if (r.records.length > best.length) best = r.records;
+    if (best.length >= count) break;
+  }
+  return best;
 }
 
 export interface LogOffsets {
