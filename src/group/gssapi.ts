@@ -116,7 +116,11 @@ function statusText(major: number, minor: number): string {
 }
 
 function check(call: string, major: number, minor: Buffer): void {
-  if (isError(major)) throw new KerberosError(`${call}: ${statusText(major, minor.readUInt32LE(0))}`);
+  if (!isError(major)) return;
+  const why = statusText(major, minor.readUInt32LE(0));
+  // what MIT says when a keytab's keys are not the principal's current ones
+  const stale = /Decrypt integrity check failed|Password incorrect|Preauthentication failed/.test(why);
+  throw new KerberosError(`${call}: ${why}${stale ? ": the keytab does not hold the principal's current keys (export it again, e.g. kadmin ktadd)" : ""}`);
 }
 
 function importName(name: string, type: Buffer): number {
@@ -170,13 +174,8 @@ export class KerberosCredential {
       // MIT asks the KDC for the ticket lazily: inquiring makes it do so now
       const lifetime = Buffer.alloc(4);
       const major = gss().gss_inquire_cred(minor, cred.handle, null, lifetime, null, null);
-      if (isError(major)) {
-        cred.release();
-        const why = statusText(major, minor.readUInt32LE(0));
-        // what MIT says when the keytab's keys are not the principal's current ones
-        const stale = /Decrypt integrity check failed|Password incorrect|Preauthentication failed/.test(why);
-        throw new KerberosError(`${where}: ${why}${stale ? ": the keytab does not hold the principal's current keys (export it again, e.g. kadmin ktadd)" : ""}`);
-      }
+      if (isError(major)) cred.release();
+      check(where, major, minor);
       return cred;
     } finally {
       void keys; // the strings must outlive the call
