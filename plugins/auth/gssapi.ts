@@ -13,7 +13,7 @@
  * alone, and a wrong keytab fails `plan` and `run` at start, in one line. One consequence: one
  * Kerberos identity per klink process.
  */
-import { dlopen, FFIType } from "bun:ffi";
+import { CString, dlopen, FFIType, read } from "bun:ffi";
 import { resolve } from "node:path";
 import type { JsonSchema } from "../../src/config/schema.ts";
 import { ticketCache } from "../../src/group/gssapi.ts";
@@ -55,6 +55,7 @@ export function check(options: GssapiOptions, context: PluginContext): OptionPro
 let processIdentity: string | null = null;
 
 export function create(options: GssapiOptions, context: PluginContext): Auth {
+  requireCyrusGssapi();
   const keytab = options.keytab ? resolve(context.configDir, options.keytab) : undefined;
   const serviceName = options.serviceName ?? "kafka";
   if (keytab) {
@@ -97,4 +98,31 @@ function setProcessEnvironment(name: string, value: string): void {
     libc.close();
   }
   process.env[name] = value;
+}
+
+/**
+ * librdkafka's GSSAPI is a Cyrus SASL module of its own Debian package: without it every connection
+ * would fail with "No worthy mechs found". Asks Cyrus SASL (the library librdkafka uses) which
+ * mechanisms it has.
+ */
+function requireCyrusGssapi(): void {
+  const sasl = dlopen("libsasl2.so.2", {
+    sasl_client_init: { args: [FFIType.ptr], returns: FFIType.i32 },
+    sasl_global_listmech: { args: [], returns: FFIType.ptr },
+  });
+  try {
+    sasl.symbols.sasl_client_init(null); // reference-counted: librdkafka's own init is unaffected
+    const list = sasl.symbols.sasl_global_listmech();
+    const mechanisms: string[] = [];
+    for (let i = 0; list && i < 64; i++) {
+      const name = read.ptr(list, i * 8);
+      if (!name) break;
+      mechanisms.push(new CString(name as never).toString());
+    }
+    if (!mechanisms.includes("GSSAPI")) {
+      throw new Error(`Cyrus SASL, which librdkafka uses, has no GSSAPI mechanism (it has: ${mechanisms.join(", ") || "none"}): install the Debian package libsasl2-modules-gssapi-mit`);
+    }
+  } finally {
+    sasl.close();
+  }
 }

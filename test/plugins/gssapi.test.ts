@@ -172,6 +172,20 @@ describe("klink plan and run", () => {
     }
   });
 
+  test("without Cyrus SASL's GSSAPI module: one line naming the Debian package", async () => {
+    const file = migration({ topics: [uniqueName("gssapi-nomech")] });
+    process.env.SASL_PATH = mkdtempSync(join(tmpdir(), "klink-no-sasl-modules-")); // Cyrus looks for its modules there only
+    try {
+      const r = await klink(["plan", file], 60_000);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr.trim().split("\n"), r.stderr).toHaveLength(1);
+      expect(r.stderr).toContain("Cyrus SASL, which librdkafka uses, has no GSSAPI mechanism");
+      expect(r.stderr).toContain("install the Debian package libsasl2-modules-gssapi-mit");
+    } finally {
+      delete process.env.SASL_PATH;
+    }
+  });
+
   test("a group is handed off, klink's group client fencing it on the Kerberos listener", async () => {
     const topic = uniqueName("gssapi-handoff");
     const group = uniqueName("gssapi-group");
