@@ -58,9 +58,10 @@ export function create(options: GssapiOptions, context: PluginContext): Auth {
   requireCyrusGssapi();
   const keytab = options.keytab ? resolve(context.configDir, options.keytab) : undefined;
   const serviceName = options.serviceName ?? "kafka";
+  // gets the first ticket now (or checks the ticket cache has one): a wrong keytab or principal fails here, with the KDC's reason
+  kerberosCredential({ principal: options.principal, ...(keytab ? { keytab } : {}) });
   if (keytab) {
     const identity = { principal: options.principal, keytab };
-    kerberosCredential(identity); // gets the first ticket now: a wrong keytab or principal fails here, with the KDC's reason
     const label = `${options.principal} (keytab ${keytab})`;
     if (processIdentity !== null && processIdentity !== label) {
       throw new Error(`auth/gssapi: one klink process logs in to Kerberos as one identity, and both ${processIdentity} and ${label} are asked for: use the same principal and keytab for both clusters`);

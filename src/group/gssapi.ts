@@ -115,12 +115,12 @@ function statusText(major: number, minor: number): string {
   return (mech.length ? mech : texts(major, GSS_C_GSS_CODE)).join("; ") || `GSS-API major status 0x${major.toString(16)}`;
 }
 
-function check(call: string, major: number, minor: Buffer): void {
+function check(call: string, major: number, minor: Buffer, hint = ""): void {
   if (!isError(major)) return;
   const why = statusText(major, minor.readUInt32LE(0));
   // what MIT says when a keytab's keys are not the principal's current ones
   const stale = /Decrypt integrity check failed|Password incorrect|Preauthentication failed/.test(why);
-  throw new KerberosError(`${call}: ${why}${stale ? ": the keytab does not hold the principal's current keys (export it again, e.g. kadmin ktadd)" : ""}`);
+  throw new KerberosError(`${call}: ${why}${stale ? ": the keytab does not hold the principal's current keys (export it again, e.g. kadmin ktadd)" : hint}`);
 }
 
 function importName(name: string, type: Buffer): number {
@@ -148,38 +148,47 @@ export interface KerberosIdentity {
 export class KerberosCredential {
   private constructor(readonly handle: number) {}
 
-  /** Acquires the credential and gets its ticket-granting ticket now, so a wrong keytab or principal shows at once. */
+  /**
+   * Acquires the credential and gets its ticket-granting ticket now, so a wrong keytab or principal
+   * shows at once. Without a keytab it checks the default ticket cache holds a valid ticket, then
+   * returns GSS_C_NO_CREDENTIAL: each connection reads the cache anew, as kinit renews it.
+   */
   static acquire(identity: KerberosIdentity): KerberosCredential {
-    if (!identity.keytab) return new KerberosCredential(0);
-    if (!identity.principal) throw new KerberosError(`a keytab (${identity.keytab}) needs the principal to log in as`);
-    try {
-      accessSync(identity.keytab, constants.R_OK);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new KerberosError(`cannot read the keytab ${identity.keytab}: ${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code}`);
+    const { keytab, principal } = identity;
+    if (keytab && !principal) throw new KerberosError(`a keytab (${keytab}) needs the principal to log in as`);
+    if (keytab) {
+      try {
+        accessSync(keytab, constants.R_OK);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new KerberosError(`cannot read the keytab ${keytab}: ${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code}`);
+      }
     }
-    const name = importName(identity.principal, NT_KRB5_PRINCIPAL.desc);
-    const keys = [Buffer.from("client_keytab\0"), Buffer.from(`${identity.keytab}\0`), Buffer.from("ccache\0"), Buffer.from(`${ticketCache(identity)}\0`)];
-    const elements = Buffer.alloc(32);
-    keys.forEach((k, i) => elements.writeBigUInt64LE(BigInt(ptr(k)), i * 8));
+    const name = principal ? importName(principal, NT_KRB5_PRINCIPAL.desc) : 0;
+    const strings = keytab ? ["client_keytab", keytab, "ccache", ticketCache(identity)].map((v) => Buffer.from(`${v}\0`)) : [];
+    const elements = Buffer.alloc(Math.max(8, strings.length * 8));
+    strings.forEach((k, i) => elements.writeBigUInt64LE(BigInt(ptr(k)), i * 8));
     const store = Buffer.alloc(16);
-    store.writeUInt32LE(2, 0);
+    store.writeUInt32LE(strings.length / 2, 0);
     store.writeBigUInt64LE(BigInt(ptr(elements)), 8);
     const minor = Buffer.alloc(4);
     const out = Buffer.alloc(8);
+    const who = principal ?? "the ticket cache's principal";
+    const where = keytab ? `Kerberos login as ${who} with keytab ${keytab}` : `Kerberos login as ${who} from the ticket cache (KRB5CCNAME, or the default one)`;
+    const hint = keytab ? "" : ": run kinit, or give a keytab";
     try {
-      const where = `Kerberos login as ${identity.principal} with keytab ${identity.keytab}`;
-      check(where, gss().gss_acquire_cred_from(minor, name, 0, null, GSS_C_INITIATE, store, out, null, null), minor);
+      check(where, gss().gss_acquire_cred_from(minor, name || null, 0, null, GSS_C_INITIATE, store, out, null, null), minor, hint);
       const cred = new KerberosCredential(Number(out.readBigUInt64LE(0)));
       // MIT asks the KDC for the ticket lazily: inquiring makes it do so now
       const lifetime = Buffer.alloc(4);
       const major = gss().gss_inquire_cred(minor, cred.handle, null, lifetime, null, null);
-      if (isError(major)) cred.release();
-      check(where, major, minor);
-      return cred;
+      if (isError(major) || !keytab) cred.release();
+      check(where, major, minor, hint);
+      if (lifetime.readUInt32LE(0) === 0) throw new KerberosError(`${where}: the ticket has expired${hint}`);
+      return keytab ? cred : new KerberosCredential(0);
     } finally {
-      void keys; // the strings must outlive the call
-      releaseName(name);
+      void strings; // the strings must outlive the call
+      if (name) releaseName(name);
     }
   }
 

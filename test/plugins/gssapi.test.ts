@@ -55,7 +55,7 @@ afterAll(async () => {
 const gssapiBootstrap = () => own.extraListener!.bootstrap;
 
 /** A migration.yaml reading the GSSAPI listener of `own`, writing to the shared target. */
-function migration(opts: { topics: string[]; keytab?: string; extra?: string }): string {
+function migration(opts: { topics: string[]; keytab?: string | null; extra?: string }): string {
   const dir = mkdtempSync(join(tmpdir(), "klink-gssapi-"));
   const file = join(dir, "migration.yaml");
   writeFileSync(
@@ -67,8 +67,7 @@ function migration(opts: { topics: string[]; keytab?: string; extra?: string }):
       plugin: gssapi
       options:
         principal: ${kdc!.client.principal}
-        keytab: ${opts.keytab ?? kdc!.client.keytab}
-        tls: false
+${opts.keytab === null ? "" : `        keytab: ${opts.keytab ?? kdc!.client.keytab}\n`}        tls: false
   target: { bootstrap: "${target().bootstrap}" }
 link:
   name: ${uniqueName("gssapi")}
@@ -183,6 +182,30 @@ describe("klink plan and run", () => {
       expect(r.stderr).toContain("install the Debian package libsasl2-modules-gssapi-mit");
     } finally {
       delete process.env.SASL_PATH;
+    }
+  });
+
+  test("without a keytab: the tickets kinit left in the ticket cache; none there: one line that says to run kinit", async () => {
+    const topic = uniqueName("gssapi-kinit");
+    await withAdmin(own, (a) => a.createTopics([{ name: topic, partitions: 1 }]));
+    await produce(topic, 1, 50);
+    const file = migration({ topics: [topic], keytab: null });
+    const cache = `FILE:${join(mkdtempSync(join(tmpdir(), "klink-ccache-")), "cc")}`;
+    process.env.KRB5CCNAME = cache;
+    try {
+      const empty = await klink(["plan", file], 60_000);
+      expect(empty.code).not.toBe(0);
+      expect(empty.stderr.trim().split("\n"), empty.stderr).toHaveLength(1);
+      expect(empty.stderr).toContain(`Kerberos login as ${kdc!.client.principal} from the ticket cache`);
+      expect(empty.stderr).toContain("run kinit, or give a keytab");
+
+      const kinit = Bun.spawnSync(["kinit", "-k", "-t", kdc!.client.keytab, "-c", cache, kdc!.client.principal], { env: process.env, stderr: "pipe" });
+      expect(kinit.exitCode, kinit.stderr.toString()).toBe(0);
+      const run = await klink(["run", file, "--until-caught-up"], 300_000);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(await exactDifferences(own, target(), topic, 1)).toEqual([]);
+    } finally {
+      delete process.env.KRB5CCNAME;
     }
   });
 
