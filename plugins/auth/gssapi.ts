@@ -16,8 +16,7 @@
 import { CString, dlopen, FFIType, read } from "bun:ffi";
 import { resolve } from "node:path";
 import type { JsonSchema } from "../../src/config/schema.ts";
-import { ticketCache } from "../../src/group/gssapi.ts";
-import { kerberosCredential } from "../../src/group/sasl-gssapi.ts";
+import { KerberosCredential, ticketCache } from "../../src/group/gssapi.ts";
 import type { Auth, OptionProblem, PluginContext } from "../plugin.ts";
 import { saslTlsSchema, saslTransport } from "./sasl.ts";
 import { tlsProblems, type TlsOptions } from "./tls.ts";
@@ -59,7 +58,7 @@ export function create(options: GssapiOptions, context: PluginContext): Auth {
   const keytab = options.keytab ? resolve(context.configDir, options.keytab) : undefined;
   const serviceName = options.serviceName ?? "kafka";
   // gets the first ticket now (or checks the ticket cache has one): a wrong keytab or principal fails here, with the KDC's reason
-  kerberosCredential({ principal: options.principal, ...(keytab ? { keytab } : {}) });
+  KerberosCredential.acquire({ principal: options.principal, ...(keytab ? { keytab } : {}) }).release();
   if (keytab) {
     const identity = { principal: options.principal, keytab };
     const label = `${options.principal} (keytab ${keytab})`;

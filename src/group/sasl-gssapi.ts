@@ -10,19 +10,6 @@ import { GssContext, KerberosCredential, KerberosError, type KerberosIdentity } 
 
 const NO_SECURITY_LAYER = 1;
 
-/** One credential per identity for the process: MIT renews its tickets from the keytab itself. */
-const credentials = new Map<string, KerberosCredential>();
-
-export function kerberosCredential(identity: KerberosIdentity): KerberosCredential {
-  const key = `${identity.principal}\0${identity.keytab}`;
-  let c = credentials.get(key);
-  if (!c) {
-    c = KerberosCredential.acquire(identity);
-    credentials.set(key, c);
-  }
-  return c;
-}
-
 export interface GssapiSettings extends KerberosIdentity {
   /** sasl.kerberos.service.name: the first part of the broker's principal (kafka/host@REALM). */
   serviceName: string;
@@ -35,8 +22,13 @@ export async function gssapiExchange<R extends { authBytes: Uint8Array }>(broker
     throw err;
   };
   let context: GssContext | undefined;
+  let credential: KerberosCredential | undefined;
   try {
-    context = new GssContext(kerberosCredential(settings), settings.serviceName, host);
+    // acquired for each connection, as Cyrus SASL does: MIT Kerberos renews the tickets from the keytab
+    // (at half their lifetime) when a credential is acquired, so a handle kept for the process would
+    // keep its first tickets until they expire
+    credential = KerberosCredential.acquire(settings);
+    context = new GssContext(credential, settings.serviceName, host);
     let response = await step(context.step(null));
     while (!context.established) response = await step(context.step(response.authBytes));
     // the context is established; the broker's last message is its wrapped security-layer offer
@@ -49,5 +41,6 @@ export async function gssapiExchange<R extends { authBytes: Uint8Array }>(broker
     return fail(err);
   } finally {
     context?.release();
+    credential?.release();
   }
 }

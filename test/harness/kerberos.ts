@@ -17,6 +17,9 @@ import { isOurs, registerPid, stopProcess } from "./state.ts";
 export const REALM = "KLINK.TEST";
 export const SERVICE = "kafka";
 export const BROKER_HOST = "127.0.0.1";
+export const SHORT_TICKET_SECONDS = 20;
+/** The listener ends each SASL session after this long (KIP-368): clients authenticate again, with a ticket still valid. */
+export const REAUTH_MS = 10_000;
 
 export interface Kdc {
   dir: string;
@@ -30,8 +33,8 @@ export interface Kdc {
   staleKeytab: string;
   /** The GSSAPI listener for startCluster's `extraListener`. */
   listener: ExtraListener;
-  /** Adds a principal and writes its keytab. */
-  addClient(name: string): { principal: string; keytab: string };
+  /** A client principal whose tickets last SHORT_TICKET_SECONDS: its clients must get new ones from the keytab. */
+  shortLived: { principal: string; keytab: string };
   stop(): Promise<void>;
 }
 
@@ -97,10 +100,10 @@ export async function startKdc(parent = tmpdir()): Promise<Kdc> {
   const brokerKeytab = join(dir, "broker.keytab");
   kadmin(`addprinc -randkey ${brokerPrincipal}`);
   kadmin(`ktadd -k ${brokerKeytab} ${brokerPrincipal}`);
-  const addClient = (name: string, stale?: string) => {
+  const addClient = (name: string, stale?: string, maxLifeSeconds?: number) => {
     const principal = `${name}@${REALM}`;
     const keytab = join(dir, `${name}.keytab`);
-    kadmin(`addprinc -randkey ${principal}`);
+    kadmin(`addprinc -randkey ${maxLifeSeconds ? `-maxlife "${maxLifeSeconds} seconds" ` : ""}${principal}`);
     // ktadd gives the principal new keys each time: a keytab written before the last one is stale
     if (stale) kadmin(`ktadd -k ${stale} ${principal}`);
     kadmin(`ktadd -k ${keytab} ${principal}`);
@@ -108,6 +111,7 @@ export async function startKdc(parent = tmpdir()): Promise<Kdc> {
   };
   const staleKeytab = join(dir, "stale.keytab");
   const client = addClient("klink", staleKeytab);
+  const shortLived = addClient("klink-short", undefined, SHORT_TICKET_SECONDS);
 
   const marker = join(dir, "kdc.pid");
   const proc = Bun.spawn([`${SBIN}/krb5kdc`, "-n", "-r", REALM, "-P", marker], { cwd: dir, env, stdin: "ignore", stdout: Bun.file(join(dir, "kdc.out")), stderr: "inherit" });
@@ -127,11 +131,12 @@ export async function startKdc(parent = tmpdir()): Promise<Kdc> {
     properties: {
       "listener.name.kerberos.sasl.enabled.mechanisms": "GSSAPI",
       "sasl.kerberos.service.name": SERVICE,
+      "listener.name.kerberos.gssapi.connections.max.reauth.ms": String(REAUTH_MS),
       "listener.name.kerberos.gssapi.sasl.jaas.config":
         `com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab="${brokerKeytab}" principal="${brokerPrincipal}";`,
     },
   };
-  return { dir, realm: REALM, port: port!, pid: proc.pid, krb5Conf, client, staleKeytab, listener, addClient, stop };
+  return { dir, realm: REALM, port: port!, pid: proc.pid, krb5Conf, client, shortLived, staleKeytab, listener, stop };
 }
 
 async function waitForTcp(port: number, alive: () => boolean, log: string): Promise<void> {

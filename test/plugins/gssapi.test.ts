@@ -8,15 +8,15 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { dlopen, FFIType } from "bun:ffi";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as gssapi from "../../plugins/auth/gssapi.ts";
 import { ConnectionError, describeGroup, GroupClient } from "../../src/group/index.ts";
-import { SaslAuthenticate } from "../../src/group/messages.ts";
+import { DescribeGroups, SaslAuthenticate } from "../../src/group/messages.ts";
 import { Producer } from "../../src/rdkafka/index.ts";
 import { startCluster, stopCluster, type KafkaCluster } from "../harness/cluster.ts";
-import { startKdc, type Kdc } from "../harness/kerberos.ts";
+import { REAUTH_MS, SHORT_TICKET_SECONDS, startKdc, type Kdc } from "../harness/kerberos.ts";
 import { readClusters } from "../harness/state.ts";
 import { pluginContext } from "../group/settings.ts";
 import { plain, target, uniqueName, until, withAdmin } from "../helpers.ts";
@@ -55,7 +55,7 @@ afterAll(async () => {
 const gssapiBootstrap = () => own.extraListener!.bootstrap;
 
 /** A migration.yaml reading the GSSAPI listener of `own`, writing to the shared target. */
-function migration(opts: { topics: string[]; keytab?: string | null; extra?: string }): string {
+function migration(opts: { topics: string[]; principal?: string; keytab?: string | null; extra?: string }): string {
   const dir = mkdtempSync(join(tmpdir(), "klink-gssapi-"));
   const file = join(dir, "migration.yaml");
   writeFileSync(
@@ -66,7 +66,7 @@ function migration(opts: { topics: string[]; keytab?: string | null; extra?: str
     auth:
       plugin: gssapi
       options:
-        principal: ${kdc!.client.principal}
+        principal: ${opts.principal ?? kdc!.client.principal}
 ${opts.keytab === null ? "" : `        keytab: ${opts.keytab ?? kdc!.client.keytab}\n`}        tls: false
   target: { bootstrap: "${target().bootstrap}" }
 link:
@@ -137,6 +137,60 @@ describe("klink's group client", () => {
     const err = await c.coordinator(uniqueName("gssapi-service")).then(() => null, (e) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect(err.message).toContain("Server not-kafka/127.0.0.1@KLINK.TEST not found in Kerberos database");
+  });
+});
+
+/** AS requests the KDC has answered for `principal`: one per ticket-granting ticket a client got (from its keytab). */
+function ticketsIssued(principal: string): number {
+  const log = readFileSync(join(kdc!.dir, "kdc.log"), "utf8");
+  return log.split("\n").filter((l) => l.includes("AS_REQ") && l.includes("ISSUE") && l.includes(`${principal} for krbtgt/`)).length;
+}
+
+describe("tickets that expire while klink runs (the listener ends sessions every REAUTH_MS, KIP-368)", () => {
+  test("the group client gets new tickets from the keytab and keeps working", async () => {
+    const { principal, keytab } = kdc!.shortLived;
+    const c = new GroupClient({ config: { "bootstrap.servers": gssapiBootstrap(), "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "GSSAPI", "sasl.kerberos.principal": principal, "sasl.kerberos.keytab": keytab } });
+    clients.push(c);
+    const before = ticketsIssued(principal);
+    const group = uniqueName("gssapi-renew");
+    await describeGroup(c, group); // retried until the new cluster's group coordinator answers
+    const coordinator = await c.coordinator(group);
+    const connections = new Set<unknown>();
+    const end = Date.now() + 3 * SHORT_TICKET_SECONDS * 1000;
+    while (Date.now() < end) {
+      // straight on the connection, no retries: a request on a session past its end would fail
+      const conn = await c.connection(coordinator);
+      connections.add(conn);
+      const r = await conn.request(DescribeGroups, { groups: [group], includeAuthorizedOperations: false });
+      expect(r.groups[0], JSON.stringify(r.groups[0])).toMatchObject({ errorCode: 0, groupState: "Dead" });
+      await Bun.sleep(500);
+    }
+    // a new session before each end (80% of REAUTH_MS), each with a valid ticket
+    expect(connections.size).toBeGreaterThanOrEqual(Math.floor((3 * SHORT_TICKET_SECONDS * 1000) / REAUTH_MS));
+    expect(ticketsIssued(principal) - before).toBeGreaterThanOrEqual(3); // at half of each 20 s lifetime, over 60 s
+  });
+
+  test("klink run (librdkafka, Cyrus SASL) gets new tickets from the keytab and keeps copying", async () => {
+    const { principal, keytab } = kdc!.shortLived;
+    const topic = uniqueName("gssapi-renew");
+    await withAdmin(own, (a) => a.createTopics([{ name: topic, partitions: 2 }]));
+    const file = migration({ topics: [topic], principal, keytab });
+    const before = ticketsIssued(principal);
+    const run = new KlinkRun(file);
+    const batches = Math.ceil((3 * SHORT_TICKET_SECONDS) / 5);
+    for (let i = 0; i < batches; i++) {
+      await produce(topic, 2, 100);
+      await Bun.sleep(5_000);
+      expect(run.exited, run.summary()).toBe(false);
+    }
+    const caughtUp = async () => {
+      const r = await klink(["status", file]);
+      return / lag 0\b/.test(r.stdout);
+    };
+    await until("klink caught up", caughtUp, 120_000, run);
+    await run.stop();
+    expect(await exactDifferences(own, target(), topic, 2)).toEqual([]);
+    expect(ticketsIssued(principal) - before).toBeGreaterThanOrEqual(3); // at half of each 20 s lifetime, over 60 s
   });
 });
 
