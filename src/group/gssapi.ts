@@ -8,8 +8,9 @@
  * store), not through KRB5CCNAME / KRB5_CLIENT_KTNAME: the store names the keytab and the ticket
  * cache per credential, so no environment variable has to be changed while other threads read it,
  * and the operator's own ticket cache is never touched. With a keytab, MIT fetches the first
- * ticket from it and fetches a new one when that nears its end (client keytab initiation, krb5
- * 1.11+): nothing runs kinit. Without a keytab the default ticket cache (KRB5CCNAME, kinit) is used.
+ * ticket from it and a new one once half of the ticket's lifetime has passed, when a credential is
+ * next acquired (client keytab initiation, krb5 1.11+; sasl-gssapi.ts acquires one per connection):
+ * nothing runs kinit. Without a keytab the default ticket cache (KRB5CCNAME, kinit) is used.
  */
 import { dlopen, FFIType, ptr, read, toArrayBuffer } from "bun:ffi";
 import { createHash } from "node:crypto";
