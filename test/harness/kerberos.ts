@@ -114,7 +114,7 @@ export async function startKdc(parent = tmpdir()): Promise<Kdc> {
   const shortLived = addClient("klink-short", undefined, SHORT_TICKET_SECONDS);
 
   const marker = join(dir, "kdc.pid");
-  const proc = Bun.spawn([`${SBIN}/krb5kdc`, "-n", "-r", REALM, "-P", marker], { cwd: dir, env, stdin: "ignore", stdout: Bun.file(join(dir, "kdc.out")), stderr: "inherit" });
+  const proc = Bun.spawn([`${SBIN}/krb5kdc`, "-n", "-r", REALM, "-P", marker], { cwd: dir, env, stdin: "ignore", stdout: Bun.file(join(dir, "kdc.out")), stderr: Bun.file(join(dir, "kdc.err")) });
   registerPid({ pid: proc.pid, marker, label: `krb5kdc ${dir}`, owner: process.pid });
   const stop = () => stopProcess(proc.pid, marker, 5_000);
   try {
