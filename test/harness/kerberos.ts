@@ -9,6 +9,7 @@
  * worse) and the KDC would not know it.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePorts, type ExtraListener } from "./cluster.ts";
@@ -131,6 +132,7 @@ export async function startKdc(parent = tmpdir()): Promise<Kdc> {
     properties: {
       "listener.name.kerberos.sasl.enabled.mechanisms": "GSSAPI",
       "sasl.kerberos.service.name": SERVICE,
+      // sessions end as on a broker with connections.max.reauth.ms: clients must authenticate again, with valid tickets
       "listener.name.kerberos.gssapi.connections.max.reauth.ms": String(REAUTH_MS),
       "listener.name.kerberos.gssapi.sasl.jaas.config":
         `com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab="${brokerKeytab}" principal="${brokerPrincipal}";`,
@@ -143,7 +145,6 @@ async function waitForTcp(port: number, alive: () => boolean, log: string): Prom
   const deadline = Date.now() + 20_000;
   for (;;) {
     const open = await new Promise<boolean>((res) => {
-      const { createConnection } = require("node:net") as typeof import("node:net");
       const s = createConnection({ port, host: "127.0.0.1" });
       s.once("connect", () => (s.destroy(), res(true)));
       s.once("error", () => res(false));
