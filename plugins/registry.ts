@@ -14,10 +14,11 @@ import * as sasl from "./auth/sasl.ts";
 import * as tls from "./auth/tls.ts";
 import * as oauthbearer from "./auth/oauthbearer.ts";
 import * as mskIam from "./auth/msk-iam.ts";
+import * as gssapi from "./auth/gssapi.ts";
 import * as manual from "./cutover/manual.ts";
 import * as auto from "./cutover/auto.ts";
 
-export const builtins: Plugin[] = [sasl, tls, oauthbearer, mskIam, manual, auto, sqlite, kafka];
+export const builtins: Plugin[] = [sasl, tls, oauthbearer, mskIam, gssapi, manual, auto, sqlite, kafka];
 
 export const KINDS: PluginKind[] = ["auth", "cutover", "storage"];
 

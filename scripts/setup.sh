@@ -14,7 +14,11 @@ say() { echo "[setup] $*" >&2; }
 # (on a host with systemd the package also starts a Prometheus server: `systemctl disable --now prometheus`).
 # chromium: headless, the dashboard test loads klink's page in it.
 # python3-venv: the MSK IAM token test runs the reference signer in a venv (step 5).
-DEB_PACKAGES=(python3-venv libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev pkg-config build-essential openssl prometheus chromium)
+# libsasl2-modules-gssapi-mit: librdkafka's Kerberos (SASL GSSAPI) through Cyrus SASL; krb5-kdc and
+# krb5-admin-server (kdb5_util, kadmin.local): the tests' own KDC (test/harness/kerberos.ts); krb5-user: kinit, for
+# the test of a ticket cache without a keytab.
+DEB_PACKAGES=(python3-venv libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev pkg-config build-essential openssl prometheus chromium
+  libsasl2-modules-gssapi-mit krb5-kdc krb5-admin-server krb5-user)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -133,7 +133,7 @@ const cluster = (role: "source" | "target"): JsonSchema => ({
       ],
       examples: [`\${env:KLINK_${role.toUpperCase()}_BOOTSTRAP}`, "kafka-1:9092,kafka-2:9092"],
     },
-    auth: pluginRef("auth", "sasl, tls, oauthbearer, msk-iam", null),
+    auth: pluginRef("auth", "sasl, tls, oauthbearer, msk-iam, gssapi", null),
     rack: { description: "this klink's rack, sent as client.rack (fetch from the nearest replica)", type: "string", minLength: 1 },
     librdkafka: {
       description: "raw librdkafka properties for every client of this cluster, under librdkafka's own names (CONFIGURATION.md)",

@@ -1,11 +1,13 @@
 /**
  * SASL on a new connection (after ApiVersions, before anything else): SaslHandshake names the
  * mechanism, then SaslAuthenticate carries its messages. PLAIN (RFC 4616), SCRAM-SHA-256/512
- * (RFC 5802, 7677) and OAUTHBEARER (RFC 7628, the token from the auth plugin).
+ * (RFC 5802, 7677), OAUTHBEARER (RFC 7628, the token from the auth plugin) and GSSAPI (RFC 4752,
+ * Kerberos: sasl-gssapi.ts).
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
 import { ConnectionError, Err, errorName } from "./errors.ts";
 import { SaslAuthenticate, SaslHandshake, type Api } from "./messages.ts";
+import { gssapiExchange } from "./sasl-gssapi.ts";
 import type { SaslSettings } from "./settings.ts";
 
 /** What SASL needs of a connection (connection.ts authenticates each one while it opens it). */
@@ -62,6 +64,12 @@ export async function authenticate(conn: SaslChannel, sasl: SaslSettings): Promi
         await step(Buffer.from([1])).catch(() => undefined);
         throw new ConnectionError(conn.broker, `SASL OAUTHBEARER authentication failed: the broker refused the token: ${status}`, true);
       }
+      return r.sessionLifetimeMs ?? 0;
+    }
+    case "GSSAPI": {
+      // the service principal is named after the host as the client knows it (service/host@REALM)
+      const host = conn.broker.slice(0, conn.broker.lastIndexOf(":")).replace(/^\[(.*)\]$/, "$1");
+      const r = await gssapiExchange(conn.broker, host, sasl.kerberos!, step);
       return r.sessionLifetimeMs ?? 0;
     }
   }

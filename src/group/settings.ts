@@ -1,7 +1,8 @@
 /**
  * The group client takes the same settings as klink's librdkafka clients: the librdkafka
  * properties a cluster's auth plugin and migration.yaml produce (src/config/clients.ts), plus the
- * auth plugin's token function for OAUTHBEARER. `parseSettings` turns them into what a
+ * auth plugin's token function for OAUTHBEARER. GSSAPI (Kerberos) takes sasl.kerberos.service.name,
+ * sasl.kerberos.principal and sasl.kerberos.keytab as librdkafka does. `parseSettings` turns them into what a
  * connection needs, reading certificate files once.
  *
  * Security properties (security.*, ssl.*, sasl.*) this client does not implement are refused
@@ -11,6 +12,7 @@
 import { readFileSync, statSync } from "node:fs";
 import type { ClientConfig } from "../rdkafka/config.ts";
 import type { OAuthToken } from "../../plugins/plugin.ts";
+import type { GssapiSettings } from "./sasl-gssapi.ts";
 
 export interface GroupClientSettings {
   /** librdkafka properties, e.g. clientSettings(...).config. */
@@ -19,7 +21,7 @@ export interface GroupClientSettings {
   token?: () => Promise<OAuthToken>;
 }
 
-export type SaslMechanism = "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512" | "OAUTHBEARER";
+export type SaslMechanism = "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512" | "OAUTHBEARER" | "GSSAPI";
 
 export interface BrokerAddress {
   host: string;
@@ -41,6 +43,7 @@ export interface SaslSettings {
   username?: string;
   password?: string;
   token?: () => Promise<OAuthToken>;
+  kerberos?: GssapiSettings;
 }
 
 export interface ConnectSettings {
@@ -67,6 +70,12 @@ const SUPPORTED = new Set([
   "sasl.username",
   "sasl.password",
   "sasl.oauthbearer.method",
+  "sasl.kerberos.service.name",
+  "sasl.kerberos.principal",
+  "sasl.kerberos.keytab",
+  // librdkafka's kinit refresh: this client gets and renews tickets through the GSS-API library itself
+  "sasl.kerberos.kinit.cmd",
+  "sasl.kerberos.min.time.before.relogin",
   "ssl.ca.location",
   "ssl.ca.pem",
   "ssl.certificate.location",
@@ -196,5 +205,14 @@ function saslSettings(str: (k: string) => string | undefined, token: GroupClient
     if (!token) throw new SettingsError("SASL OAUTHBEARER needs a token function (the auth plugin's `token`); none was given");
     return { mechanism, token };
   }
-  throw new SettingsError(`'sasl.mechanism' ${mechanism} is not supported by klink's group-protocol client (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER)`);
+  if (mechanism === "GSSAPI") {
+    const keytab = str("sasl.kerberos.keytab");
+    const principal = str("sasl.kerberos.principal");
+    if (keytab && !principal) throw new SettingsError("'sasl.kerberos.keytab' is set without 'sasl.kerberos.principal': which principal of the keytab to log in as");
+    return {
+      mechanism,
+      kerberos: { serviceName: str("sasl.kerberos.service.name") ?? "kafka", ...(keytab ? { keytab, principal } : {}) },
+    };
+  }
+  throw new SettingsError(`'sasl.mechanism' ${mechanism} is not supported by klink's group-protocol client (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER, GSSAPI)`);
 }

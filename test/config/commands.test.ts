@@ -94,7 +94,7 @@ describe("klink plugins", () => {
   test("lists every built-in with options, defaults and examples from its schema", async () => {
     const r = await klink("plugins");
     expect(r.code).toBe(0);
-    for (const name of ["auth/sasl", "auth/tls", "auth/oauthbearer", "auth/msk-iam", "cutover/manual", "cutover/auto", "storage/sqlite", "storage/kafka"]) expect(r.stdout).toContain(`\n${name}: `.slice(name === "auth/sasl" ? 1 : 0));
+    for (const name of ["auth/sasl", "auth/tls", "auth/oauthbearer", "auth/msk-iam", "auth/gssapi", "cutover/manual", "cutover/auto", "storage/sqlite", "storage/kafka"]) expect(r.stdout).toContain(`\n${name}: `.slice(name === "auth/sasl" ? 1 : 0));
     expect(r.stdout).toContain('    mechanism  PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512, default: "SCRAM-SHA-512"\n');
     expect(r.stdout).toContain("    password   string, required, secret\n");
     expect(r.stdout).toContain("            password: ${env:KLINK_SOURCE_PASSWORD}\n");
@@ -107,10 +107,10 @@ describe("klink plugins", () => {
       ["auth/echo: Test plugin: sets client.id from `id`.", "  options:", "    id       string, required", "             the client id", "    retries  integer, default: 3"].join("\n"),
     );
     const json = JSON.parse((await klink("plugins", "--json")).stdout);
-    expect(json.map((p: { kind: string; name: string }) => `${p.kind}/${p.name}`)).toEqual(["auth/sasl", "auth/tls", "auth/oauthbearer", "auth/msk-iam", "cutover/manual", "cutover/auto", "storage/sqlite", "storage/kafka"]);
+    expect(json.map((p: { kind: string; name: string }) => `${p.kind}/${p.name}`)).toEqual(["auth/sasl", "auth/tls", "auth/oauthbearer", "auth/msk-iam", "auth/gssapi", "cutover/manual", "cutover/auto", "storage/sqlite", "storage/kafka"]);
     const miss = await klink("plugins", "sasll");
     expect(miss.code).toBe(1);
-    expect(miss.stderr).toBe("klink plugins: no built-in plugin 'sasll'; did you mean 'sasl'?; built-ins: sasl, tls, oauthbearer, msk-iam, manual, auto, sqlite, kafka");
+    expect(miss.stderr).toBe("klink plugins: no built-in plugin 'sasll'; did you mean 'sasl'?; built-ins: sasl, tls, oauthbearer, msk-iam, gssapi, manual, auto, sqlite, kafka");
   });
 });
 

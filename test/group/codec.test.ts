@@ -172,9 +172,10 @@ describe("settings", () => {
 
   test("unsupported settings are refused, naming the property", () => {
     const refused: Array<[Record<string, string>, string]> = [
-      [{ "security.protocol": "sasl_ssl", "sasl.kerberos.service.name": "kafka" }, "'sasl.kerberos.service.name' is not supported"],
+      [{ "security.protocol": "ssl", "ssl.crl.location": "/etc/kafka/crl.pem" }, "'ssl.crl.location' is not supported"],
       [{ "security.protocol": "ssl", "ssl.cipher.suites": "ECDHE" }, "'ssl.cipher.suites' is not supported"],
-      [{ "security.protocol": "sasl_plaintext" }, "'sasl.mechanism' GSSAPI is not supported"],
+      [{ "security.protocol": "sasl_plaintext", "sasl.mechanism": "DIGEST-MD5" }, "'sasl.mechanism' DIGEST-MD5 is not supported"],
+      [{ "security.protocol": "sasl_plaintext", "sasl.kerberos.keytab": "/etc/klink.keytab" }, "'sasl.kerberos.keytab' is set without 'sasl.kerberos.principal'"],
       [{ "security.protocol": "sasl_plaintext", "sasl.mechanism": "OAUTHBEARER" }, "OAUTHBEARER needs a token function"],
       [{ "security.protocol": "sasl_plaintext", "sasl.mechanism": "OAUTHBEARER", "sasl.oauthbearer.method": "oidc" }, "'sasl.oauthbearer.method' = 'oidc' is not supported"],
       [{ "security.protocol": "sasl_ssl", "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "u" }, "'sasl.password' is required"],
@@ -187,6 +188,15 @@ describe("settings", () => {
       expect(() => parseSettings({ config: { ...base, ...extra } })).toThrow(message);
     }
     expect(() => parseSettings({ config: {} })).toThrow("'bootstrap.servers' is not set");
+  });
+
+  test("GSSAPI (librdkafka's default mechanism): service name, principal and keytab as librdkafka takes them", () => {
+    expect(parseSettings({ config: { ...base, "security.protocol": "sasl_plaintext" } }).sasl).toEqual({ mechanism: "GSSAPI", kerberos: { serviceName: "kafka" } });
+    const kerberos = { "sasl.kerberos.service.name": "kfk", "sasl.kerberos.principal": "klink@EXAMPLE.COM", "sasl.kerberos.keytab": "/etc/klink.keytab", "sasl.kerberos.min.time.before.relogin": "0" };
+    expect(parseSettings({ config: { ...base, "security.protocol": "sasl_ssl", "sasl.mechanism": "GSSAPI", ...kerberos } }).sasl).toEqual({
+      mechanism: "GSSAPI",
+      kerberos: { serviceName: "kfk", principal: "klink@EXAMPLE.COM", keytab: "/etc/klink.keytab" },
+    });
   });
 
   test("properties that only tune librdkafka are ignored", () => {

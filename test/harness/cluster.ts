@@ -32,6 +32,16 @@ export interface KafkaCluster {
     truststoreP12: string;
     truststorePassword: string;
   };
+  /** A further listener the test asked for (startCluster's `extraListener`), e.g. Kerberos (kerberos.ts). */
+  extraListener?: ExtraListener & { bootstrap: string };
+}
+
+/** A listener beyond the standard ones: its name, security protocol, the broker properties and JVM options it needs. */
+export interface ExtraListener {
+  name: string;
+  protocol: "PLAINTEXT" | "SASL_PLAINTEXT";
+  properties: Record<string, string>;
+  jvm: string[];
 }
 
 const USERS = { admin: "admin-secret", alice: "alice-secret" };
@@ -64,7 +74,7 @@ function canBind(port: number): Promise<boolean> {
  * Free loopback ports below the kernel's ephemeral range, so that no outgoing connection
  * can take one between our probe and the broker binding it (or when a broker restarts).
  */
-async function freePorts(n: number): Promise<number[]> {
+export async function freePorts(n: number): Promise<number[]> {
   let top = 32768;
   try {
     top = Math.min(top, Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]));
@@ -82,7 +92,7 @@ async function freePorts(n: number): Promise<number[]> {
 }
 
 function clusterPorts(c: KafkaCluster): number[] {
-  const all = [c.bootstrap, c.security?.saslSslBootstrap ?? "", c.security?.sslBootstrap ?? "", c.security?.oauthBootstrap ?? ""].join(",");
+  const all = [c.bootstrap, c.security?.saslSslBootstrap ?? "", c.security?.sslBootstrap ?? "", c.security?.oauthBootstrap ?? "", c.extraListener?.bootstrap ?? ""].join(",");
   return [...all.matchAll(/:(\d+)/g)].map((m) => Number(m[1]));
 }
 
@@ -150,6 +160,7 @@ interface NodePorts {
   saslSsl?: number;
   ssl?: number;
   oauth?: number;
+  extra?: number;
 }
 
 function serverProperties(c: KafkaCluster, n: NodePorts, all: NodePorts[]): string {
@@ -163,6 +174,11 @@ function serverProperties(c: KafkaCluster, n: NodePorts, all: NodePorts[]): stri
     listeners.push(...secured);
     advertised.push(...secured);
   }
+  const extra = c.extraListener;
+  if (extra) {
+    listeners.push(`${extra.name}://127.0.0.1:${n.extra}`);
+    advertised.push(`${extra.name}://127.0.0.1:${n.extra}`);
+  }
   const p: Record<string, string | number | boolean> = {
     "process.roles": "broker,controller",
     "node.id": n.id,
@@ -172,7 +188,7 @@ function serverProperties(c: KafkaCluster, n: NodePorts, all: NodePorts[]): stri
     listeners: listeners.join(","),
     "advertised.listeners": advertised.join(","),
     "inter.broker.listener.name": "PLAINTEXT",
-    "listener.security.protocol.map": `CONTROLLER:${secure ? "SASL_PLAINTEXT" : "PLAINTEXT"},PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL,OAUTH:SASL_PLAINTEXT`,
+    "listener.security.protocol.map": `CONTROLLER:${secure ? "SASL_PLAINTEXT" : "PLAINTEXT"},PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL,OAUTH:SASL_PLAINTEXT${extra ? `,${extra.name}:${extra.protocol}` : ""}`,
     "log.dirs": join(nodeDir(c, n.id), "data"),
     "num.partitions": 1,
     "default.replication.factor": size,
@@ -225,6 +241,7 @@ function serverProperties(c: KafkaCluster, n: NodePorts, all: NodePorts[]): stri
       "allow.everyone.if.no.acl.found": true,
     });
   }
+  if (extra) Object.assign(p, extra.properties);
   return Object.entries(p).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
 }
 
@@ -266,7 +283,7 @@ async function spawnBroker(c: KafkaCluster, id: number): Promise<{ pid: number; 
     mainClass: "kafka.Kafka",
     args: [configPath(c, id)],
     marker,
-    jvm: BROKER_JVM,
+    jvm: [...BROKER_JVM, ...(c.extraListener?.jvm ?? [])],
     logsDir: nodeDir(c, id),
   });
   const logOffset = existsSync(logPath(c, id)) ? statSync(logPath(c, id)).size : 0;
@@ -331,6 +348,7 @@ export async function startCluster(opts: {
   version: KafkaVersion;
   brokers?: 1 | 3;
   security?: boolean;
+  extraListener?: ExtraListener;
   dir?: string;
 }): Promise<KafkaCluster> {
   const size = opts.brokers ?? 1;
@@ -338,7 +356,7 @@ export async function startCluster(opts: {
   const recorded = readClusters()[opts.name];
   // a secured cluster recorded before it had the OAUTHBEARER listener is started anew
   if (recorded && recorded.dir === dir && recorded.version === opts.version && recorded.brokers.length === size &&
-      !!recorded.security === !!opts.security && (!opts.security || recorded.security?.oauthBootstrap) && (await isAnswering(recorded))) {
+      !!recorded.security === !!opts.security && (!opts.security || recorded.security?.oauthBootstrap) && !opts.extraListener && (await isAnswering(recorded))) {
     return recorded;
   }
   if (recorded) await stopCluster(recorded);
@@ -348,13 +366,16 @@ export async function startCluster(opts: {
 
   const c: KafkaCluster = { name: opts.name, version: opts.version, dir, bootstrap: "", brokers: [] };
   if (opts.security) c.security = makeCerts(join(dir, "certs"));
-  const perNode = opts.security ? 5 : 2;
+  const perNode = (opts.security ? 5 : 2) + (opts.extraListener ? 1 : 0);
   const ports = await freePorts(size * perNode);
   const nodes: NodePorts[] = [];
   for (let i = 0; i < size; i++) {
-    const [plain, controller, saslSsl, ssl, oauth] = ports.slice(i * perNode);
-    nodes.push({ id: i + 1, plain: plain!, controller: controller!, saslSsl, ssl, oauth });
+    const mine = ports.slice(i * perNode, (i + 1) * perNode);
+    const extra = opts.extraListener ? mine.pop() : undefined;
+    const [plain, controller, saslSsl, ssl, oauth] = mine;
+    nodes.push({ id: i + 1, plain: plain!, controller: controller!, saslSsl, ssl, oauth, extra });
   }
+  if (opts.extraListener) c.extraListener = { ...opts.extraListener, bootstrap: nodes.map((n) => `127.0.0.1:${n.extra}`).join(",") };
   c.bootstrap = nodes.map((n) => `127.0.0.1:${n.plain}`).join(",");
   if (c.security) {
     c.security.saslSslBootstrap = nodes.map((n) => `127.0.0.1:${n.saslSsl}`).join(",");

@@ -40,7 +40,8 @@ export function freePort(): number {
 }
 
 export function spawnKlink(args: string[]) {
-  return Bun.spawn([KLINK, ...args], { stdout: "pipe", stderr: "pipe" });
+  // Bun.spawn's default is the environment Bun started with: pass what tests set since (e.g. KRB5_CONFIG)
+  return Bun.spawn([KLINK, ...args], { stdout: "pipe", stderr: "pipe", env: process.env });
 }
 
 /** Runs klink to completion; returns exit code and output. */
@@ -60,7 +61,7 @@ export class KlinkRun {
 
   constructor(readonly file: string) {
     const cmd = process.env.KLINK_TEST_KLINK_CMD;
-    this.proc = cmd ? Bun.spawn([...(JSON.parse(cmd) as string[]), "run", file], { stdout: "pipe", stderr: "pipe" }) : spawnKlink(["run", file]);
+    this.proc = cmd ? Bun.spawn([...(JSON.parse(cmd) as string[]), "run", file], { stdout: "pipe", stderr: "pipe", env: process.env }) : spawnKlink(["run", file]);
     const drain = async (stream: ReadableStream<Uint8Array>) => {
       const decoder = new TextDecoder();
       for await (const chunk of stream) this.out += decoder.decode(chunk, { stream: true });
