@@ -67,6 +67,10 @@ function topicSettings(s: Obj, base: TopicSettings | null): TopicSettings {
       copyConfigs: s.create?.copyConfigs ?? base?.create.copyConfigs ?? true,
       configs,
     },
+    configSync: {
+      enabled: s.configSync?.enabled ?? base?.configSync.enabled ?? true,
+      exclude: [...new Set([...(base?.configSync.exclude ?? []), ...((s.configSync?.exclude ?? []) as string[])])],
+    },
   };
 }
 

@@ -72,6 +72,12 @@ export interface TopicSettings {
     /** Over the copied configs; null drops a copied one. */
     configs: Record<string, string | null>;
   };
+  /** Live topic config sync while mirrored (config-sync.ts). */
+  configSync: {
+    enabled: boolean;
+    /** Config names never synced: the target topic keeps its own. */
+    exclude: string[];
+  };
 }
 
 export interface LinkConfig {

@@ -9,7 +9,7 @@
  */
 import { Admin, KafkaError, ErrorCode } from "../rdkafka/index.ts";
 import type { Store, TopicLifecycle } from "../state/store.ts";
-import type { OffsetsSetting, StartPosition } from "../config/types.ts";
+import type { OffsetsSetting, StartPosition, TopicSettings } from "../config/types.ts";
 import type { Cluster } from "./cluster.ts";
 import { provisionTopic, describeSourceTopic, type CreateSettings } from "./provision.ts";
 import { CleanupPolicySwitch } from "./align.ts";
@@ -20,6 +20,7 @@ import { settleReplication } from "./settle.ts";
 import { Fetcher, type Assignment } from "./fetcher.ts";
 import { isWaitTooLong, RETRY_STOPPED_MS } from "./interrupted.ts";
 import { Watchers } from "./watchers.ts";
+import { ConfigSync } from "./config-sync.ts";
 import { processMemoryGuard, describeMemoryAction, type MemoryGuard } from "./memory-guard.ts";
 import { PartitionStarter } from "./partition-start.ts";
 import { readStartFacts } from "./start-facts.ts";
@@ -37,6 +38,8 @@ export interface LinkedTopic {
   prefixFillLimit: number;
   /** How a missing target topic is created. */
   create: CreateSettings;
+  /** Live topic config sync (config-sync.ts). */
+  configSync: TopicSettings["configSync"];
 }
 
 export interface LinkOptions {
@@ -85,6 +88,7 @@ export class Link {
   private policy!: CleanupPolicySwitch;
   private starter!: PartitionStarter;
   private watchers!: Watchers;
+  private configSync!: ConfigSync;
   private reach: Reachability | null = null;
   private stopping = false;
   private readonly startedAt = performance.now();
@@ -138,6 +142,10 @@ export class Link {
       partitions: () => this.partitions.values(), get: (t, p) => this.get(t, p), fail: (p, err) => this.fetcher.fail(p, err),
       onDualWrite: (p, end) => this.dualWrite(p, p.next, [], `the target's end offset ${end} is past the next offset ${p.next} while the partition was idle`),
       linkNewPartitions: (topic) => this.linkNewPartitions(topic),
+    });
+    this.configSync = new ConfigSync({
+      sourceAdmin: this.sourceAdmin, targetAdmin: this.targetAdmin, store: o.store, topics: o.topics,
+      promoted: (topic) => this.topicState(topic) === "promoted", log: o.log,
     });
     await this.checkClusterPair();
     await this.policy.restoreLeftovers(o.topics.map((t) => t.name));
@@ -315,6 +323,7 @@ export class Link {
         if (done === "full") continue;
         await this.ledger.flush(done === "idle");
         await this.watchers.tick();
+        this.configSync.tick();
         this.reach!.tick();
         await this.serveResumes();
         await this.retryInterrupted();
@@ -404,6 +413,7 @@ export class Link {
   async close(): Promise<void> {
     // Also after a start that failed part way: close what was made.
     await this.watchers?.idle(); // they use the admin clients closed below
+    await this.configSync?.idle();
     await this.reach?.close();
     await this.fetcher?.close(this.partitions.values());
     await this.router?.close();
