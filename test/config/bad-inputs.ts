@@ -46,7 +46,7 @@ export const badInputs: BadInput[] = [
   { name: "a missing cluster", yaml: BASE.replace("  target:\n    bootstrap: 127.0.0.1:9093\n", ""), expect: ["F:1:1: clusters: missing required key 'target'", "klink validate: 1 error in F"] },
   { name: "an unknown top-level key near a known one", yaml: `${BASE}grops: [billing]\n`, expect: ["F:9:1: grops: unknown key 'grops'; did you mean 'groups'?", "klink validate: 1 error in F"] },
   { name: "an unknown nested key near a known one", yaml: BASE.replace("topics:", "topcs:"), expect: ["F:6:1: link: missing required key 'topics'", "F:8:3: link.topcs: unknown key 'topcs'; did you mean 'topics'?", "klink validate: 2 errors in F"] },
-  { name: "an unknown key with no near miss", yaml: `${BASE}  colour: blue\n`, expect: ["F:9:3: link.colour: unknown key 'colour'; expected one of name, topics, start, offsets, prefixFillLimit, create, overrides", "klink validate: 1 error in F"] },
+  { name: "an unknown key with no near miss", yaml: `${BASE}  colour: blue\n`, expect: ["F:9:3: link.colour: unknown key 'colour'; expected one of name, topics, start, offsets, prefixFillLimit, create, configSync, overrides", "klink validate: 1 error in F"] },
   { name: "a list where a string belongs", yaml: BASE.replace("name: test", "name: [test]"), expect: ["F:7:9: link.name: expected a string, got a list", "klink validate: 1 error in F"] },
   { name: "a string where an integer belongs", yaml: `${BASE}  prefixFillLimit: lots\n`, expect: ["F:9:20: link.prefixFillLimit: expected an integer, got 'lots'", "klink validate: 1 error in F"] },
   { name: "a number below the minimum", yaml: `${BASE}  prefixFillLimit: -1\n`, expect: ["F:9:20: link.prefixFillLimit: must be at least 0, got -1", "klink validate: 1 error in F"] },
