@@ -43,7 +43,7 @@ function resolveLink(link: Obj): LinkConfig {
   const defaults = topicSettings(link, null);
   const overrides: Record<string, TopicSettings> = {};
   for (const [topic, o] of Object.entries((link.overrides ?? {}) as Record<string, Obj>)) overrides[topic] = topicSettings(o, defaults);
-  return { name: link.name, topics: toSelection(link.topics), defaults, overrides };
+  return { name: link.name, topics: toSelection(link.topics), defaults, overrides, groupOffsetSync: link.groupOffsetSync ?? false };
 }
 
 /** Settings from `s`; what `s` does not say comes from `base` (the link's, for an override). */

@@ -192,6 +192,13 @@ export const migrationSchema: JsonSchema = {
         },
         topics: { description: "the topics to mirror", ...selection("topic", "orders") },
         ...topicSettings(true),
+        groupOffsetSync: {
+          description:
+            "every 10 s, copy the committed offsets of consumer groups klink does not hand off (not under groups:, KIP-848, Kafka Streams) " +
+            "on linked topics to the target, translated, while the group has no members on the target; never backwards",
+          type: "boolean",
+          default: false,
+        },
         overrides: {
           description: "settings for single topics, by exact name, over the link's",
           type: "object",

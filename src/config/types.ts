@@ -87,4 +87,6 @@ export interface LinkConfig {
   defaults: TopicSettings;
   /** Complete settings (link's merged with the override) of topics named under `overrides`. */
   overrides: Record<string, TopicSettings>;
+  /** Copy committed offsets of groups klink does not hand off to the target (group-offset-sync.ts). */
+  groupOffsetSync: boolean;
 }
