@@ -7,9 +7,11 @@ import { openStore } from "../link/session.ts";
 import { translateOffset } from "../link/partition/translate.ts";
 import { exportRows, writeExport } from "../link/offset-export.ts";
 import { copiedEnd } from "../link/partition/copied-end.ts";
+import { exportGroupsCommand } from "./offsets-groups.ts";
 
 const usage = `klink offsets translate [FILE] --topic T --partition P --offset O [--to target|source] [--json]
 klink offsets export [FILE] --format parquet|csv --out PATH [--topics T1,T2] [--json]
+klink offsets export-groups [FILE] --out DIR [--groups G1,G2] [--json]
 
 translate: the offset on the other cluster of record O of T[P] (default: a source offset, answered
   with the target offset). In exact mode offsets are identical; in translate mode the answer comes
@@ -19,8 +21,19 @@ translate: the offset on the other cluster of record O of T[P] (default: a sourc
 
 export: writes the offset map: one row per copied record of translate-mode partitions
   (topic, partition, mode, source_offset, target_offset, origin) and one row per exact-mode
-  partition (origin "identical-from-here": offsets are equal from source_offset on).
+  partition (origin "identical-from-here": offsets are equal from source_offset on); a partition
+  that went from exact to translate mode (dual write) keeps a row with origin
+  "identical-below-here": offsets below source_offset stayed equal on both clusters.
   --json prints {out, format, rows}.
+
+export-groups: for consumer groups klink does not hand off (not under groups:, or ones it cannot
+  hold on the target: KIP-848 protocol, Kafka Streams) that committed offsets on
+  linked topics, or the groups named with --groups: one file DIR/<group>.csv each, with a
+  "topic,partition,offset" line per partition giving the group's committed source offset as a
+  target offset (translated where offsets differ). Apply it on the target with
+  kafka-consumer-groups.sh --bootstrap-server TARGET --group G --reset-offsets --from-file FILE --execute
+  (the group must have no active members there). Partitions not copied that far yet are left out
+  and listed. Reads the groups' offsets on the source, the target's end offsets, and the state.
 
 FILE defaults to ./migration.yaml.
 
@@ -30,9 +43,9 @@ Exit codes: 0 answered, 1 invalid FILE or arguments, 2 the partition is not link
 was copied at or after the offset yet.`;
 
 const spec: ArgSpec = {
-  words: ["translate", "export"],
+  words: ["translate", "export", "export-groups"],
   flags: ["--json"],
-  options: ["--topic", "--partition", "--offset", "--to", "--format", "--out", "--topics"],
+  options: ["--topic", "--partition", "--offset", "--to", "--format", "--out", "--topics", "--groups"],
   values: { "--to": ["target", "source"], "--format": ["parquet", "csv"] },
   positionals: ["[FILE]"],
 };
@@ -44,8 +57,9 @@ export const offsets: Command = {
   spec,
   async run(args) {
     const [action, ...rest] = args;
-    if (action !== "translate" && action !== "export") throw new UserError(`expected 'translate' or 'export', got ${action === undefined ? "nothing" : `'${action}'`}\n\n${usage}`);
+    if (action !== "translate" && action !== "export" && action !== "export-groups") throw new UserError(`expected 'translate', 'export' or 'export-groups', got ${action === undefined ? "nothing" : `'${action}'`}\n\n${usage}`);
     const { positionals, flags, values } = parseArgs(rest, { ...spec, usage });
+    if (action === "export-groups") return exportGroupsCommand(positionals, flags, values, usage);
     // arguments first: a mistake in them is reported without reading the state
     const request = action === "export" ? exportRequest(values) : translateRequest(values);
     const loaded = await loadForCommand("offsets", fileArg(positionals));

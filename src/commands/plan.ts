@@ -18,8 +18,10 @@ Connects to both clusters read-only and says what \`klink run FILE\` would do, b
 for each linked topic its partitions, the source's log start and end offsets, the target's state
 (missing, empty, linked by klink, or holding foreign data), the offset mode each partition gets
 and why (exact, or translate e.g. when its prefix is longer than link.prefixFillLimit), topics to
-create and with which configs; the consumer groups found, their state and protocol; and problems
-(partition count mismatch, foreign data, missing permissions, topic settings that need care).
+create and with which configs, the configs of existing target topics that differ from the
+source's (config drift, and whether run syncs them: link.configSync); the consumer groups found,
+their state and protocol; and problems (partition count mismatch, foreign data, missing
+permissions, topic settings that need care).
 Nothing is written to either cluster, nor to klink's state. FILE defaults to ./migration.yaml.
 
 Options:

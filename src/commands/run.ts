@@ -139,6 +139,7 @@ export const run: Command = {
     link = new Link({
       linkName: config.link.name, source: clients.source, target: clients.target, topics, store,
       maxInFlightBytes: config.limits.inFlightBytes, memoryBytes: config.limits.memoryBytes, log,
+      groupOffsetSync: config.link.groupOffsetSync ? { groups: config.groups } : null,
     });
     const running = link;
     const cutover = await startPlugin(config.cutover.plugin, config.cutover.options, pluginContext(config, false), formatPath(config.cutover.path));

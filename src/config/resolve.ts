@@ -43,7 +43,7 @@ function resolveLink(link: Obj): LinkConfig {
   const defaults = topicSettings(link, null);
   const overrides: Record<string, TopicSettings> = {};
   for (const [topic, o] of Object.entries((link.overrides ?? {}) as Record<string, Obj>)) overrides[topic] = topicSettings(o, defaults);
-  return { name: link.name, topics: toSelection(link.topics), defaults, overrides };
+  return { name: link.name, topics: toSelection(link.topics), defaults, overrides, groupOffsetSync: link.groupOffsetSync ?? false };
 }
 
 /** Settings from `s`; what `s` does not say comes from `base` (the link's, for an override). */
@@ -66,6 +66,10 @@ function topicSettings(s: Obj, base: TopicSettings | null): TopicSettings {
       replicationFactor: s.create?.replicationFactor ?? base?.create.replicationFactor ?? null,
       copyConfigs: s.create?.copyConfigs ?? base?.create.copyConfigs ?? true,
       configs,
+    },
+    configSync: {
+      enabled: s.configSync?.enabled ?? base?.configSync.enabled ?? true,
+      exclude: [...new Set([...(base?.configSync.exclude ?? []), ...((s.configSync?.exclude ?? []) as string[])])],
     },
   };
 }

@@ -116,6 +116,24 @@ function topicSettings(withDefaults: boolean): Record<string, JsonSchema> {
         },
       },
     },
+    configSync: {
+      description:
+        "keep the target topic's configs following the source's while the topic is mirrored (checked every 5 s), by the rules of `create` " +
+        "(what is never copied and why; names under create.configs are the target's own); after promote the target is the authority and nothing is synced",
+      type: "object",
+      additionalProperties: false,
+      ...d({}),
+      properties: {
+        enabled: { description: "sync configs (needs create.copyConfigs: without it nothing is copied from the source)", type: "boolean", ...d(true) },
+        exclude: {
+          description: "config names never synced: the target topic keeps its own (a topic override adds to the link's)",
+          type: "array",
+          items: { type: "string", minLength: 1 },
+          ...d([]),
+          examples: [["retention.ms", "segment.bytes"]],
+        },
+      },
+    },
   };
 }
 
@@ -174,6 +192,13 @@ export const migrationSchema: JsonSchema = {
         },
         topics: { description: "the topics to mirror", ...selection("topic", "orders") },
         ...topicSettings(true),
+        groupOffsetSync: {
+          description:
+            "every 10 s, copy the committed offsets of consumer groups klink does not hand off (not under groups:, KIP-848, Kafka Streams) " +
+            "on linked topics to the target, translated, while the group has no members on the target; never backwards",
+          type: "boolean",
+          default: false,
+        },
         overrides: {
           description: "settings for single topics, by exact name, over the link's",
           type: "object",

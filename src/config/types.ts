@@ -72,6 +72,12 @@ export interface TopicSettings {
     /** Over the copied configs; null drops a copied one. */
     configs: Record<string, string | null>;
   };
+  /** Live topic config sync while mirrored (config-sync.ts). */
+  configSync: {
+    enabled: boolean;
+    /** Config names never synced: the target topic keeps its own. */
+    exclude: string[];
+  };
 }
 
 export interface LinkConfig {
@@ -81,4 +87,6 @@ export interface LinkConfig {
   defaults: TopicSettings;
   /** Complete settings (link's merged with the override) of topics named under `overrides`. */
   overrides: Record<string, TopicSettings>;
+  /** Copy committed offsets of groups klink does not hand off to the target (group-offset-sync.ts). */
+  groupOffsetSync: boolean;
 }

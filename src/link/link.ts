@@ -9,7 +9,7 @@
  */
 import { Admin, KafkaError, ErrorCode } from "../rdkafka/index.ts";
 import type { Store, TopicLifecycle } from "../state/store.ts";
-import type { OffsetsSetting, StartPosition } from "../config/types.ts";
+import type { OffsetsSetting, Selection, StartPosition, TopicSettings } from "../config/types.ts";
 import type { Cluster } from "./cluster.ts";
 import { provisionTopic, describeSourceTopic, type CreateSettings } from "./provision.ts";
 import { CleanupPolicySwitch } from "./align.ts";
@@ -20,6 +20,8 @@ import { settleReplication } from "./settle.ts";
 import { Fetcher, type Assignment } from "./fetcher.ts";
 import { isWaitTooLong, RETRY_STOPPED_MS } from "./interrupted.ts";
 import { Watchers } from "./watchers.ts";
+import { ConfigSync } from "./config-sync.ts";
+import { GroupOffsetSync } from "./group-offset-sync.ts";
 import { processMemoryGuard, describeMemoryAction, type MemoryGuard } from "./memory-guard.ts";
 import { PartitionStarter } from "./partition-start.ts";
 import { readStartFacts } from "./start-facts.ts";
@@ -37,6 +39,8 @@ export interface LinkedTopic {
   prefixFillLimit: number;
   /** How a missing target topic is created. */
   create: CreateSettings;
+  /** Live topic config sync (config-sync.ts). */
+  configSync: TopicSettings["configSync"];
 }
 
 export interface LinkOptions {
@@ -50,6 +54,8 @@ export interface LinkOptions {
   /** limits.memory: fetching pauses above it (memory-guard.ts). */
   memoryBytes: number;
   log: (line: string) => void;
+  /** link.groupOffsetSync, and `groups:` (those klink hands off itself). */
+  groupOffsetSync?: { groups: Selection } | null;
 }
 
 export interface PartitionProgress {
@@ -85,6 +91,8 @@ export class Link {
   private policy!: CleanupPolicySwitch;
   private starter!: PartitionStarter;
   private watchers!: Watchers;
+  private configSync!: ConfigSync;
+  private groupOffsetSync: GroupOffsetSync | null = null;
   private reach: Reachability | null = null;
   private stopping = false;
   private readonly startedAt = performance.now();
@@ -139,6 +147,16 @@ export class Link {
       onDualWrite: (p, end) => this.dualWrite(p, p.next, [], `the target's end offset ${end} is past the next offset ${p.next} while the partition was idle`),
       linkNewPartitions: (topic) => this.linkNewPartitions(topic),
     });
+    this.configSync = new ConfigSync({
+      sourceAdmin: this.sourceAdmin, targetAdmin: this.targetAdmin, store: o.store, topics: o.topics,
+      promoted: (topic) => this.topicState(topic) === "promoted", log: o.log,
+    });
+    if (o.groupOffsetSync) {
+      this.groupOffsetSync = new GroupOffsetSync({
+        sourceAdmin: this.sourceAdmin, targetAdmin: this.targetAdmin, groups: o.groupOffsetSync.groups, linkedTopics: new Set(o.topics.map((t) => t.name)),
+        translate: (topic, partition, offset) => this.groupOffset(topic, partition, offset), log: o.log,
+      });
+    }
     await this.checkClusterPair();
     await this.policy.restoreLeftovers(o.topics.map((t) => t.name));
     for (const t of await o.store.topics()) this.topicStates.set(t.topic, t.state);
@@ -319,6 +337,8 @@ export class Link {
         if (done === "full") continue;
         await this.ledger.flush(done === "idle");
         await this.watchers.tick();
+        this.configSync.tick();
+        this.groupOffsetSync?.tick();
         this.reach!.tick();
         await this.serveResumes();
         await this.retryInterrupted();
@@ -408,6 +428,8 @@ export class Link {
   async close(): Promise<void> {
     // Also after a start that failed part way: close what was made.
     await this.watchers?.idle(); // they use the admin clients closed below
+    await this.configSync?.idle();
+    await this.groupOffsetSync?.idle();
     await this.reach?.close();
     await this.fetcher?.close(this.partitions.values());
     await this.router?.close();

@@ -1,12 +1,15 @@
 /**
  * The offset map as a file: one row per copied record of translate-mode partitions
  * (topic, partition, mode, source_offset, target_offset, origin), and one row per exact-mode
- * partition saying from which offset on source and target offsets are identical.
+ * partition saying from which offset on source and target offsets are identical. A partition that
+ * switched from exact to translate mode (dual write) keeps a row saying below which offset they
+ * stayed identical (origin identical-below-here), before its map's rows.
  * CSV, or Parquet for Spark / Flink / DuckDB users.
  */
 import { writeFileSync } from "node:fs";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import type { Store } from "../state/store.ts";
+import { stateKey } from "./partition/state.ts";
 
 export interface ExportRow {
   topic: string;
@@ -14,7 +17,7 @@ export interface ExportRow {
   mode: "exact" | "translate";
   sourceOffset: number;
   targetOffset: number;
-  origin: "source" | "target" | "identical-from-here";
+  origin: "source" | "target" | "identical-from-here" | "identical-below-here";
 }
 
 export async function exportRows(store: Store, topics?: string[]): Promise<ExportRow[]> {
@@ -24,6 +27,11 @@ export async function exportRows(store: Store, topics?: string[]): Promise<Expor
     if (p.mode === "exact") {
       out.push({ topic: p.topic, partition: p.partition, mode: "exact", sourceOffset: p.sinceOffset, targetOffset: p.sinceOffset, origin: "identical-from-here" });
       continue;
+    }
+    const identicalBelow = await store.get(stateKey.identicalBelow(p.topic, p.partition));
+    if (identicalBelow !== null) {
+      const below = Number(identicalBelow);
+      out.push({ topic: p.topic, partition: p.partition, mode: "translate", sourceOffset: below, targetOffset: below, origin: "identical-below-here" });
     }
     for (let from = 0; ; ) {
       const rows = await store.offsetMap(p.topic, p.partition, from, 100_000);

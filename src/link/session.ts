@@ -80,6 +80,6 @@ export async function linkedTopics(config: MigrationConfig, sourceAdmin: Admin, 
   }
   return topics.map((name) => {
     const s = settingsFor(config.link, name);
-    return { name, start: s.start, offsets: s.offsets, prefixFillLimit: s.prefixFillLimit, create: s.create };
+    return { name, start: s.start, offsets: s.offsets, prefixFillLimit: s.prefixFillLimit, create: s.create, configSync: s.configSync };
   });
 }

@@ -33,7 +33,7 @@ const BROKER_SETTING = new Set(["DYNAMIC_BROKER", "DYNAMIC_DEFAULT_BROKER", "STA
 const SET_IT_YOURSELF = "set it under link.create.configs";
 
 /** Why a source config is not copied, or null: it is. */
-function notCopiedBecause(name: string, value: string): string | null {
+export function notCopiedBecause(name: string, value: string): string | null {
   if (name === "message.format.version" || name === "message.downconversion.enable") return "removed in Kafka 4";
   if (name.endsWith(".replication.throttled.replicas")) return "names broker ids of the source";
   if (name.startsWith("confluent.")) return "Confluent Server only";

@@ -10,6 +10,7 @@ import type { Store } from "../state/store.ts";
 import { patternText, select, selects, settingsFor } from "../config/select.ts";
 import type { MigrationConfig } from "../config/types.ts";
 import { topicToCreate } from "../link/topic-create.ts";
+import { configDriftPlan } from "./config-drift.ts";
 import { stateKey } from "../link/partition/state.ts";
 import { decidePartition, type PartitionFacts } from "./decide.ts";
 import type { GroupPlan, Plan, Problem, TopicPlan } from "./types.ts";
@@ -98,6 +99,7 @@ export async function buildPlan(config: MigrationConfig, admins: Clusters, store
       partitions,
       target: exists ? { partitions: targetPartitions, linkedState } : null,
       create,
+      configDrift: exists ? configDriftPlan(sourceConfigs, targetConfigs, settings, linkedState) : null,
       cleanupPolicy,
       partitionPlans,
     };

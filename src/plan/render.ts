@@ -33,6 +33,11 @@ function renderTopic(t: TopicPlan): string[] {
     : `exists on the target with ${plural(t.target!.partitions, "partition")}${t.target!.linkedState ? `, linked (${t.target!.linkedState})` : ""}`;
   const lines = [`  ${t.topic}  ${plural(t.partitions, "partition")}; ${head}`];
   for (const [k, why] of Object.entries(t.create?.skipped ?? {})) lines.push(`    not copied: ${k} (${why})`);
+  const drift = t.configDrift;
+  const set = (v: string | null) => (v === null ? "not set" : v);
+  for (const c of drift?.changes ?? []) {
+    lines.push(`    config drift: ${c.name} ${set(c.source)} on the source, ${set(c.target)} on the target (${drift!.synced ? "klink run syncs it" : `${drift!.why}; not synced`})`);
+  }
   const rows = [
     ["partition", "source start", "source end", "copy from", "target", "target start..end", "offsets", "why"],
     ...t.partitionPlans.map((p) => [

@@ -1,5 +1,6 @@
 /** What `klink plan` found and decided; `--json` prints exactly this. */
 import type { TopicCreation } from "../link/topic-create.ts";
+import type { ConfigDifference } from "../link/config-sync.ts";
 
 export interface Plan {
   file: string;
@@ -24,8 +25,17 @@ export interface TopicPlan {
   /** The target topic: null when it does not exist (then `create` says how it will). */
   target: { partitions: number; linkedState: string | null } | null;
   create: CreatePlan | null;
+  /** The existing target topic's configs that differ from the source's (link.configSync); null: no target topic yet. */
+  configDrift: ConfigDriftPlan | null;
   cleanupPolicy: string;
   partitionPlans: PartitionPlan[];
+}
+
+export interface ConfigDriftPlan {
+  /** Whether `klink run` syncs these changes; `why` not, when not. */
+  synced: boolean;
+  why: string | null;
+  changes: ConfigDifference[];
 }
 
 /** How a missing target topic will be created: what `klink run` creates. */

@@ -8,6 +8,7 @@ const settings = (over: Partial<TopicSettings> = {}): TopicSettings => ({
   offsets: "auto",
   prefixFillLimit: 1_000,
   create: { replicationFactor: null, copyConfigs: true, configs: {} },
+  configSync: { enabled: true, exclude: [] },
   ...over,
 });
 const ctx = (over: Partial<PartitionContext> = {}): PartitionContext => ({ settings: settings(), linkedState: null, recordedMode: null, targetDeletable: true, createdByKlink: false, ...over });

@@ -17,7 +17,7 @@ export function tempStore(): Store {
 /** Mirrors `topics` source → target until caught up; returns what the Fetcher logged. */
 /** A linked topic with the defaults of migration.yaml. */
 export function linked(name: string, start: StartPosition = { kind: "earliest" }, more: Partial<LinkedTopic> = {}): LinkedTopic {
-  return { name, start, offsets: "auto", ...more, prefixFillLimit: more.prefixFillLimit ?? 10_000_000, create: { replicationFactor: null, copyConfigs: true, configs: {} } };
+  return { name, start, offsets: "auto", ...more, prefixFillLimit: more.prefixFillLimit ?? 10_000_000, create: { replicationFactor: null, copyConfigs: true, configs: {} }, configSync: { enabled: true, exclude: [] } };
 }
 
 export async function mirrorOnce(topics: LinkedTopic[], store: Store = tempStore(), linkName = uniqueName("link")): Promise<{ log: string[]; fetcher: Link }> {
