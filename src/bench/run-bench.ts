@@ -66,7 +66,7 @@ export async function runBench(config: MigrationConfig, clients: Clients, option
     onTarget.adopt(topic); // the Link creates it on the target
     const link = new Link({
       linkName: `bench-${topic}`, source: clients.source, target: clients.target, store,
-      topics: [{ name: topic, start: { kind: "earliest" }, offsets: "exact", prefixFillLimit: 0, create: { replicationFactor: null, copyConfigs: true, configs: {} } }],
+      topics: [{ name: topic, start: { kind: "earliest" }, offsets: "exact", prefixFillLimit: 0, create: { replicationFactor: null, copyConfigs: true, configs: {} }, configSync: { enabled: false, exclude: [] } }],
       maxInFlightBytes: config.limits.inFlightBytes, memoryBytes: config.limits.memoryBytes, log: debug,
     });
     let running: Promise<void> | null = null;
