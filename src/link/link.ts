@@ -7,7 +7,7 @@
  *
  * To follow one record from source to target, read fetcher.ts; this file is the frame around it.
  */
-import { Admin, KafkaError, ErrorCode } from "../rdkafka/index.ts";
+import { Admin } from "../rdkafka/index.ts";
 import type { Store, TopicLifecycle } from "../state/store.ts";
 import type { OffsetsSetting, Selection, StartPosition, TopicSettings } from "../config/types.ts";
 import type { Cluster } from "./cluster.ts";
@@ -28,6 +28,7 @@ import { readStartFacts } from "./start-facts.ts";
 import { Reachability } from "./reachability.ts";
 import { LinkedPartition } from "./partition/partition.ts";
 import { stateKey, storedPartitions, translateWrites, type StoredPartition } from "./partition/state.ts";
+import { checkClusterPair } from "./cluster-pair.ts";
 import { groupOffsetOnTarget, groupOffsetOnSource, type GroupOffsetContext } from "./group-offsets.ts";
 
 export interface LinkedTopic {
@@ -157,7 +158,7 @@ export class Link {
         translate: (topic, partition, offset) => this.groupOffset(topic, partition, offset), log: o.log,
       });
     }
-    await this.checkClusterPair();
+    await checkClusterPair(this.options.store, this.sourceAdmin, this.targetAdmin);
     await this.policy.restoreLeftovers(o.topics.map((t) => t.name));
     for (const t of await o.store.topics()) this.topicStates.set(t.topic, t.state);
     const assignment: Assignment = [];
@@ -300,23 +301,6 @@ export class Link {
 
   // ---------------------------------------------------------------------------------------------
   // start-up checks
-
-  /** The state belongs to one (source, target) pair: refuse to continue against other clusters. */
-  private async checkClusterPair(): Promise<void> {
-    const store = this.options.store;
-    for (const [role, admin] of [["source", this.sourceAdmin], ["target", this.targetAdmin]] as const) {
-      const described = await admin.describeCluster().catch((err: unknown) => {
-        if (!(err instanceof KafkaError)) throw err;
-        throw new KafkaError(err.code, `the ${role} cluster stopped answering while klink started: ${err.message.replace(/ \(\w+\)$/, "")}; run klink again once it answers`);
-      });
-      const id = described.clusterId ?? "unknown";
-      const known = await store.get(stateKey.clusterId(role));
-      if (known === null) await store.write([{ put: stateKey.clusterId(role), value: id }]);
-      else if (known !== id) {
-        throw new KafkaError(ErrorCode.STATE, `the ${role} cluster's id is ${id}, but the state in ${store.location} belongs to cluster ${known}; use a new state file for a new cluster pair`);
-      }
-    }
-  }
 
   private async targetMaxMessageBytes(topic: string): Promise<number> {
     const configs = await this.targetAdmin.describeTopicConfigs(topic);
