@@ -27,6 +27,9 @@ export interface Latency {
 
 export type Progress = (phase: string, bytes: number, totalBytes: number) => void;
 
+/** A phase that makes no progress for this long fails, saying where it stood, instead of hanging. */
+export const STALL_MS = 60_000;
+
 const cpuSeconds = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -113,8 +116,12 @@ async function consumeAll(cluster: Cluster, topic: string, partitions: number, e
   let bytes = 0;
   try {
     consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: Offset.BEGINNING })));
+    let lastNews = performance.now();
     for (let open = partitions; open > 0; ) {
-      for (const m of await consumer.consume(10_000, 200)) {
+      const batch = await consumer.consume(10_000, 200);
+      if (batch.length) lastNews = performance.now();
+      else if (performance.now() - lastNews > STALL_MS) throw new Error(`reading ${topic}: nothing arrived for ${STALL_MS / 1000} s, ${open} of ${partitions} partitions not at their end (${records} records read)`);
+      for (const m of batch) {
         if (m.isPartitionEof) {
           open--;
           m.destroy();

@@ -12,7 +12,7 @@ import { Link } from "../link/link.ts";
 import { create as createSqlite } from "../../plugins/storage/sqlite.ts";
 import { ScratchTopics, scratchName } from "./scratch.ts";
 import { generated, sampled } from "./dataset.ts";
-import { endOffsets, latency, pipe, read, timed, write, type Latency, type Measured, type Progress } from "./phases.ts";
+import { endOffsets, latency, pipe, read, STALL_MS, timed, write, type Latency, type Measured, type Progress } from "./phases.ts";
 
 export interface BenchOptions {
   megabytes: number;
@@ -75,8 +75,12 @@ export async function runBench(config: MigrationConfig, clients: Clients, option
       report.phases.push(await timed("klink exact lane", async () => {
         await link.start();
         running = link.run(false);
+        let lastNews = performance.now();
         for (let copied = 0; copied < sourceEnd; await Promise.race([Bun.sleep(200), running])) {
-          copied = await endOffsets(clients.target, topic, partitions);
+          const now = await endOffsets(clients.target, topic, partitions);
+          if (now > copied) lastNews = performance.now();
+          else if (performance.now() - lastNews > STALL_MS) throw new Error(`the exact lane copied nothing for ${STALL_MS / 1000} s: ${Math.max(0, now)} of ${sourceEnd} records on the target`);
+          copied = now;
           progress("exact lane", Math.max(0, copied) / sourceEnd * written.bytes, written.bytes);
           const failed = link.progress().find((p) => p.error);
           if (failed) throw new Error(`the exact lane stopped ${topic}[${failed.partition}]: ${failed.error}`);
