@@ -7,7 +7,9 @@ import { join, resolve } from "node:path";
 import { javaArgv } from "./jars.ts";
 import { forgetCluster, isOurs, killStale, readClusters, registerPid, saveCluster, stateDir, stopProcess } from "./state.ts";
 
-export type KafkaVersion = "3.9.2" | "4.3.1" | "4.4.0";
+export type KafkaVersion = "3.9.2" | "4.3.1" | "4.4.0" | OldKafkaVersion;
+/** Sources older than KRaft, run in ZooKeeper mode (zookeeper.ts). */
+export type OldKafkaVersion = "2.8.2" | "2.4.1" | "1.1.1";
 export interface BrokerProcess {
   nodeId: number;
   port: number;
@@ -64,7 +66,7 @@ function canBind(port: number): Promise<boolean> {
  * Free loopback ports below the kernel's ephemeral range, so that no outgoing connection
  * can take one between our probe and the broker binding it (or when a broker restarts).
  */
-async function freePorts(n: number): Promise<number[]> {
+export async function freePorts(n: number): Promise<number[]> {
   let top = 32768;
   try {
     top = Math.min(top, Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]));
@@ -86,7 +88,7 @@ function clusterPorts(c: KafkaCluster): number[] {
   return [...all.matchAll(/:(\d+)/g)].map((m) => Number(m[1]));
 }
 
-function portOpen(port: number, timeoutMs = 1000): Promise<boolean> {
+export function portOpen(port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((res) => {
     const s = createConnection({ port, host: "127.0.0.1" });
     const done = (ok: boolean) => {
