@@ -117,6 +117,10 @@ export async function startZkCluster(opts: { name: string; version: OldKafkaVers
     "auto.create.topics.enable": false,
     "delete.topic.enable": true,
     "offsets.topic.replication.factor": 1,
+    // a fresh broker creates these topics on the first group or idempotent producer; 50
+    // partitions each took over a minute on a loaded machine (tools and klink timed out)
+    "offsets.topic.num.partitions": 5,
+    "transaction.state.log.num.partitions": 5,
     "transaction.state.log.replication.factor": 1,
     "transaction.state.log.min.isr": 1,
     "group.initial.rebalance.delay.ms": 0,

@@ -17,22 +17,22 @@ const expected = from ? oldSource(from) : null;
 const skip = !expected;
 afterAll(stopAllKlinks);
 
-/** A topic on the old source with committed offsets of a group, and a migration that hands it off. */
-async function setUp(partitions: number) {
+/** A topic on the old source, and a migration of it that hands off a group (none has committed yet) if `withGroup`. */
+async function setUp(partitions: number, withGroup: boolean) {
   const topic = uniqueName(`old-${from!.version}`);
   const group = uniqueName("old-group");
   await withAdmin(from!, (a) => a.createTopics([{ name: topic, partitions, replicationFactor: 1, configs: { "retention.ms": "-1" } }]));
-  const file = writeMigration({ topics: [topic], linkName: uniqueName("old"), extra: `groups:\n  names: [${group}]\n` });
+  const file = writeMigration({ topics: [topic], linkName: uniqueName("old"), extra: withGroup ? `groups:\n  names: [${group}]\n` : "" });
   return { topic, group, file };
 }
 
 test.skipIf(skip)("plan dates the old source and names what klink cannot do there, before run; run says it too", async () => {
-  const { file } = await setUp(1);
+  const { file } = await setUp(1, true);
   const plan = await klink(["plan", file]);
   expect(plan.stdout).toContain(`source  ${from!.bootstrap}`);
   expect(plan.stdout).toContain(`${expected!.release} (by its API versions)`);
   if (expected!.holdsGroups) {
-    expect(plan.stdout).toContain("problems: none");
+    expect(plan.stdout).not.toContain("source cluster:");
     expect(plan.code).toBe(0);
   } else {
     // one line naming the release and the APIs it lacks; a warning: the handoff itself works
@@ -54,7 +54,7 @@ test.skipIf(skip)("plan dates the old source and names what klink cannot do ther
 
 test.skipIf(skip)("mirror: plain, keyed, headed and transactional records (committed and aborted) land at the same offsets on the target", async () => {
   const partitions = 3;
-  const { topic, file } = await setUp(partitions);
+  const { topic, file } = await setUp(partitions, false);
   const p = new Producer(plain(from!, { "linger.ms": 5 }));
   for (let i = 0; i < 300; i++) {
     p.produce({ topic, partition: i % partitions, key: i % 4 ? `k${i}` : null, value: `v${i}`, headers: i % 3 ? [["h", `x${i}`]] : [] });
