@@ -55,8 +55,14 @@ export const plan: Command = {
       };
       const source = await connect("source");
       const target = await connect("target");
-      const result = await buildPlan(config, { source, target }, store);
+      // a source too old to read at all: one line, before buildPlan fails on the first call it lacks
       const old = await checkSource(config, await clientSettings(config, "source", true));
+      const fatal = old.problems.find((p) => p.severity === "error");
+      if (fatal) {
+        console.error(redact(`klink plan: ${fatal.subject}: ${fatal.message}`));
+        return EXIT_USER;
+      }
+      const result = await buildPlan(config, { source, target }, store);
       result.clusters.source.kafka = old.release;
       result.problems.unshift(...old.problems);
       console.log(redact(flags.has("--json") ? JSON.stringify(result, null, 2) : renderPlan(result, file)));

@@ -9,7 +9,7 @@ import { forgetCluster, isOurs, killStale, readClusters, registerPid, saveCluste
 
 export type KafkaVersion = "3.9.2" | "4.3.1" | "4.4.0" | OldKafkaVersion;
 /** Sources older than KRaft, run in ZooKeeper mode (zookeeper.ts). */
-export type OldKafkaVersion = "2.8.2" | "2.4.1" | "1.1.1";
+export type OldKafkaVersion = "2.8.2" | "2.4.1" | "1.1.1" | "0.10.2.2";
 export interface BrokerProcess {
   nodeId: number;
   port: number;

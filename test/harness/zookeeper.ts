@@ -7,7 +7,7 @@ import { freePorts, portOpen, type KafkaCluster, type OldKafkaVersion } from "./
 import { javaArgv } from "./jars.ts";
 import { forgetCluster, isOurs, killStale, readClusters, registerPid, saveCluster, stateDir, stopProcess } from "./state.ts";
 
-export const OLD_VERSIONS: OldKafkaVersion[] = ["2.8.2", "2.4.1", "1.1.1"];
+export const OLD_VERSIONS: OldKafkaVersion[] = ["2.8.2", "2.4.1", "1.1.1", "0.10.2.2"];
 
 export function isOldVersion(v: string): v is OldKafkaVersion {
   return (OLD_VERSIONS as string[]).includes(v);
@@ -131,10 +131,10 @@ export async function startZkCluster(opts: { name: string; version: OldKafkaVers
   const pid = await spawnJvm(c, "kafka.Kafka", [brokerConfig], brokerMarker(c), brokerDir(c), BROKER_JVM, `${c.name}/node-1`);
   c.brokers.push({ nodeId: 1, port: brokerPort!, pid });
   saveCluster(c);
-  // ZooKeeper-mode brokers log "[KafkaServer id=1] started (kafka.server.KafkaServer)"
+  // ZooKeeper-mode brokers log "[KafkaServer id=1] started (kafka.server.KafkaServer)" (0.10: "[Kafka Server 1], started")
   const log = join(brokerDir(c), "server.log");
   await waitFor(`Kafka ${c.version} broker of ${c.name}`, pid, brokerMarker(c), brokerDir(c), async () =>
-    existsSync(log) && /\] started \(kafka\.server\.KafkaServer\)/.test(readFileSync(log, "utf8")) && (await portOpen(brokerPort!)));
+    existsSync(log) && /\],? started \(kafka\.server\.KafkaServer\)/.test(readFileSync(log, "utf8")) && (await portOpen(brokerPort!)));
   return c;
 }
 

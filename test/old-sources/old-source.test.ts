@@ -26,8 +26,11 @@ async function setUp(partitions: number, withGroup: boolean) {
   return { topic, group, file };
 }
 
-test.skipIf(skip)("plan dates the old source and names what klink cannot do there, before run; run says it too", async () => {
-  const { file } = await setUp(1, true);
+test.skipIf(skip || !!expected?.refused)("plan dates the old source and names what klink cannot do there, before run; run says it too", async () => {
+  const { file, group } = await setUp(1, true);
+  // A fresh broker creates __consumer_offsets on the first group lookup, which took longer than
+  // klink run's start-up waits for the group's description under load (see the report); not the point here.
+  await until("the source's group coordinator answers", () => withAdmin(from!, (a) => a.describeConsumerGroups([group]).then(() => true, () => false)), 180_000);
   const plan = await klink(["plan", file]);
   expect(plan.stdout).toContain(`source  ${from!.bootstrap}`);
   expect(plan.stdout).toContain(`${expected!.release} (by its API versions)`);
@@ -52,7 +55,20 @@ test.skipIf(skip)("plan dates the old source and names what klink cannot do ther
   if (warned.length) expect(run.output.indexOf(warned[0]!)).toBeLessThan(run.output.indexOf("mirroring 1 topic"));
 }, 300_000);
 
-test.skipIf(skip)("mirror: plain, keyed, headed and transactional records (committed and aborted) land at the same offsets on the target", async () => {
+test.skipIf(!expected?.refused)("a source before Kafka 0.11: plan and run refuse it in one line, before anything is written", async () => {
+  const { topic, file } = await setUp(1, false);
+  const line = `source cluster: ${expected!.release} lacks InitProducerId (Kafka 0.11)`;
+  const plan = await klink(["plan", file]);
+  expect(plan.code).toBe(1);
+  expect(plan.stderr.trim().split("\n")).toEqual([expect.stringContaining(`klink plan: ${line}`)]);
+  const run = await klink(["run", file], 120_000);
+  expect(run.code).toBe(1);
+  expect(run.stderr + run.stdout).toContain(`ERROR ${line}`);
+  expect(run.stderr + run.stdout).not.toContain("mirroring");
+  expect((await withAdmin(target(), async (a) => a.listTopics(5_000))).some((t) => t.name === topic)).toBe(false);
+}, 300_000);
+
+test.skipIf(skip || !!expected?.refused)("mirror: plain, keyed, headed and transactional records (committed and aborted) land at the same offsets on the target", async () => {
   const partitions = 3;
   const { topic, file } = await setUp(partitions, false);
   const p = new Producer(plain(from!, { "linger.ms": 5 }));

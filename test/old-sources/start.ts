@@ -3,7 +3,7 @@ import { startZkCluster, stopZkCluster, isOldVersion, type ZkCluster } from "../
 import { readClusters } from "../harness/state.ts";
 const [cmd, version] = process.argv.slice(2);
 if (!version || !isOldVersion(version) || (cmd !== "start" && cmd !== "stop")) {
-  console.error("usage: bun test/old-sources/start.ts start|stop 2.8.2|2.4.1|1.1.1");
+  console.error("usage: bun test/old-sources/start.ts start|stop 2.8.2|2.4.1|1.1.1|0.10.2.2");
   process.exit(1);
 }
 const name = `old-${version}`;
