@@ -4,7 +4,8 @@ import { getCluster } from "./harness/state.ts";
 import type { KafkaCluster } from "./harness/cluster.ts";
 import { Admin, Consumer, type ConsumedMessage, type ClientConfig } from "../src/rdkafka/index.ts";
 
-export const source = (): KafkaCluster => getCluster("source");
+/** KLINK_TEST_SOURCE names another recorded cluster as the source, e.g. an old ZooKeeper-mode one (test/old-sources). */
+export const source = (): KafkaCluster => getCluster(process.env.KLINK_TEST_SOURCE || "source");
 export const target = (): KafkaCluster => getCluster("target");
 
 /**

@@ -11,6 +11,7 @@ import { buildPlan } from "../plan/build.ts";
 import { openStore } from "../link/session.ts";
 import { connectAdmin } from "../plan/connect.ts";
 import { renderPlan } from "../plan/render.ts";
+import { checkSource } from "../plan/source-check.ts";
 
 const usage = `klink plan [FILE] [--json]
 
@@ -56,7 +57,16 @@ export const plan: Command = {
       };
       const source = await connect("source");
       const target = await connect("target");
+      // a source too old to read at all: one line, before buildPlan fails on the first call it lacks
+      const old = await checkSource(config, await clientSettings(config, "source", true));
+      const fatal = old.problems.find((p) => p.severity === "error");
+      if (fatal) {
+        console.error(redact(`klink plan: ${fatal.subject}: ${fatal.message}`));
+        return EXIT_USER;
+      }
       const result = await buildPlan(config, { source, target }, store);
+      result.clusters.source.kafka = old.release;
+      result.problems.unshift(...old.problems);
       console.log(redact(flags.has("--json") ? JSON.stringify(result, null, 2) : renderPlan(result, file)));
       return result.problems.some((p) => p.severity === "error") ? EXIT_USER : 0;
     } catch (err) {

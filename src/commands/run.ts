@@ -1,5 +1,6 @@
 import type { Command } from "./command.ts";
-import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USER } from "./command.ts";
+import { checkSource } from "../plan/source-check.ts";
 import { fileArg, parseArgs, type ArgSpec } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { Admin } from "../rdkafka/index.ts";
@@ -115,6 +116,14 @@ export const run: Command = {
     });
     view.phase = "listing the linked topics on the source";
     const clients = await clusterClients(config, false);
+    // an old source: say what klink cannot do there (as `plan` does), and refuse before copying what it cannot copy
+    const source = await checkSource(config, clients.source);
+    for (const p of source.problems) logger[p.severity === "error" ? "error" : "warn"](`${p.subject}: ${p.message}`);
+    if (source.problems.some((p) => p.severity === "error")) {
+      server.stop(true);
+      await store.close();
+      return EXIT_USER;
+    }
     const sourceAdmin = new Admin(clients.source.config, clients.source.options);
     let topics;
     try {

@@ -90,6 +90,11 @@ export class Connection {
     return this.sessionLifetime !== null && Date.now() - this.sessionLifetime.start > this.sessionLifetime.ms * 0.8;
   }
 
+  /** The broker's API versions (its ApiVersions answer), by API key. */
+  brokerVersions(): ReadonlyMap<number, { min: number; max: number }> {
+    return this.versions;
+  }
+
   /** The version of `api` this connection uses: the highest both klink and the broker support. */
   versionOf(api: Api<unknown, unknown>): number {
     const broker = this.versions.get(api.key);

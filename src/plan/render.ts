@@ -8,7 +8,7 @@ export function renderPlan(plan: Plan, file: string): string {
   const out: string[] = [`klink plan ${file} (read-only: nothing was written to either cluster)`, ""];
   for (const role of ["source", "target"] as const) {
     const c = plan.clusters[role];
-    out.push(`${role}  ${c.bootstrap}  cluster ${c.clusterId ?? "?"}, ${c.brokers} broker${c.brokers === 1 ? "" : "s"}`);
+    out.push(`${role}  ${c.bootstrap}  cluster ${c.clusterId ?? "?"}, ${c.brokers} broker${c.brokers === 1 ? "" : "s"}${c.kafka ? `, ${c.kafka} (by its API versions)` : ""}`);
   }
   const toCreate = plan.topics.filter((t) => t.create).length;
   out.push("", `topics: ${plan.topics.length} to mirror${toCreate ? `, ${toCreate} to create on the target` : ""}`);

@@ -14,6 +14,8 @@ export interface ClusterSummary {
   bootstrap: string;
   clusterId: string | null;
   brokers: number;
+  /** The source's Kafka release as its API versions date it ("Kafka 2.8"); absent for the target. */
+  kafka?: string;
 }
 
 /** "producer data": records producers wrote to a target topic klink created, before it copied anything there. */

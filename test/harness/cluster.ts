@@ -7,7 +7,9 @@ import { join, resolve } from "node:path";
 import { javaArgv } from "./jars.ts";
 import { forgetCluster, isOurs, killStale, readClusters, registerPid, saveCluster, stateDir, stopProcess } from "./state.ts";
 
-export type KafkaVersion = "3.9.2" | "4.3.1" | "4.4.0";
+export type KafkaVersion = "3.9.2" | "4.3.1" | "4.4.0" | OldKafkaVersion;
+/** Sources older than KRaft, run in ZooKeeper mode (zookeeper.ts). */
+export type OldKafkaVersion = "2.8.2" | "2.4.1" | "1.1.1" | "0.10.2.2";
 export interface BrokerProcess {
   nodeId: number;
   port: number;
@@ -96,7 +98,7 @@ function clusterPorts(c: KafkaCluster): number[] {
   return [...all.matchAll(/:(\d+)/g)].map((m) => Number(m[1]));
 }
 
-function portOpen(port: number, timeoutMs = 1000): Promise<boolean> {
+export function portOpen(port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((res) => {
     const s = createConnection({ port, host: "127.0.0.1" });
     const done = (ok: boolean) => {

@@ -17,8 +17,8 @@ export function versionDir(version: KafkaVersion): string {
   return join(cacheRoot(), `kafka-${version}`);
 }
 
-/** Kafka 4.x logs through log4j2; 3.x through reload4j (log4j 1.x). */
-const isLog4j2 = (v: KafkaVersion) => !v.startsWith("3.");
+/** Kafka 4.x logs through log4j2; 3.x and older through log4j 1.x (reload4j). */
+const isLog4j2 = (v: KafkaVersion) => Number(v.split(".")[0]) >= 4;
 
 // Brokers: INFO to <kafka.logs.dir>/server.log (the readiness check reads it).
 // Tools: WARN to stderr, because Verifiable* print their JSON events on stdout.

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { KafkaCluster, KafkaVersion } from "./cluster.ts";
 import { javaArgv } from "./jars.ts";
+import { isOldVersion } from "./zookeeper.ts";
 import { killStale, registerPid, unregisterPid } from "./state.ts";
 
 export interface ToolProcess {
@@ -205,6 +206,14 @@ export interface ClientOpts {
   version?: KafkaVersion; // tool jars to use; default the cluster's version
 }
 
+/**
+ * The tool jars for cluster `c`: ZooKeeper-mode sources (Kafka 2.8 and older) are driven by the
+ * 3.9.2 tools, whose flags this file speaks and whose clients talk to brokers back to 0.10.
+ */
+export function toolsVersion(c: KafkaCluster, o: { version?: KafkaVersion } = {}): KafkaVersion {
+  return o.version ?? (isOldVersion(c.version) ? "3.9.2" : c.version);
+}
+
 function connProps(c: KafkaCluster, o: ClientOpts, defaults: Record<string, string> = {}): Record<string, string> {
   return { ...(o.client ?? clientProps(c, o.listener ?? "plaintext")), ...defaults, ...o.props };
 }
@@ -229,14 +238,14 @@ export function consumerGroupsTool(c: KafkaCluster, args: string[], opts: Client
 
 /** kafka-acls.sh: args after --bootstrap-server, e.g. ["--add", "--deny-principal", "User:alice", "--operation", "Read", "--topic", "t"]. */
 export function aclTool(c: KafkaCluster, args: string[], opts: ClientOpts & { allowFail?: boolean } = {}) {
-  const mainClass = (opts.version ?? c.version).startsWith("3.") ? "kafka.admin.AclCommand" : "org.apache.kafka.tools.AclCommand";
+  const mainClass = toolsVersion(c, opts).startsWith("3.") ? "kafka.admin.AclCommand" : "org.apache.kafka.tools.AclCommand";
   return adminTool(c, mainClass, args, opts);
 }
 
 function adminTool(c: KafkaCluster, mainClass: string, args: string[], opts: ClientOpts & { allowFail?: boolean }) {
   const { "bootstrap.servers": bootstrap, ...rest } = connProps(c, opts);
   const conf = Object.keys(rest).length ? ["--command-config", writeProps(c, rest)] : [];
-  return runToEnd(opts.version ?? c.version, mainClass, ["--bootstrap-server", bootstrap!, ...conf, ...args], { jvm: ADMIN_JVM, allowFail: opts.allowFail });
+  return runToEnd(toolsVersion(c, opts), mainClass, ["--bootstrap-server", bootstrap!, ...conf, ...args], { jvm: ADMIN_JVM, allowFail: opts.allowFail });
 }
 
 export async function createTopic(c: KafkaCluster, topic: string, opts: { partitions?: number; replicationFactor?: number; configs?: Record<string, string> } = {}) {
@@ -265,7 +274,7 @@ export async function producerPerformance(
   const props = connProps(c, o, { acks: "all" });
   const args = ["--topic", o.topic, "--num-records", String(o.numRecords), "--record-size", String(o.recordSize ?? 100),
     "--throughput", String(o.throughput ?? -1), "--producer.config", writeProps(c, props)];
-  const r = await runToEnd(o.version ?? c.version, "org.apache.kafka.tools.ProducerPerformance", args, { timeoutMs: o.timeoutMs ?? 120_000, allowFail: o.allowFail });
+  const r = await runToEnd(toolsVersion(c, o), "org.apache.kafka.tools.ProducerPerformance", args, { timeoutMs: o.timeoutMs ?? 120_000, allowFail: o.allowFail });
   // e.g. "10000 records sent, 9487.6 records/sec (0.90 MB/sec), 271.93 ms avg latency, 541.00 ms max latency, ..."
   const re = /^(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency/;
   const m = r.stdout.map((l) => l.match(re)).filter((x) => x !== null).pop();
@@ -291,7 +300,7 @@ export async function consumerPerformance(
   c: KafkaCluster,
   o: ClientOpts & { topic: string; numRecords: number; group?: string; timeoutMs?: number },
 ): Promise<ConsumerPerfResult> {
-  const v = o.version ?? c.version;
+  const v = toolsVersion(c, o);
   const { "bootstrap.servers": bootstrap, ...rest } = connProps(c, o);
   const args = ["--bootstrap-server", bootstrap!, "--topic", o.topic, v.startsWith("3.") ? "--messages" : "--num-records", String(o.numRecords),
     "--timeout", String(o.timeoutMs ?? 30_000), "--group", o.group ?? `perf-${randomUUID()}`];
@@ -372,7 +381,7 @@ export async function verifiableProducer(
   c: KafkaCluster,
   o: ClientOpts & { topic: string; maxMessages: number; throughput?: number; acks?: string; valuePrefix?: number; repeatingKeys?: number },
 ): Promise<VerifiableTool> {
-  const v = o.version ?? c.version;
+  const v = toolsVersion(c, o);
   const { "bootstrap.servers": bootstrap, ...rest } = connProps(c, o);
   const args = ["--bootstrap-server", bootstrap!, "--topic", o.topic, "--max-messages", String(o.maxMessages), "--acks", o.acks ?? "-1"];
   if (o.throughput) args.push("--throughput", String(o.throughput));
@@ -387,7 +396,7 @@ export async function verifiableConsumer(
   c: KafkaCluster,
   o: ClientOpts & { topic: string; groupId: string; maxMessages?: number; groupProtocol?: "classic" | "consumer"; resetPolicy?: "earliest" | "latest"; verbose?: boolean },
 ): Promise<VerifiableTool> {
-  const v = o.version ?? c.version;
+  const v = toolsVersion(c, o);
   const { "bootstrap.servers": bootstrap, ...rest } = connProps(c, o);
   const args = ["--bootstrap-server", bootstrap!, "--topic", o.topic, "--group-id", o.groupId, "--reset-policy", o.resetPolicy ?? "earliest"];
   if (o.maxMessages !== undefined) args.push("--max-messages", String(o.maxMessages));
@@ -428,7 +437,7 @@ export function transactionalMessageCopier(
     "--transactional-id", o.transactionalId, "--consumer-group", o.group, "--group-mode", "--use-group-metadata",
     "--transaction-size", String(o.transactionSize ?? 200)];
   if (o.randomAborts) args.push("--enable-random-aborts");
-  return runTool(o.version ?? c.version, "org.apache.kafka.tools.TransactionalMessageCopier", args, opts);
+  return runTool(toolsVersion(c, o), "org.apache.kafka.tools.TransactionalMessageCopier", args, opts);
 }
 
 /** A record as kafka-console-consumer printed it (key, value and header values as text, "null" for null). */
@@ -452,7 +461,7 @@ export async function consoleConsumer(
   c: KafkaCluster,
   o: ClientOpts & { topic: string; maxMessages?: number; idleMs?: number; isolation?: "read_committed" | "read_uncommitted" },
 ): Promise<{ records: ConsoleRecord[]; code: number; stderr: string }> {
-  const v = o.version ?? c.version;
+  const v = toolsVersion(c, o);
   const { "bootstrap.servers": bootstrap, ...rest } = connProps(c, o);
   const args = ["--bootstrap-server", bootstrap!, "--topic", o.topic, "--from-beginning", "--isolation-level", o.isolation ?? "read_committed",
     "--timeout-ms", String(o.idleMs ?? 15_000), "--group", `console-${randomUUID()}`,
@@ -474,7 +483,7 @@ export async function getOffsets(c: KafkaCluster, topic: string, time: "earliest
   const { "bootstrap.servers": bootstrap, ...rest } = connProps(c, o);
   const args = ["--bootstrap-server", bootstrap!, "--topic", topic, "--time", time === "earliest" ? "-2" : "-1"];
   if (Object.keys(rest).length) args.push("--command-config", writeProps(c, rest));
-  const r = await runToEnd(o.version ?? c.version, "org.apache.kafka.tools.GetOffsetShell", args, { jvm: ADMIN_JVM });
+  const r = await runToEnd(toolsVersion(c, o), "org.apache.kafka.tools.GetOffsetShell", args, { jvm: ADMIN_JVM });
   const out = new Map<number, number>();
   for (const line of r.stdout) {
     // "topic:partition:offset"; topic names cannot contain ':'

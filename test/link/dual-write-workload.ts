@@ -25,7 +25,7 @@
  */
 import { Admin, Consumer, ErrorCode, KafkaError, Offset, Producer, type DeliveryReport, type Header } from "../../src/rdkafka/index.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
-import { clientProps, runTool, verifiableConsumer, writeProps, type ToolEvent, type ToolProcess, type VerifiableTool } from "../harness/tools.ts";
+import { clientProps, runTool, toolsVersion, verifiableConsumer, writeProps, type ToolEvent, type ToolProcess, type VerifiableTool } from "../harness/tools.ts";
 import { plain, uniqueName } from "../helpers.ts";
 
 export type Side = "source" | "target";
@@ -274,10 +274,11 @@ class VerifiableClient implements ProducerClient {
     // retries is what applications run, and it keeps the session's order through a leader change.
     const { "bootstrap.servers": bootstrap, ...rest } = clientProps(c, "plaintext");
     const config = writeProps(c, { ...rest, "enable.idempotence": "true", retries: "2147483647", "max.in.flight.requests.per.connection": "5", "linger.ms": "5" });
-    const tool = await runTool(c.version, "org.apache.kafka.tools.VerifiableProducer", [
+    const jars = toolsVersion(c);
+    const tool = await runTool(jars, "org.apache.kafka.tools.VerifiableProducer", [
       "--bootstrap-server", bootstrap!, "--topic", this.ctx.topic, "--max-messages", "-1", "--throughput", String(this.ctx.rate),
       "--acks", "-1", "--value-prefix", String(valuePrefix), "--repeating-keys", String(VERIFIABLE_KEYS),
-      c.version.startsWith("3.") ? "--producer.config" : "--command-config", config,
+      jars.startsWith("3.") ? "--producer.config" : "--command-config", config,
     ]);
     this.tool = tool;
     this.session = session;

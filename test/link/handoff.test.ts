@@ -10,6 +10,7 @@ import { source, target, plain, uniqueName, withAdmin, until } from "../helpers.
 import { verifiableConsumer, stopAllTools, type VerifiableTool, type ToolEvent } from "../harness/tools.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
 import { writeMigration, spawnKlink, klink, steadyProducer } from "./klink-process.ts";
+import { oldSource } from "../old-sources/expected.ts";
 
 const running = new Set<ReturnType<typeof spawnKlink>>();
 afterAll(async () => {
@@ -39,7 +40,7 @@ test("a VerifiableConsumer group moves member by member to the target: fenced un
   const topic = uniqueName("handoff");
   const group = uniqueName("group");
   const partitions = 3;
-  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions, configs: { "retention.ms": "-1" } }]));
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions, replicationFactor: source().brokers.length, configs: { "retention.ms": "-1" } }]));
   const file = writeMigration({ topics: [topic], linkName: uniqueName("handoff"), extra: `groups:\n  names: [${group}]\n` });
   const producer = steadyProducer(source(), topic, partitions);
 
@@ -81,21 +82,24 @@ test("a VerifiableConsumer group moves member by member to the target: fenced un
   }
   // All three on the target now: after the handoff they read.
   await onTarget[0]!.tool.waitFor((e) => e.name === "records_consumed", 60_000).catch(() => null);
-  // A member started on the source again by mistake reads nothing: klink holds the group there now.
-  for (let i = 0; i < 100 && !String((await klink(["status", file])).stdout).includes("held on the source"); i++) await Bun.sleep(200);
-  const straggler = await verifiableConsumer(source(), { topic, groupId: group, groupProtocol: "classic" });
-  const stragglerEvents = timed(straggler);
-  // It joins (klink parks it inside JoinGroup, or hands it an empty assignment once the park ends).
-  let joined = false;
-  for (let i = 0; i < 300 && !joined; i++, await Bun.sleep(200)) {
-    const [d] = await withAdmin(source(), (a) => a.describeConsumerGroups([group]));
-    joined = d!.members.length === 2; // klink and the straggler
+  // A member started on the source again by mistake reads nothing: klink holds the group there now
+  // (not on a source before Kafka 2.4, which klink's group client cannot join: plan warns of it).
+  if (oldSource(source())?.holdsGroups ?? true) {
+    for (let i = 0; i < 100 && !String((await klink(["status", file])).stdout).includes("held on the source"); i++) await Bun.sleep(200);
+    const straggler = await verifiableConsumer(source(), { topic, groupId: group, groupProtocol: "classic" });
+    const stragglerEvents = timed(straggler);
+    // It joins (klink parks it inside JoinGroup, or hands it an empty assignment once the park ends).
+    let joined = false;
+    for (let i = 0; i < 300 && !joined; i++, await Bun.sleep(200)) {
+      const [d] = await withAdmin(source(), (a) => a.describeConsumerGroups([group]));
+      joined = d!.members.length === 2; // klink and the straggler
+    }
+    expect(joined).toBe(true);
+    await Bun.sleep(5_000);
+    await straggler.stop();
+    expect(stragglerEvents.filter((e) => e.name === "records_consumed")).toEqual([]);
+    expect(stragglerEvents.filter((e) => e.name === "partitions_assigned").flatMap((e) => e.partitions)).toEqual([]);
   }
-  expect(joined).toBe(true);
-  await Bun.sleep(5_000);
-  await straggler.stop();
-  expect(stragglerEvents.filter((e) => e.name === "records_consumed")).toEqual([]);
-  expect(stragglerEvents.filter((e) => e.name === "partitions_assigned").flatMap((e) => e.partitions)).toEqual([]);
   const produced = await producer.stop();
 
   // Wait until the group has read everything on the target.
