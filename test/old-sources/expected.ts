@@ -1,6 +1,6 @@
 /**
  * What klink does with each old source (ZooKeeper mode), as found against real brokers with the
- * 4.4.0 target; test/old-sources/run.ts runs the scenarios and old-source.test.ts checks plan/run.
+ * 4.4.0 target; test/old-sources/run.ts runs the scenarios and old-source.check.ts checks plan/run.
  */
 import type { KafkaCluster, OldKafkaVersion } from "../harness/cluster.ts";
 import { isOldVersion } from "../harness/zookeeper.ts";

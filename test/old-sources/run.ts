@@ -9,7 +9,7 @@ import { getCluster } from "../harness/state.ts";
 import { OLD_SOURCES } from "./expected.ts";
 
 const SCENARIOS: Array<{ name: string; args: string[] }> = [
-  { name: "plan + mirror (or refusal)", args: ["test/old-sources/old-source.test.ts"] },
+  { name: "plan + mirror (or refusal)", args: ["./test/old-sources/old-source.check.ts"] },
   { name: "dual write", args: ["test/link/dual-write.test.ts", "-t", "control|one at a time"] },
   { name: "handoff", args: ["test/link/handoff.test.ts", "-t", "VerifiableConsumer group moves"] },
 ];

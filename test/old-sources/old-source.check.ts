@@ -3,7 +3,8 @@
  * `klink plan` dates the broker and says before `run` what klink cannot do on it, `run` says the
  * same before it copies, and a mirror of plain, keyed, headed and transactional records (committed
  * and aborted) is exact on the 4.4.0 target, checked offset by offset with a plain consumer.
- * Skipped unless KLINK_TEST_SOURCE names an old cluster (`npm run test:old-sources` does).
+ * Named .check.ts so that `npm test` does not collect it: run by `npm run test:old-sources`, which
+ * starts the old cluster and sets KLINK_TEST_SOURCE (its tests skip without one).
  */
 import { test, expect, afterAll } from "bun:test";
 import { Producer } from "../../src/rdkafka/index.ts";
