@@ -6,23 +6,13 @@
 import { test, expect } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { createServer } from "node:net";
 import { writeMigration, klink } from "./klink-process.ts";
 import { source, uniqueName, withAdmin } from "../helpers.ts";
-import type { KafkaCluster } from "../harness/cluster.ts";
-
-/** A loopback port nobody listens on (taken from the system, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePorts, type KafkaCluster } from "../harness/cluster.ts";
 
 for (const command of ["run", "verify"]) {
   test(`klink ${command} with the target down: one line naming the target and its address, exit 2, no state written`, async () => {
-    const port = await closedPort();
+    const port = (await freePorts(1))[0];
     const down = { bootstrap: `127.0.0.1:${port}` } as KafkaCluster;
     const topic = uniqueName("down");
     await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 1 }]));
@@ -39,7 +29,7 @@ for (const command of ["run", "verify"]) {
 }
 
 test("klink offsets with storage: kafka and the target down: one line naming the target, exit 2 (was 30 s of librdkafka lines, exit 1)", async () => {
-  const port = await closedPort();
+  const port = (await freePorts(1))[0];
   const down = { bootstrap: `127.0.0.1:${port}` } as KafkaCluster;
   const file = writeMigration({ topics: ["t"], linkName: uniqueName("down-offsets"), to: down, extra: "storage:\n  plugin: kafka\n" });
   const r = await klink(["offsets", "translate", file, "--topic", "t", "--partition", "0", "--offset", "5"], 120_000);

@@ -4,20 +4,11 @@
  * 5 s here and 254 at once in a fault run, burying the line that said why klink stopped.
  */
 import { expect, test } from "bun:test";
-import { createServer } from "node:net";
 import { RepeatedLines } from "../../src/rdkafka/log-events.ts";
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePorts } from "../harness/cluster.ts";
 
 test("a consumer closed while its broker is down: each librdkafka line at most a few times, the repeats counted", async () => {
-  const proc = Bun.spawn(["bun", `${import.meta.dir}/brokers-down.ts`, `127.0.0.1:${await closedPort()}`, "5000"], { stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(["bun", `${import.meta.dir}/brokers-down.ts`, `127.0.0.1:${(await freePorts(1))[0]}`, "5000"], { stdout: "pipe", stderr: "pipe" });
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   expect(out.trim()).toBe("closed");
   const lines = err.split("\n").filter(Boolean).map((l) => l.replace(/^\S+Z /, ""));
