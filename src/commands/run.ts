@@ -178,7 +178,10 @@ export const run: Command = {
     if (fenced) return EXIT_RUNTIME;
     reporter.report(true);
     const failed = running.progress().filter((p) => p.error);
-    for (const p of failed) logger.error(`${p.topic}[${p.partition}] stopped: ${p.error}`, { topic: p.topic, partition: p.partition });
+    for (const p of failed) {
+      if (p.retrying) logger.warn(`${p.topic}[${p.partition}] interrupted: ${p.error}; the next start of klink resumes it`, { topic: p.topic, partition: p.partition });
+      else logger.error(`${p.topic}[${p.partition}] stopped: ${p.error}`, { topic: p.topic, partition: p.partition });
+    }
     return failed.length ? EXIT_RUNTIME : EXIT_OK;
   },
 };

@@ -75,6 +75,8 @@ export interface PartitionProgress {
   /** When klink last copied a record a producer wrote to the source (ISO time); null before one. */
   lastCopiedAt?: string | null;
   error: string | null;
+  /** The error is a cluster that did not answer in time: klink tries the partition again by itself (interrupted.ts). */
+  retrying?: boolean;
   /** In dual write: the Router's progress on this partition (target → source). */
   routed?: RoutedProgress;
   /** The topic's lifecycle state (docs/lifecycle.md). */
@@ -431,6 +433,7 @@ export class Link {
       const progress: PartitionProgress = {
         topic: p.topic, partition: p.partition, mode: p.mode, next: p.next - p.inFlight, sourceEnd: p.sourceEnd, copiedRecords: p.copiedRecords,
         copiedBytes: p.copiedBytes, copiedTimestamp: p.copiedTimestamp, error: p.error, topicState: this.topicStates.get(p.topic) ?? "mirroring",
+        ...(p.error && p.retryAt !== null ? { retrying: true } : {}),
         lastCopiedAt: p.lastOriginalAt ? new Date(Date.now() - (performance.now() - p.lastOriginalAt)).toISOString() : null, // a monotonic reading, as a time
       };
       const routed = p.lanes ? this.router.progress(p.lanes) : undefined;

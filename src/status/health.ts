@@ -27,6 +27,7 @@ export function notReadyReasons(snapshot: object | null, phase?: string): string
     .map(([role, c]) => `the ${role} cluster does not answer since ${c.unreachableSince}: ${c.error}`);
   return [...unreachable, ...partitions.filter((p) => p.error).map((p) => {
     const hint = stopHint(p.error!);
+    if (p.retrying) return `${p.topic}[${p.partition}] interrupted: ${p.error} (klink tries again by itself)`;
     return `${p.topic}[${p.partition}] stopped: ${p.error}${hint ? ` (${hint})` : ""}`;
   })];
 }

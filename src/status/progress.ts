@@ -14,6 +14,8 @@ export interface TopicProgress {
   /** Age of the oldest recently copied record among lagging partitions (CreateTime), or null. */
   lagSeconds: number | null;
   stopped: number;
+  /** Of those, interrupted by a cluster that did not answer in time: klink tries them again itself. */
+  retrying: number;
   /** Lifecycle state: mirroring, dual-write, ... */
   state: string;
   /** Dual write: records routed target → source this run, and what the Router has still to read. */
@@ -25,7 +27,7 @@ export function byTopic(partitions: PartitionProgress[]): TopicProgress[] {
   const out = new Map<string, TopicProgress>();
   for (const p of partitions) {
     const t = out.get(p.topic) ?? {
-      topic: p.topic, partitions: 0, copiedRecords: 0, copiedBytes: 0, lagRecords: 0, lagSeconds: null, stopped: 0,
+      topic: p.topic, partitions: 0, copiedRecords: 0, copiedBytes: 0, lagRecords: 0, lagSeconds: null, stopped: 0, retrying: 0,
       state: p.topicState ?? "mirroring", routedRecords: 0, routerLagRecords: 0,
     };
     if (p.routed) {
@@ -39,6 +41,7 @@ export function byTopic(partitions: PartitionProgress[]): TopicProgress[] {
     t.lagRecords += lag;
     if (lag > 0 && p.copiedTimestamp > 0) t.lagSeconds = Math.max(t.lagSeconds ?? 0, Math.max(0, (Date.now() - p.copiedTimestamp) / 1000));
     if (p.error) t.stopped++;
+    if (p.retrying) t.retrying++;
     out.set(p.topic, t);
   }
   return [...out.values()];
@@ -89,7 +92,8 @@ export class ProgressReporter {
       const mbps = (t.copiedBytes - prev.bytes) / seconds / 1e6;
       this.last.set(t.topic, { records: t.copiedRecords, bytes: t.copiedBytes, at: now });
       const eta = rps > 0 && t.lagRecords > 0 ? `, caught up in ~${Math.ceil(t.lagRecords / rps)} s` : "";
-      const stopped = t.stopped ? `, ${t.stopped} partition(s) STOPPED` : "";
+      const held = t.stopped - t.retrying;
+      const stopped = `${held ? `, ${held} partition(s) STOPPED` : ""}${t.retrying ? `, ${t.retrying} partition(s) interrupted (a cluster did not answer; klink tries again)` : ""}`;
       const routed = t.state === "mirroring" ? "" : ` [${t.state}: ${t.routedRecords} routed target → source, router lag ${t.routerLagRecords}]`;
       const fields: Fields = { topic: t.topic, state: t.state, copiedRecords: t.copiedRecords, lagRecords: t.lagRecords, lagSeconds: t.lagSeconds, stoppedPartitions: t.stopped };
       lines.push(
