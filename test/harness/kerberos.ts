@@ -13,7 +13,7 @@ import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePorts, type ExtraListener } from "./cluster.ts";
-import { isOurs, registerPid, stopProcess } from "./state.ts";
+import { registerPid, stopProcess } from "./state.ts";
 
 export const REALM = "KLINK.TEST";
 export const SERVICE = "kafka";
@@ -119,7 +119,8 @@ export async function startKdc(parent = tmpdir()): Promise<Kdc> {
   registerPid({ pid: proc.pid, marker, label: `krb5kdc ${dir}`, owner: process.pid });
   const stop = () => stopProcess(proc.pid, marker, 5_000);
   try {
-    await waitForTcp(port!, () => isOurs(proc.pid, marker), join(dir, "kdc.log"));
+    // alive while it has not exited (its /proc cmdline may still be Bun's for a moment after spawn)
+    await waitForTcp(port!, () => proc.exitCode === null && proc.signalCode === null, join(dir, "kdc.log"));
   } catch (err) {
     await stop();
     throw err;
