@@ -8,6 +8,7 @@
  * authority: nothing is synced, in either direction. `klink plan` shows the same differences.
  * Partition counts are followed by watchers.ts.
  */
+import { BackgroundRound } from "./background-round.ts";
 import { AlterConfigOp, KafkaError, type Admin, type ConfigEntry } from "../rdkafka/index.ts";
 import type { Store } from "../state/store.ts";
 import type { TopicSettings } from "../config/types.ts";
@@ -68,27 +69,20 @@ export interface ConfigSyncContext {
 
 /** Compares and syncs every CONFIG_SYNC_INTERVAL_MS, in the background of the link's run loop. */
 export class ConfigSync {
-  private last = performance.now();
-  private running = false;
+  private readonly rounds = new BackgroundRound(CONFIG_SYNC_INTERVAL_MS, () => this.syncAll());
   /** Refusals already logged (topic, name, value): said once, tried again each round. */
   private readonly refused = new Set<string>();
 
   constructor(private readonly c: ConfigSyncContext) {}
 
   tick(): void {
-    if (this.running || performance.now() - this.last < CONFIG_SYNC_INTERVAL_MS) return;
     if (!this.c.topics.some((t) => t.configSync.enabled && t.create.copyConfigs)) return;
-    this.running = true;
-    this.last = performance.now();
-    this.syncAll().finally(() => {
-      this.running = false;
-      this.last = performance.now();
-    });
+    this.rounds.tick();
   }
 
   /** The sync's admin calls have ended (before the admin clients close). */
-  async idle(): Promise<void> {
-    while (this.running) await Bun.sleep(5);
+  idle(): Promise<void> {
+    return this.rounds.idle();
   }
 
   private async syncAll(): Promise<void> {

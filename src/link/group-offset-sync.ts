@@ -9,6 +9,7 @@
  * - an offset backwards: a target offset ahead of the source's (the group read on the target
  *   already) stays.
  */
+import { BackgroundRound } from "./background-round.ts";
 import { KafkaError, type Admin } from "../rdkafka/index.ts";
 import type { Selection } from "../config/types.ts";
 import { notHandedOff } from "./group-export.ts";
@@ -27,26 +28,18 @@ export interface GroupOffsetSyncContext {
 }
 
 export class GroupOffsetSync {
-  private last = performance.now();
-  private running = false;
+  private readonly rounds = new BackgroundRound(GROUP_OFFSET_SYNC_INTERVAL_MS, () => this.syncAll());
   private readonly said = new Set<string>();
 
   constructor(private readonly c: GroupOffsetSyncContext) {}
 
   tick(): void {
-    if (this.running || performance.now() - this.last < GROUP_OFFSET_SYNC_INTERVAL_MS) return;
-    this.running = true;
-    this.syncAll()
-      .catch(() => {}) // a cluster that does not answer: tried again next round
-      .finally(() => {
-        this.running = false;
-        this.last = performance.now();
-      });
+    this.rounds.tick();
   }
 
   /** The sync's admin calls have ended (before the admin clients close). */
-  async idle(): Promise<void> {
-    while (this.running) await Bun.sleep(5);
+  idle(): Promise<void> {
+    return this.rounds.idle();
   }
 
   private async syncAll(): Promise<void> {
