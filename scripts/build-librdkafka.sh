@@ -11,8 +11,10 @@ SRC=node_modules/@confluentinc/kafka-javascript/deps/librdkafka
 CACHE="${KLINK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/klink}"
 HEX=$(sed -n 's/^#define RD_KAFKA_VERSION *0x\([0-9a-fA-F]\{8\}\).*/\1/p' "$SRC/src/rdkafka.h")
 VERSION="$((16#${HEX:0:2})).$((16#${HEX:2:2})).$((16#${HEX:4:2}))"
-# The hash covers the sources and this script, so a new package or new flags rebuild.
-HASH=$( (cd "$SRC" && find src -type f \( -name '*.c' -o -name '*.h' \) | LC_ALL=C sort | xargs cat; cat "$OLDPWD/$0") | sha256sum | cut -c1-12)
+# Fixes klink needs before librdkafka ships them, one patch per defect (each names the test that shows it).
+PATCHES="$PWD/scripts/librdkafka-patches"
+# The hash covers the sources, this script and the patches, so a new package, new flags or a new patch rebuild.
+HASH=$( (cd "$SRC" && find src -type f \( -name '*.c' -o -name '*.h' \) | LC_ALL=C sort | xargs cat; cat "$OLDPWD/$0" "$PATCHES"/*.patch) | sha256sum | cut -c1-12)
 OUT="$CACHE/librdkafka-$VERSION-$HASH"
 
 if [ ! -f "$OUT/librdkafka.so.1" ]; then
@@ -20,6 +22,9 @@ if [ ! -f "$OUT/librdkafka.so.1" ]; then
   BUILD=$(mktemp -d)
   trap 'rm -rf "$BUILD"' EXIT
   cp -r "$SRC/." "$BUILD/"
+  for p in "$PATCHES"/*.patch; do
+    (cd "$BUILD" && patch -p1 --quiet < "$p") || { echo "librdkafka patch $p does not apply to librdkafka $VERSION" >&2; exit 1; }
+  done
   # The shipped tree carries a config.h/.d files from the publisher's machine: start clean.
   (cd "$BUILD" && find . -name "*.o" -o -name "*.d" -o -name "*.a" -o -name "librdkafka*.so*" | xargs rm -f && rm -f config.h config.cache Makefile.config \
     && ./configure --disable-curl \

@@ -17,7 +17,7 @@ say() { echo "[setup] $*" >&2; }
 # libsasl2-modules-gssapi-mit: librdkafka's Kerberos (SASL GSSAPI) through Cyrus SASL; krb5-kdc and
 # krb5-admin-server (kdb5_util, kadmin.local): the tests' own KDC (test/harness/kerberos.ts); krb5-user: kinit, for
 # the test of a ticket cache without a keytab.
-DEB_PACKAGES=(python3-venv libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev pkg-config build-essential openssl prometheus chromium
+DEB_PACKAGES=(python3-venv patch libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev pkg-config build-essential openssl prometheus chromium
   libsasl2-modules-gssapi-mit krb5-kdc krb5-admin-server krb5-user)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do

@@ -19,7 +19,6 @@ export function plain(c: KafkaCluster, extra: ClientConfig = {}): ClientConfig {
   return { "bootstrap.servers": c.bootstrap, ...extra };
 }
 
-/** A topic name no earlier run used. */
 /**
  * Polls `check` until it holds; throws naming `what` after `timeoutMs`, or at once with its output
  * when `run` (a klink under test) has exited.
@@ -33,6 +32,7 @@ export async function until(what: string, check: () => boolean | Promise<boolean
   }
 }
 
+/** A topic name no earlier run used. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }

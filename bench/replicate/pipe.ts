@@ -11,7 +11,7 @@
  * own work.
  */
 import { Consumer, Producer, Offset } from "../../src/rdkafka/index.ts";
-import { copyingConsumer, FORWARD_PRODUCER } from "../../src/link/client-settings.ts";
+import { copyingConsumer, FORWARD_PRODUCER, QUEUE_FULL_WAIT_MS } from "../../src/link/client-settings.ts";
 
 interface PipeOptions {
   source: string;
@@ -50,7 +50,7 @@ while (!stopping) {
       m.destroy();
       continue;
     }
-    while (producer.forward(m) === 0) producer.poll(); // queue full: serve delivery reports
+    while (producer.forward(m) === 0) producer.poll(QUEUE_FULL_WAIT_MS); // queue full: wait for delivery reports, as the Fetcher does
   }
   producer.poll();
 }

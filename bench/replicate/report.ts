@@ -66,10 +66,19 @@ const geomean = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 
 
 /** records per CPU-second of tool a ÷ that of tool b (medians); `copy`: over the copy phase only */
 function ratio(c: CaseResult, a: Tool, b: Tool, copy: boolean): number | null {
+  return ratioOf(c, a, b, (f) => (copy ? f.copyRecPerCpuS : f.recPerCpuS));
+}
+
+/** MB/s (records/s: the same bytes per record) of tool a ÷ that of tool b (medians); `steady`: from the first record on the target */
+function speedRatio(c: CaseResult, a: Tool, b: Tool, steady: boolean): number | null {
+  return ratioOf(c, a, b, (f) => (steady ? f.steadyRecPerS : f.recPerS));
+}
+
+function ratioOf(c: CaseResult, a: Tool, b: Tool, pick: (f: ToolFigures) => number[]): number | null {
   const fa = figures(c, a);
   const fb = figures(c, b);
   if (!fa || !fb) return null;
-  const [xa, xb] = copy ? [fa.copyRecPerCpuS, fb.copyRecPerCpuS] : [fa.recPerCpuS, fb.recPerCpuS];
+  const [xa, xb] = [pick(fa), pick(fb)];
   if (!xa.length || !xb.length) return null;
   return median(xa) / median(xb);
 }
@@ -223,6 +232,10 @@ export function renderMarkdown(r: BenchResults, svgName: string): string {
   const g = (xs: number[]) => (xs.length ? `${geomean(xs).toFixed(2)}×` : "n/a");
   line(`Throughput per CPU-second (geometric mean over ${r.cases.length} case(s)): klink/MM2 ${g(all.mm2)} from start, ${g(all.mm2Copy)} copy phase; ` +
     `klink/pipe ${g(all.pipe)} from start, ${g(all.pipeCopy)} copy phase`);
+  const speed = (b: Tool, steady: boolean) => g(r.cases.map((c) => speedRatio(c, "klink", b, steady)).filter((v): v is number => v !== null));
+  line();
+  line(`MB/s (geometric mean over the same cases): klink/MM2 ${speed("mm2", false)} from start, ${speed("mm2", true)} steady; ` +
+    `klink/pipe ${speed("pipe", false)} from start, ${speed("pipe", true)} steady`);
   return out.join("\n") + "\n";
 }
 

@@ -32,6 +32,14 @@ import type { ClientOptions } from "../../src/rdkafka/client.ts";
 import { Admin, Consumer, ErrorCode, KafkaError, Offset, OffsetSpec, Producer, type ClientConfig } from "../../src/rdkafka/index.ts";
 import type { GroupState, OffsetMapRow, OptionProblem, PartitionState, PluginContext, Store, StoreWrite, TopicState } from "../plugin.ts";
 
+/**
+ * How long one state write may take (its transaction's timeout). A target that does not answer
+ * for longer than librdkafka's 60-s default (a broker restart on a loaded machine) made the
+ * outcome of a write unknown, and klink stopped; a killed klink's open transaction is aborted by
+ * the next instance's initTransactions at once, whatever this is.
+ */
+const TRANSACTION_TIMEOUT_MS = 180_000;
+
 export const name = "kafka";
 export const kind = "storage";
 
@@ -296,17 +304,19 @@ export class KafkaStore implements Store {
     }
   }
 
-  private takeTransactionalId(): Producer {
+  private takeTransactionalId(timeoutMs = TRANSACTION_TIMEOUT_MS): Producer {
     const id = transactionalId(this.s.linkName);
     const producer = new Producer(
       // Compression first: the file's librdkafka overrides may choose another.
-      { "compression.type": "lz4", ...this.s.config, "transactional.id": id, "linger.ms": 0 },
+      { "compression.type": "lz4", ...this.s.config, "transactional.id": id, "linger.ms": 0, "transaction.timeout.ms": timeoutMs },
       { ...this.s.options, onError: () => {} }, // errors surface from the transaction calls
     );
     try {
       producer.initTransactions();
     } catch (err) {
       void producer.close(1_000).catch(() => {});
+      // A target whose transaction.max.timeout.ms is lower: librdkafka's default then
+      if (err instanceof KafkaError && err.codeName === "INVALID_TRANSACTION_TIMEOUT" && timeoutMs !== 60_000) return this.takeTransactionalId(60_000);
       if (err instanceof KafkaError && err.code === TRANSACTIONAL_ID_AUTHORIZATION_FAILED) {
         throw new Error(`${this.where}: klink may not use the transactional id ${id}: allow klink's principal to WRITE and DESCRIBE TransactionalId ${id} (${err.message})`);
       }
@@ -578,7 +588,9 @@ export class KafkaStore implements Store {
           }
         }
       }
-      await producer.commitTransaction();
+      // librdkafka keeps delivering and resumes the commit: wait as long as the transaction may
+      // live, so that a target away for a while (a broker restarting) ends in a known outcome
+      await producer.commitTransaction(TRANSACTION_TIMEOUT_MS + 10_000);
     } catch (err) {
       const fatal = producer.fatalError();
       if (fatal || (err instanceof KafkaError && err.fatal)) {

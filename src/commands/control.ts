@@ -1,5 +1,5 @@
 /**
- * `klink handoff`, `klink promote`, `klink rollback`: the operator's commands to the running
+ * `klink handoff`, `promote`, `rollback`, `resume`, `failback`, `retire`: the operator's commands to the running
  * instance, sent to its status endpoint (status.listen) with the link's name and id. The running
  * klink checks that the request is for its link and the step is safe, and answers with what it
  * did or why not.
@@ -88,6 +88,8 @@ export const promote = controlCommand(
   "promote", "TOPIC|GLOB", "make the target primary for topics: stop copying and routing them",
   `Asks the running klink to promote the linked topics matching TOPIC|GLOB (* and ? as in a shell):
 once everything is copied both ways, their Fetcher and Router stop and the target is primary.
+With link.failback: true the target is primary at once and klink keeps copying both ways, so the
+source stays a live replica: \`klink failback\` moves clients back, \`klink retire\` ends it.
 Refused, with the reason, while a producer still writes to the topic on the source (within the
 last 10 s) or a linked group still reads it there.
 
@@ -115,6 +117,30 @@ export const rollback = controlCommand(
   `Asks the running klink to roll back the linked topics matching TOPIC|GLOB: groups already handed
 off are held on the source, and when their last member has left the target their offsets are
 translated back to the source, so clients can return to the source without loss.
+
+Options:`,
+  false,
+  false,
+);
+
+export const failback = controlCommand(
+  "failback", "TOPIC|GLOB", "move clients back to the source after promote (link.failback)",
+  `Asks the running klink to fail back promoted topics matching TOPIC|GLOB whose source klink kept as
+a live replica (link.failback: true): their handed-off groups are held on the source, and when
+their last member has left the target their offsets are translated back to the source, so
+producers and consumers can return to the source without loss or duplicates. The topics become
+rolled-back; klink keeps copying both ways, and they can be promoted again.
+
+Options:`,
+  false,
+  false,
+);
+
+export const retire = controlCommand(
+  "retire", "TOPIC|GLOB", "end the source replica of promoted topics (link.failback)",
+  `Asks the running klink to end the source replica of promoted topics matching TOPIC|GLOB: once
+everything is copied both ways, their Fetcher and Router stop for good. Failback is no longer
+possible; the topics are promoted, as after a promote without link.failback.
 
 Options:`,
   false,

@@ -21,8 +21,10 @@ for each linked topic its partitions, the source's log start and end offsets, th
 and why (exact, or translate e.g. when its prefix is longer than link.prefixFillLimit), topics to
 create and with which configs, the configs of existing target topics that differ from the
 source's (config drift, and whether run syncs them: link.configSync); the consumer groups found,
-their state and protocol; and problems (partition count mismatch, foreign data, missing
-permissions, topic settings that need care).
+their state and protocol; with link.aclSync, the ACL bindings run would create on the target,
+those only there, and what klink's own principal lacks (klink never grants itself anything);
+and problems (partition count mismatch, foreign data, missing permissions, topic settings that
+need care).
 Nothing is written to either cluster, nor to klink's state. FILE defaults to ./migration.yaml.
 
 Options:

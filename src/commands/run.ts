@@ -5,7 +5,7 @@ import { fileArg, parseArgs, type ArgSpec } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
 import { Admin } from "../rdkafka/index.ts";
 import { Link } from "../link/link.ts";
-import { clusterClients, reachClusters, openStore, linkedTopics } from "../link/session.ts";
+import { clusterClients, reachClusters, openStore, linkedTopics, linkedTopic, selectTopics } from "../link/session.ts";
 import { ProgressReporter } from "../status/progress.ts";
 import { startStatusServer, StatusServerError } from "../status/server.ts";
 import { StatusView } from "../status/status-view.ts";
@@ -20,12 +20,14 @@ import { onStopSignals } from "./stop-signals.ts";
 import { TokenFileError, writeToken } from "../status/token.ts";
 import { LOG_OPTIONS_USAGE } from "./log-options.ts";
 import { log as logger } from "../log.ts";
+import { AclSync } from "../link/acl-sync.ts";
 
 const usage = `klink run [FILE] [--until-caught-up] [--log-format text|json] [-v|-q]
 
 Mirrors every topic linked by FILE from the source to the target cluster, each record at the
 same offset (exact mode): creates missing target topics, aligns each partition's start, copies,
-and resumes after any stop. Once producers write to the target too, routes their records back to
+and resumes after any stop. Source topics created while it runs that link.topics selects are
+linked at the next check (link.topics.refreshSeconds, default 30). Once producers write to the target too, routes their records back to
 the source (dual write, with an exact offset map). Holds the linked consumer groups on the target
 (the read fence) and hands them over when they have left the source (\`klink handoff\`,
 cutover/auto); \`klink promote\` and \`klink rollback\` talk to this running instance. Runs until
@@ -127,7 +129,8 @@ export const run: Command = {
     const sourceAdmin = new Admin(clients.source.config, clients.source.options);
     let topics;
     try {
-      topics = await linkedTopics(config, sourceAdmin);
+      topics = await linkedTopics(config, sourceAdmin, undefined, (missing) =>
+        logger.warn(`link.topics names topics the source does not have (yet): ${missing.join(", ")}; each is linked once created there (looked for every ${config.link.topicsRefreshSeconds} s)`));
     } finally {
       sourceAdmin.close();
     }
@@ -149,14 +152,26 @@ export const run: Command = {
       linkName: config.link.name, source: clients.source, target: clients.target, topics, store,
       maxInFlightBytes: config.limits.inFlightBytes, memoryBytes: config.limits.memoryBytes, log,
       groupOffsetSync: config.link.groupOffsetSync ? { groups: config.groups } : null,
+      newTopics: {
+        intervalMs: config.link.topicsRefreshSeconds * 1000,
+        select: (existing) => selectTopics(config, existing).selected.filter((name) => !promoted.has(name)).map((name) => linkedTopic(config, name)),
+        linked: (names) => {
+          life.addTopics(names);
+          acls?.addTopics(names);
+        },
+      },
     });
     const running = link;
+    const acls = config.link.aclSync.enabled
+      ? new AclSync({ source: clients.source, target: clients.target, store, settings: config.link.aclSync, topics: topics.map((t) => t.name), groups: config.groups, log })
+      : null;
     const cutover = await startPlugin(config.cutover.plugin, config.cutover.options, pluginContext(config, false), formatPath(config.cutover.path));
     const life = new Lifecycle({ config, clients, store, link: running, cutover, topics: topics.map((t) => t.name), log });
     const offSignals = onStopSignals(() => running.stop(), (line) => logger.warn(line));
     try {
       view.phase = `starting ${topics.length} topic(s): creating missing ones on the target, aligning each partition's start`;
       await running.start();
+      acls?.start();
       view.phase = "holding the linked groups on the target (the read fence)";
       await life.start();
       lifecycle = life;
@@ -172,6 +187,7 @@ export const run: Command = {
       server.stop(true);
       life.close();
       await running.close().catch((err) => logger.warn(`closing: ${err.message}`));
+      await acls?.close();
       await store.close().catch((err) => logger.warn(`closing the state: ${err.message}`));
       offSignals();
     }

@@ -2,7 +2,7 @@ import type { Command } from "./command.ts";
 import { EXIT_OK, EXIT_RUNTIME } from "./command.ts";
 import { fileArg, parseArgs, type ArgSpec } from "./args.ts";
 import { loadForCommand } from "./load-config.ts";
-import type { PartitionProgress } from "../link/link.ts";
+import type { PartitionProgress } from "../link/partition/progress.ts";
 import type { GroupProgress } from "../link/handoff.ts";
 import { byTopic } from "../status/progress.ts";
 import type { StatusIdentity } from "../status/server.ts";

@@ -17,6 +17,7 @@ const obj = (v: unknown): Obj | undefined => (v && typeof v === "object" && !Arr
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+const PRINCIPAL = /^[^:]+:.+$/;
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 
 /** librdkafka properties klink sets itself, with why; an override would break a guarantee. */
@@ -65,6 +66,9 @@ export function semanticIssues(raw: unknown, data: unknown, now: number): Issue[
       issues.push(...settingsIssues(obj(settings), obj(obj(obj(rawLink?.overrides)?.[topic])), path, now));
     }
     issues.push(...settingsIssues(link, rawLink, ["link"], now));
+    for (const name of Object.keys(obj(obj(link.aclSync)?.principals) ?? {})) {
+      if (!PRINCIPAL.test(name)) issues.push(error(["link", "aclSync", "principals", name], `'${name}' is not a principal such as User:alice (TYPE:NAME)`, "key"));
+    }
   }
   if (obj(data)?.groups !== undefined) selectionIssues(obj(data)!.groups, ["groups"], "consumer group", issues);
 

@@ -13,7 +13,7 @@ export function plainConfig(config: MigrationConfig): Record<string, unknown> {
     clusters: { source: cluster(config.clusters.source), target: cluster(config.clusters.target) },
     link: {
       name: config.link.name,
-      topics: selection(config.link.topics),
+      topics: { ...selection(config.link.topics), refreshSeconds: config.link.topicsRefreshSeconds },
       ...settings(config.link.defaults),
       overrides: Object.fromEntries(Object.entries(config.link.overrides).map(([t, s]) => [t, settings(s)])),
     },

@@ -43,7 +43,9 @@ function resolveLink(link: Obj): LinkConfig {
   const defaults = topicSettings(link, null);
   const overrides: Record<string, TopicSettings> = {};
   for (const [topic, o] of Object.entries((link.overrides ?? {}) as Record<string, Obj>)) overrides[topic] = topicSettings(o, defaults);
-  return { name: link.name, topics: toSelection(link.topics), defaults, overrides, groupOffsetSync: link.groupOffsetSync ?? false };
+  const refreshSeconds: number | undefined = Array.isArray(link.topics) ? undefined : link.topics?.refreshSeconds;
+  return { name: link.name, topics: toSelection(link.topics), topicsRefreshSeconds: refreshSeconds ?? 30, defaults, overrides, groupOffsetSync: link.groupOffsetSync ?? false, failback: link.failback ?? false,
+    aclSync: { enabled: link.aclSync?.enabled ?? false, deletions: link.aclSync?.deletions ?? "keep", principals: link.aclSync?.principals ?? {} } };
 }
 
 /** Settings from `s`; what `s` does not say comes from `base` (the link's, for an override). */

@@ -26,7 +26,7 @@ const regexList = (description: string): JsonSchema => ({
 });
 
 /** Which topics or groups: a list of names, or names and regular expressions with exclusions. */
-const selection = (what: "topic" | "consumer group", example: string): JsonSchema => ({
+const selection = (what: "topic" | "consumer group", example: string, more: Record<string, JsonSchema> = {}): JsonSchema => ({
   oneOf: [
     { type: "array", description: `${what} names`, items: { type: "string", minLength: 1 }, examples: [[example]] },
     {
@@ -36,6 +36,7 @@ const selection = (what: "topic" | "consumer group", example: string): JsonSchem
         names: { description: `${what} names, exactly`, type: "array", items: { type: "string", minLength: 1 }, examples: [[example]] },
         regex: regexList(`regular expressions matched against whole ${what} names (Java-style, anchored at both ends)`),
         exclude: regexList(`regular expressions of ${what} names to leave out, even when listed or matched above`),
+        ...more,
       },
     },
   ],
@@ -190,7 +191,18 @@ export const migrationSchema: JsonSchema = {
           pattern: "^[A-Za-z0-9._-]{1,100}$",
           examples: ["orders-to-new-cluster"],
         },
-        topics: { description: "the topics to mirror", ...selection("topic", "orders") },
+        topics: {
+          description: "the topics to mirror",
+          ...selection("topic", "orders", {
+            refreshSeconds: {
+              description: "while `klink run` runs, the source's topics are listed this often (default 30): a new topic selected here is created on the target and copied from its first record",
+              type: "integer",
+              minimum: 1,
+              maximum: 86400,
+              examples: [30],
+            },
+          }),
+        },
         ...topicSettings(true),
         groupOffsetSync: {
           description:
@@ -198,6 +210,37 @@ export const migrationSchema: JsonSchema = {
             "on linked topics to the target, translated, while the group has no members on the target; never backwards",
           type: "boolean",
           default: false,
+        },
+        failback: {
+          description:
+            "after promote, keep the source as a live replica of the target: klink goes on copying both ways (records written to the target " +
+            "reach the source, exactly mapped), so `klink failback TOPIC` can move producers and groups back, even days later; `klink retire TOPIC` ends it",
+          type: "boolean",
+          default: false,
+        },
+        aclSync: {
+          description:
+            "copy the source's ACL bindings that concern this link to the target and keep them in sync (every 10 s): those on linked topics " +
+            "(literal, prefixed or * patterns that match one), on the groups under groups:, on the cluster and on transactional ids; `klink plan` lists them",
+          type: "object",
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { description: "sync ACLs (klink's principal needs DESCRIBE on the source cluster and DESCRIBE and ALTER on the target cluster)", type: "boolean", default: false },
+            deletions: {
+              description: "a binding removed on the source: `mirror` removes it on the target too (only bindings klink created there), `keep` leaves it",
+              type: "string",
+              enum: ["keep", "mirror"],
+              default: "keep",
+            },
+            principals: {
+              description: "principals renamed on the target (source principal: target principal); null: that principal's bindings are not copied",
+              type: "object",
+              additionalProperties: { type: ["string", "null"], pattern: "^[^:]+:.+$", title: "a principal such as User:alice (TYPE:NAME)" },
+              default: {},
+              examples: [{ "User:alice": "User:alice@example.com", "User:old-service": null }],
+            },
+          },
         },
         overrides: {
           description: "settings for single topics, by exact name, over the link's",

@@ -83,10 +83,24 @@ export interface TopicSettings {
 export interface LinkConfig {
   name: string;
   topics: Selection;
+  /** link.topics.refreshSeconds: how often a running klink looks for new source topics to link (new-topics.ts). */
+  topicsRefreshSeconds: number;
   /** The link's settings, for every topic without an override. */
   defaults: TopicSettings;
   /** Complete settings (link's merged with the override) of topics named under `overrides`. */
   overrides: Record<string, TopicSettings>;
   /** Copy committed offsets of groups klink does not hand off to the target (group-offset-sync.ts). */
   groupOffsetSync: boolean;
+  /** After promote, the source stays a live replica of the target until `klink retire` (docs/lifecycle.md, "Failback"). */
+  failback: boolean;
+  /** ACL sync (acl-sync.ts). */
+  aclSync: AclSyncSettings;
+}
+
+export interface AclSyncSettings {
+  enabled: boolean;
+  /** A binding removed on the source: `mirror` removes the one klink created on the target, `keep` leaves it. */
+  deletions: "keep" | "mirror";
+  /** Source principal → target principal; null: not copied. */
+  principals: Record<string, string | null>;
 }

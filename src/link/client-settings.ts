@@ -43,6 +43,12 @@ export function copyingConsumer(limits: { maxInFlightBytes: number; memoryBytes:
   };
 }
 
+/**
+ * How long the Fetcher and the Router block for a delivery report when the producer's queue is
+ * full: the first report wakes them at once; other work of the loop waits at most this long.
+ */
+export const QUEUE_FULL_WAIT_MS = 5;
+
 /** The target producer's settings. message.max.bytes at librdkafka's maximum: the target topic's max.message.bytes is the limit that counts (checkSize). */
 export const FORWARD_PRODUCER = {
   "linger.ms": 5,

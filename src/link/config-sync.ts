@@ -15,6 +15,9 @@ import type { TopicSettings } from "../config/types.ts";
 import { notCopiedBecause, topicToCreate, type CreateSettings } from "./topic-create.ts";
 import { stateKey } from "./partition/state.ts";
 
+/** Topics whose configs one DescribeConfigs request asks for. */
+const TOPICS_PER_REQUEST = 100;
+
 export type ConfigSyncSettings = TopicSettings["configSync"];
 
 /** A config the target topic has otherwise than the source gives it; null: not set on the topic (its default applies). */
@@ -86,15 +89,22 @@ export class ConfigSync {
   }
 
   private async syncAll(): Promise<void> {
-    for (const t of this.c.topics) {
-      if (!t.configSync.enabled || this.c.promoted(t.name)) continue;
-      // a cluster that does not answer, or a topic gone: tried again next round (watchers.ts reports a deleted topic)
-      await this.syncTopic(t).catch(() => {});
+    const topics = this.c.topics.filter((t) => t.configSync.enabled && !this.c.promoted(t.name));
+    for (let i = 0; i < topics.length; i += TOPICS_PER_REQUEST) {
+      const some = topics.slice(i, i + TOPICS_PER_REQUEST);
+      const names = some.map((t) => t.name);
+      const [source, target] = await Promise.all([this.c.sourceAdmin.describeTopicsConfigs(names), this.c.targetAdmin.describeTopicsConfigs(names)]);
+      for (let j = 0; j < some.length; j++) {
+        const s = source[j]!;
+        const t = target[j]!;
+        // a topic gone, or not described: tried again next round (watchers.ts reports a deleted topic)
+        if (s instanceof Error || t instanceof Error) continue;
+        await this.syncTopic(some[j]!, s, t).catch(() => {});
+      }
     }
   }
 
-  private async syncTopic(t: ConfigSyncTopic): Promise<void> {
-    const [source, target] = await Promise.all([this.c.sourceAdmin.describeTopicConfigs(t.name), this.c.targetAdmin.describeTopicConfigs(t.name)]);
+  private async syncTopic(t: ConfigSyncTopic, source: ConfigEntry[], target: ConfigEntry[]): Promise<void> {
     let changes = configDrift(source, target, t.create, t.configSync.exclude);
     // klink switched cleanup.policy to delete records at a partition's start (align.ts); that puts it back
     if (changes.some((d) => d.name === "cleanup.policy") && (await this.c.store.get(stateKey.cleanupPolicy(t.name))) !== null) {

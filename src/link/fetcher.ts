@@ -17,13 +17,14 @@
  */
 import { Producer, Consumer, KafkaError, ErrorCode, type Admin, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
 import { isWaitTooLong, RETRY_STOPPED_MS } from "./interrupted.ts";
-import { FORWARD_PRODUCER, copyingConsumer } from "./client-settings.ts";
+import { FORWARD_PRODUCER, QUEUE_FULL_WAIT_MS, copyingConsumer } from "./client-settings.ts";
 import type { Cluster } from "./cluster.ts";
 import { PartitionFillers } from "./fillers.ts";
 import { nextStep, type Step } from "./exact-plan.ts";
 import type { Ledger } from "./ledger.ts";
 import type { Router } from "./router.ts";
 import { PartitionsByHandle } from "./partitions-by-handle.ts";
+import { eofHighWatermark } from "./partition-end.ts";
 import type { LinkedPartition } from "./partition/partition.ts";
 
 /** How long a record before a one-slot hole waits for a later hole before it is committed with the marker. */
@@ -116,9 +117,11 @@ export class Fetcher {
       return "idle";
     }
     this.batchAt = performance.now();
+    const read: LinkedPartition[] = [];
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       const p = this.partitionOf.of(m); // found now: handle() may free m
+      if (p && p !== read[read.length - 1]) read.push(p); // a batch holds runs of one partition's records
       try {
         const pending = this.handle(m, p);
         if (pending) await pending;
@@ -127,8 +130,25 @@ export class Fetcher {
         m.destroy();
       }
     }
+    for (const p of read) {
+      try {
+        const pending = this.endFromWatermark(p);
+        if (pending) await pending;
+      } catch (err) {
+        this.fail(p, err as Error);
+      }
+    }
     this.producer.poll();
     return "read";
+  }
+
+  /** The end, from the high watermark of the fetch that carried the last record read (partition-end.ts): that record is written now. */
+  private endFromWatermark(p: LinkedPartition): Promise<void> | void {
+    if (p.state !== "exact" || !p.copying || p.atEnd || p.held.length === 0) return;
+    if (this.consumer.lastHighWatermark(p.topic, p.partition) !== p.known) return;
+    p.atEnd = true;
+    p.openTransactionAtEnd = false;
+    return this.advance(p);
   }
 
   /** Serves the target producer's delivery reports. */
@@ -379,8 +399,8 @@ export class Fetcher {
     try {
       id = this.producer.forward(m);
       while (id === 0) {
-        // librdkafka's queue is full: serve delivery reports until there is room.
-        this.producer.poll();
+        // librdkafka's queue is full: wait for delivery reports (spinning on refusals cost a third of the CPU).
+        this.producer.poll(QUEUE_FULL_WAIT_MS);
         id = this.producer.forward(m);
       }
     } catch (err) {
@@ -477,15 +497,3 @@ export class Fetcher {
     this.consumer.close();
   }
 }
-
-/**
- * The source's high watermark when the partition end was reached, from librdkafka's end-of-partition
- * event ("... reached end of partition at offset N (HighwaterMark H)"); null when not given. Above
- * the end it means a transaction is open there (exact-plan.ts): reading it is an optimisation, and
- * a librdkafka that words the event differently only makes klink wait for a later hole instead.
- */
-function eofHighWatermark(m: ConsumedMessage): number | null {
-  const found = /HighwaterMark (\d+)/.exec(m.error?.message ?? "");
-  return found ? Number(found[1]) : null;
-}
-

@@ -62,12 +62,29 @@ export function groupFileName(group: string): string {
 /** Exports `groups` (each with why it is not handed off) into `dir`, one file per group. */
 export async function exportGroups(source: Admin, target: Admin, store: Store, groups: Array<{ group: string; why: string }>, dir: string): Promise<GroupExport[]> {
   mkdirSync(dir, { recursive: true });
+  const translate = await groupTranslator(source, target, store);
+  const out: GroupExport[] = [];
+  for (const { group, why } of groups) {
+    const e: GroupExport = { group, why, file: null, ...(await translate(group)) };
+    if (e.offsets.length) {
+      e.file = join(dir, groupFileName(group));
+      writeFileSync(e.file, e.offsets.map((x) => `${x.topic},${x.partition},${x.targetOffset}`).join("\n") + "\n");
+    }
+    out.push(e);
+  }
+  return out;
+}
+
+/**
+ * A group's committed source offsets as target offsets (`offsets`), and those that cannot be
+ * (`skipped`, with why), from the stored state; for export-groups and `klink plan`.
+ */
+export async function groupTranslator(source: Admin, target: Admin, store: Store): Promise<(group: string) => Promise<Pick<GroupExport, "offsets" | "skipped">>> {
   const stored = new Map<string, Map<number, StoredPartition>>();
   // a topic in dual write or after: producers may write to its target partitions
   const dualWrite = new Set((await store.topics()).filter((t) => t.state !== "mirroring").map((t) => t.topic));
-  const out: GroupExport[] = [];
-  for (const { group, why } of groups) {
-    const e: GroupExport = { group, why, file: null, offsets: [], skipped: [] };
+  return async (group) => {
+    const e: Pick<GroupExport, "offsets" | "skipped"> = { offsets: [], skipped: [] };
     const committed = (await source.listConsumerGroupOffsets(group)).filter((o) => o.offset >= 0);
     for (const o of committed.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)) {
       if (!stored.has(o.topic)) stored.set(o.topic, await storedPartitions(store, o.topic));
@@ -81,13 +98,8 @@ export async function exportGroups(source: Admin, target: Admin, store: Store, g
       if (t === null) e.skipped.push({ topic: o.topic, partition: o.partition, sourceOffset: o.offset, why: "not copied that far yet: export again once klink caught up" });
       else e.offsets.push({ topic: o.topic, partition: o.partition, sourceOffset: o.offset, targetOffset: t });
     }
-    if (e.offsets.length) {
-      e.file = join(dir, groupFileName(group));
-      writeFileSync(e.file, e.offsets.map((x) => `${x.topic},${x.partition},${x.targetOffset}`).join("\n") + "\n");
-    }
-    out.push(e);
-  }
-  return out;
+    return e;
+  };
 }
 
 /** The source's groups klink does not hand off that committed offsets on `linkedTopics`, or the groups named. */

@@ -21,7 +21,7 @@ export interface GroupOffsetSyncContext {
   targetAdmin: Admin;
   /** `groups:` (klink hands those off itself). */
   groups: Selection;
-  linkedTopics: Set<string>;
+  linkedTopics: () => Set<string>;
   /** Where a group committed at source offset `offset` resumes on the target; null until it can. */
   translate: (topic: string, partition: number, offset: number) => Promise<number | null>;
   log: (line: string) => void;
@@ -55,7 +55,8 @@ export class GroupOffsetSync {
   }
 
   private async syncGroup(group: string): Promise<void> {
-    const committed = (await this.c.sourceAdmin.listConsumerGroupOffsets(group)).filter((o) => o.offset >= 0 && this.c.linkedTopics.has(o.topic));
+    const linked = this.c.linkedTopics(); // topics created on the source after start join (new-topics.ts)
+    const committed = (await this.c.sourceAdmin.listConsumerGroupOffsets(group)).filter((o) => o.offset >= 0 && linked.has(o.topic));
     if (committed.length === 0) return;
     const current = new Map((await this.c.targetAdmin.listConsumerGroupOffsets(group, committed.map((o) => ({ topic: o.topic, partition: o.partition })))).map((o) => [`${o.topic}\0${o.partition}`, o.offset]));
     const moves: Array<{ topic: string; partition: number; offset: number }> = [];

@@ -6,7 +6,7 @@
  */
 import { Admin } from "../rdkafka/index.ts";
 import type { Cutover } from "../../plugins/plugin.ts";
-import type { Store, TopicLifecycle } from "../state/store.ts";
+import { targetIsPrimary, type Store, type TopicLifecycle } from "../state/store.ts";
 import type { MigrationConfig } from "../config/types.ts";
 import { select } from "../config/select.ts";
 import { globMatches } from "../config/glob.ts";
@@ -68,6 +68,11 @@ export class Lifecycle {
     }
   }
 
+  /** Topics created on the source after start, now linked (new-topics.ts); the group handoff shares this list. */
+  addTopics(names: string[]): void {
+    this.options.topics.push(...names);
+  }
+
   groups(): GroupProgress[] {
     return this.handoff?.progress() ?? [];
   }
@@ -82,6 +87,8 @@ export class Lifecycle {
     const topics = this.options.topics.filter((t) => globMatches(r.name, t));
     if (topics.length === 0) return { ok: false, message: `no linked topic matches ${r.name} (linked: ${this.options.topics.join(", ")})` };
     if (r.action === "promote") return r.dryRun ? this.promotePreview(topics, r.force) : this.promote(topics, r.force);
+    if (r.action === "failback") return this.failback(topics);
+    if (r.action === "retire") return this.retire(topics);
     return this.rollback(topics);
   }
 
@@ -100,20 +107,53 @@ export class Lifecycle {
   private async rollback(topics: string[]): Promise<ControlAnswer> {
     const promoted = topics.filter((t) => this.options.link.topicState(t) === "promoted");
     if (promoted.length) return { ok: false, message: `${promoted.join(", ")} promoted already: the target is primary, klink no longer copies them back` };
+    const replicas = topics.filter((t) => this.options.link.topicState(t) === "promoted-replica");
+    if (replicas.length) return { ok: false, message: `${replicas.join(", ")} promoted, with the source kept as a replica: klink failback moves clients back` };
+    return this.moveBack(topics, "rolled back on request; the link keeps copying both ways");
+  }
+
+  /** After a promote with link.failback: the source is primary again (docs/lifecycle.md, "Failback"). */
+  private async failback(topics: string[]): Promise<ControlAnswer> {
+    const refused = topics.map((t) => [t, this.options.link.topicState(t) ?? "mirroring"] as const).filter(([, state]) => state !== "promoted-replica");
+    if (refused.length) {
+      return { ok: false, message: refused.map(([t, state]) => `${t}: ${state === "promoted" ? "promoted without a source replica (link.failback was off, or it was retired): klink no longer copies it back" : `not promoted (${state}): klink rollback moves its clients back`}`).join("\n") };
+    }
+    return this.moveBack(topics, "failed back after promote; the link keeps copying both ways");
+  }
+
+  /** Handed-off groups of `topics` are held on the source to move back (GroupHandoff.rollback); the topics are `rolled-back`. */
+  private async moveBack(topics: string[], detail: string): Promise<ControlAnswer> {
     const lines = (await this.handoff?.rollback(topics)) ?? [];
     for (const topic of topics) {
       this.promoteRequested.delete(topic);
       this.options.link.setTopicState(topic, "rolled-back");
-      await this.options.store.write([{ topic, state: "rolled-back", detail: "rolled back on request; the link keeps copying both ways" }]);
+      await this.options.store.write([{ topic, state: "rolled-back", detail }]);
       lines.push(`${topic}: rolled back; clients may return to the source (klink keeps both clusters complete)`);
     }
     return { ok: true, message: lines.join("\n") };
   }
 
+  /** Ends the source replica of promoted topics: drained both ways, their Fetcher and Router stop; `promoted` is final. */
+  private async retire(topics: string[]): Promise<ControlAnswer> {
+    const lines: string[] = [];
+    let ok = true;
+    for (const topic of topics) {
+      const state = this.options.link.topicState(topic) ?? "mirroring";
+      if (state !== "promoted-replica") {
+        ok = false;
+        lines.push(`${topic}: ${state === "promoted" ? "retired already" : `not promoted (${state}): promote it first`}`);
+        continue;
+      }
+      await this.retireWhenDrained(topic, "on request; the source replica ended");
+      lines.push(`${topic}: retired: klink no longer copies nor routes it; the source is no longer a replica`);
+    }
+    return { ok, message: lines.join("\n") };
+  }
+
   /** Why `topic` cannot be promoted now (empty: it can). */
   private promoteBlockers(topic: string): string[] {
     const reasons: string[] = [];
-    const since = this.options.link.sinceLastSourceWrite(topic);
+    const since = this.options.link.sinceLastSourceWrites().get(topic)!;
     if (since < SOURCE_QUIET_MS) reasons.push(`a producer may still write to ${topic} on the source (the last record copied from there ${(since / 1000).toFixed(1)} s ago; promote waits for ${SOURCE_QUIET_MS / 1000} s of quiet)`);
     const reading = this.handoff?.readingOnSource(topic) ?? [];
     if (reading.length) reasons.push(`group(s) ${reading.join(", ")} still read ${topic} on the source`);
@@ -124,7 +164,7 @@ export class Lifecycle {
     const lines: string[] = [];
     let ok = true;
     for (const topic of topics) {
-      if (this.options.link.topicState(topic) === "promoted") {
+      if (targetIsPrimary(this.options.link.topicState(topic))) {
         lines.push(`${topic}: already promoted`);
         continue;
       }
@@ -135,8 +175,10 @@ export class Lifecycle {
         continue;
       }
       this.promoteRequested.add(topic);
-      await this.retireWhenDrained(topic, force ? `forced${blockers.length ? ` (${blockers.join("; ")})` : ""}` : "on request");
-      lines.push(`${topic}: promoted: the target is primary; klink no longer copies nor routes it`);
+      await this.promoteNow(topic, force ? `forced${blockers.length ? ` (${blockers.join("; ")})` : ""}` : "on request");
+      lines.push(this.options.config.link.failback
+        ? `${topic}: promoted: the target is primary; klink keeps the source as a live replica (klink failback moves clients back, klink retire ends the replica)`
+        : `${topic}: promoted: the target is primary; klink no longer copies nor routes it`);
     }
     return { ok, message: lines.join("\n") };
   }
@@ -145,15 +187,27 @@ export class Lifecycle {
   private promotePreview(topics: string[], force: boolean): ControlAnswer {
     let ok = true;
     const lines = topics.map((topic) => {
-      if (this.options.link.topicState(topic) === "promoted") return `${topic}: already promoted`;
+      if (targetIsPrimary(this.options.link.topicState(topic))) return `${topic}: already promoted`;
       const blockers = this.promoteBlockers(topic);
       if (blockers.length && !force) {
         ok = false;
         return `${topic}: would not be promoted now: ${blockers.join("; ")} (--force promotes anyway)`;
       }
-      return `${topic}: would be promoted${blockers.length ? ` (forced: ${blockers.join("; ")})` : ""}: once drained both ways the target is primary; klink would no longer copy nor route it`;
+      const then = this.options.config.link.failback ? "the target would be primary, the source kept as a live replica" : "once drained both ways the target is primary; klink would no longer copy nor route it";
+      return `${topic}: would be promoted${blockers.length ? ` (forced: ${blockers.join("; ")})` : ""}: ${then}`;
     });
     return { ok, message: `dry run, nothing changed:\n${lines.join("\n")}` };
+  }
+
+  /**
+   * With link.failback the source stays a replica: klink goes on copying both ways and only the
+   * state says the target is primary. Otherwise the topic is retired at once.
+   */
+  private async promoteNow(topic: string, why: string): Promise<void> {
+    if (!this.options.config.link.failback) return this.retireWhenDrained(topic, why);
+    this.options.link.setTopicState(topic, "promoted-replica");
+    await this.options.store.write([{ topic, state: "promoted-replica", detail: `promoted ${why}; the source is kept as a live replica` }]);
+    this.options.log(`${topic}: promoted (${why}); the target is primary, the source is kept as a live replica (link.failback)`);
   }
 
   /** Waits until the topic is drained both ways, then stops its Fetcher and Router for good. */
@@ -174,15 +228,16 @@ export class Lifecycle {
 
   /** Asks the cutover policy about every topic not promoted yet. */
   private async tick(): Promise<void> {
+    const sinceLastSourceWrite = this.options.link.sinceLastSourceWrites(); // one pass: 1,000 topics × 10,000 partitions every second was a tenth of a core
     for (const topic of this.options.topics) {
       const state = this.options.link.topicState(topic) ?? "mirroring";
-      if (state === "promoted" || this.promoting.has(topic)) continue;
+      if (targetIsPrimary(state) || this.promoting.has(topic)) continue;
       const reading = this.handoff?.readingOnSource(topic) ?? [];
       const decision = this.options.cutover.promote({
         topic, state, requested: this.promoteRequested.has(topic),
-        sinceLastSourceWriteMs: this.options.link.sinceLastSourceWrite(topic), groupsOnSource: reading.length,
+        sinceLastSourceWriteMs: sinceLastSourceWrite.get(topic) ?? null, groupsOnSource: reading.length,
       });
-      if (decision.go && this.promoteBlockers(topic).length === 0) void this.retireWhenDrained(topic, "by the cutover policy").catch((err) => this.options.log(`${topic}: promote failed: ${err.message}`));
+      if (decision.go && this.promoteBlockers(topic).length === 0) void this.promoteNow(topic, "by the cutover policy").catch((err) => this.options.log(`${topic}: promote failed: ${err.message}`));
     }
   }
 

@@ -8,10 +8,10 @@
  * To follow one record from source to target, read fetcher.ts; this file is the frame around it.
  */
 import { Admin } from "../rdkafka/index.ts";
-import type { Store, TopicLifecycle } from "../state/store.ts";
-import type { OffsetsSetting, Selection, StartPosition, TopicSettings } from "../config/types.ts";
+import { targetIsPrimary, type Store, type TopicLifecycle } from "../state/store.ts";
+import type { Selection, StartPosition } from "../config/types.ts";
 import type { Cluster } from "./cluster.ts";
-import { provisionTopic, describeSourceTopic, type CreateSettings } from "./provision.ts";
+import { provisionTopic, describeSourceTopic, targetMaxMessageBytes } from "./provision.ts";
 import { CleanupPolicySwitch } from "./align.ts";
 import { Ledger, Lanes } from "./ledger.ts";
 import { Router, type RoutedProgress } from "./router.ts";
@@ -27,22 +27,17 @@ import { PartitionStarter } from "./partition-start.ts";
 import { readStartFacts } from "./start-facts.ts";
 import { Reachability } from "./reachability.ts";
 import { LinkedPartition } from "./partition/partition.ts";
+import type { PartitionProgress } from "./partition/progress.ts";
 import { stateKey, storedPartitions, translateWrites, type StoredPartition } from "./partition/state.ts";
 import { checkClusterPair } from "./cluster-pair.ts";
+import { inParallel } from "./in-parallel.ts";
+import { InterruptedTopics } from "./interrupted-topics.ts";
 import { groupOffsetOnTarget, groupOffsetOnSource, type GroupOffsetContext } from "./group-offsets.ts";
+import type { LinkedTopic } from "./linked-topic.ts";
+import { NewTopics, type NewTopicsSettings } from "./new-topics.ts";
 
-export interface LinkedTopic {
-  name: string;
-  start: StartPosition;
-  /** exact: offsets identical or the partition stops; translate: an offset map; auto: exact where possible. */
-  offsets: OffsetsSetting;
-  /** Longest prefix of filler offsets written to align a partition's start. */
-  prefixFillLimit: number;
-  /** How a missing target topic is created. */
-  create: CreateSettings;
-  /** Live topic config sync (config-sync.ts). */
-  configSync: TopicSettings["configSync"];
-}
+/** How many topics are provisioned, aligned and resumed at once when klink starts. */
+const TOPICS_STARTED_AT_ONCE = 16;
 
 export interface LinkOptions {
   linkName: string;
@@ -57,30 +52,8 @@ export interface LinkOptions {
   log: (line: string) => void;
   /** link.groupOffsetSync, and `groups:` (those klink hands off itself). */
   groupOffsetSync?: { groups: Selection } | null;
-}
-
-export interface PartitionProgress {
-  topic: string;
-  partition: number;
-  /** exact: target offset == source offset; translate: copied records are in the offset map. */
-  mode: "exact" | "translate";
-  /** Next source offset the target acknowledged up to (records in flight stay lag while the target is down). */
-  next: number;
-  /** Source end as last seen (last stable offset). */
-  sourceEnd: number;
-  copiedRecords: number;
-  copiedBytes: number;
-  /** CreateTime of a recently copied record (sampled), for the lag in seconds; 0 when unknown. */
-  copiedTimestamp: number;
-  /** When klink last copied a record a producer wrote to the source (ISO time); null before one. */
-  lastCopiedAt?: string | null;
-  error: string | null;
-  /** The error is a cluster that did not answer in time: klink tries the partition again by itself (interrupted.ts). */
-  retrying?: boolean;
-  /** In dual write: the Router's progress on this partition (target → source). */
-  routed?: RoutedProgress;
-  /** The topic's lifecycle state (docs/lifecycle.md). */
-  topicState?: TopicLifecycle;
+  /** Topics created on the source while klink runs are linked (new-topics.ts). */
+  newTopics?: NewTopicsSettings | null;
 }
 
 export class Link {
@@ -96,16 +69,20 @@ export class Link {
   private watchers!: Watchers;
   private configSync!: ConfigSync;
   private groupOffsetSync: GroupOffsetSync | null = null;
+  private newTopics: NewTopics | null = null;
   private reach: Reachability | null = null;
   private stopping = false;
   private readonly startedAt = performance.now();
   /** `klink resume` requests, served by the run loop between batches. */
   private readonly resumes: Array<{ topic: string; partition: number | null; done: (lines: string[]) => void; failed: (err: Error) => void }> = [];
   private readonly memory: MemoryGuard;
+  private readonly topicsToStart: InterruptedTopics;
+  private lastRetryLook = 0;
 
   constructor(private readonly options: LinkOptions) {
     this.ledger = new Ledger(options.store);
     this.memory = processMemoryGuard(options.memoryBytes);
+    this.topicsToStart = new InterruptedTopics(options.log);
   }
 
   private key(topic: string, partition: number): string {
@@ -138,34 +115,40 @@ export class Link {
       onDualWrite: (p, at, inFlight, seen) => this.dualWrite(p, at, inFlight, seen),
     });
     this.starter = new PartitionStarter({
-      linkName: o.linkName, source: o.source, target: o.target, targetAdmin: this.targetAdmin, store: o.store, producer: this.fetcher.producer,
+      linkName: o.linkName, source: o.source, target: o.target, sourceAdmin: this.sourceAdmin, targetAdmin: this.targetAdmin, store: o.store, producer: this.fetcher.producer,
       policy: this.policy, log: o.log,
       storeTranslate: (p, from, targetFrom, why, identicalBelow) => o.store.write(translateWrites(p.topic, p.partition, from, targetFrom, identicalBelow, why)),
       toTranslate: (p, from, targetFrom, why, identicalBelow) => this.toTranslate(p, from, targetFrom, why, identicalBelow),
       resumeTranslated: (p, stored) => this.resumeTranslated(p, stored),
     });
     this.watchers = new Watchers({
-      sourceAdmin: this.sourceAdmin, targetAdmin: this.targetAdmin, topics: o.topics.map((t) => t.name),
+      sourceAdmin: this.sourceAdmin, targetAdmin: this.targetAdmin, topics: () => o.topics.map((t) => t.name),
       partitions: () => this.partitions.values(), get: (t, p) => this.get(t, p), fail: (p, err) => this.fetcher.fail(p, err),
       onDualWrite: (p, end) => this.dualWrite(p, p.next, [], `the target's end offset ${end} is past the next offset ${p.next} while the partition was idle`),
       linkNewPartitions: (topic) => this.linkNewPartitions(topic),
     });
     this.configSync = new ConfigSync({
       sourceAdmin: this.sourceAdmin, targetAdmin: this.targetAdmin, store: o.store, topics: o.topics,
-      promoted: (topic) => this.topicState(topic) === "promoted", log: o.log,
+      promoted: (topic) => targetIsPrimary(this.topicState(topic)), log: o.log,
     });
     if (o.groupOffsetSync) {
       this.groupOffsetSync = new GroupOffsetSync({
-        sourceAdmin: this.sourceAdmin, targetAdmin: this.targetAdmin, groups: o.groupOffsetSync.groups, linkedTopics: new Set(o.topics.map((t) => t.name)),
+        sourceAdmin: this.sourceAdmin, targetAdmin: this.targetAdmin, groups: o.groupOffsetSync.groups, linkedTopics: () => new Set(o.topics.map((t) => t.name)),
         translate: (topic, partition, offset) => this.groupOffset(topic, partition, offset), log: o.log,
       });
     }
+    if (o.newTopics) this.newTopics = new NewTopics({ ...o.newTopics, sourceAdmin: this.sourceAdmin, topics: o.topics, log: o.log, link: (t) => this.linkAddedTopic(t) });
     await checkClusterPair(this.options.store, this.sourceAdmin, this.targetAdmin);
     await this.policy.restoreLeftovers(o.topics.map((t) => t.name));
     for (const t of await o.store.topics()) this.topicStates.set(t.topic, t.state);
-    const assignment: Assignment = [];
-    for (const t of o.topics) assignment.push(...(await this.linkTopic(t, t.start)));
-    this.fetcher.assign(assignment, false);
+    // Topics start side by side: each waits mostly on the clusters' answers (bench/partitions.ts).
+    const assignments = await inParallel(o.topics, TOPICS_STARTED_AT_ONCE, (t) => this.startTopic(t));
+    this.fetcher.assign(assignments.flat(), false);
+  }
+
+  /** Links a topic at start; a cluster that does not answer in time interrupts only that topic (interrupted-topics.ts). */
+  private startTopic(t: LinkedTopic): Promise<Assignment> {
+    return this.topicsToStart.start(t.name, () => this.linkTopic(t, t.start));
   }
 
   /**
@@ -186,7 +169,7 @@ export class Link {
       await Promise.all([settleReplication(this.targetAdmin, t.name, resumed, o.log), settleReplication(this.sourceAdmin, t.name, resumed, o.log)]);
     }
     const facts = await readStartFacts(this.sourceAdmin, this.targetAdmin, t.name, ids, start);
-    const maxBytes = await this.targetMaxMessageBytes(t.name);
+    const maxBytes = await targetMaxMessageBytes(this.targetAdmin, t.name);
     // One switch of a compact-only topic's cleanup.policy for all partitions that align now.
     this.policy.hold(t.name);
     const started = await Promise.all(ids.map(async (id) => {
@@ -220,15 +203,25 @@ export class Link {
 
   /** Partitions added to a source topic: created on the target, copied from their first record (all of a new partition is new, whatever link.start says). */
   private async linkNewPartitions(topic: string): Promise<number> {
+    if (this.topicsToStart.has(topic)) return 0; // not started yet: it starts where link.start says
     const t = this.options.topics.find((x) => x.name === topic)!;
     const added = await this.linkTopic(t, { kind: "earliest" });
     if (added.length === 0) return 0;
-    // The target producer must know the new partitions before records arrive for them.
-    this.fetcher.producer.refreshMetadata(topic);
-    this.fetcher.assign(added, true);
+    this.assignAdded(topic, added);
     const count = [...this.partitions.values()].filter((p) => p.topic === topic).length;
     this.options.log(`${topic}: the source grew to ${count} partitions; copying ${added.map((a) => a.partition).join(", ")} too`);
     return added.length;
+  }
+
+  /** A topic created on the source after start (new-topics.ts): all of it is new, as an added partition is. */
+  private async linkAddedTopic(t: LinkedTopic): Promise<void> {
+    this.assignAdded(t.name, await this.linkTopic(t, { kind: "earliest" }));
+  }
+
+  /** Partitions started while copying join the consumer's assignment. */
+  private assignAdded(topic: string, assignment: Assignment): void {
+    this.fetcher.producer.refreshMetadata(topic); // the target producer must know the partitions before records arrive
+    this.fetcher.assign(assignment, true);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -302,14 +295,6 @@ export class Link {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // start-up checks
-
-  private async targetMaxMessageBytes(topic: string): Promise<number> {
-    const configs = await this.targetAdmin.describeTopicConfigs(topic);
-    return Number(configs.find((c) => c.name === "max.message.bytes")?.value ?? 1048588);
-  }
-
-  // ---------------------------------------------------------------------------------------------
   // running
 
   /** Copies (and routes) until `stop()` is called, or (with `untilCaughtUp`) until `caughtUp()`. */
@@ -325,6 +310,7 @@ export class Link {
         await this.watchers.tick();
         this.configSync.tick();
         this.groupOffsetSync?.tick();
+        await this.newTopics?.tick();
         this.reach!.tick();
         await this.serveResumes();
         await this.retryInterrupted();
@@ -358,9 +344,18 @@ export class Link {
     }
   }
 
-  /** Exact partitions a cluster interrupted (Fetcher.fail) start again once their time has come. */
+  /** Exact partitions a cluster interrupted (Fetcher.fail) start again once their time has come (looked at every second: 10,000 partitions 100 times a second cost a tenth of a core). */
   private async retryInterrupted(): Promise<void> {
     const now = performance.now();
+    if (now - this.lastRetryLook < 1_000) return;
+    this.lastRetryLook = now;
+    const due = this.stopping ? [] : this.topicsToStart.due(now).map((name) => this.options.topics.find((x) => x.name === name)!);
+    const started = await inParallel(due, TOPICS_STARTED_AT_ONCE, (t) => this.startTopic(t));
+    for (const assignment of started.filter((a) => a.length > 0)) {
+      const topic = assignment[0]!.topic;
+      this.assignAdded(topic, assignment);
+      this.options.log(`${topic}: started; copying ${assignment.length} partitions`);
+    }
     for (const p of [...this.partitions.values()]) {
       if (p.state !== "stopped" || p.retryAt === null || p.retryAt > now || this.stopping) continue;
       await this.restartStopped(p.topic, p.partition);
@@ -416,6 +411,7 @@ export class Link {
     await this.watchers?.idle(); // they use the admin clients closed below
     await this.configSync?.idle();
     await this.groupOffsetSync?.idle();
+    await this.newTopics?.idle();
     await this.reach?.close();
     await this.fetcher?.close(this.partitions.values());
     await this.router?.close();
@@ -441,25 +437,27 @@ export class Link {
     });
   }
 
-  /** librdkafka's out-queue of each producer: target (copies) and source (the Router's). */
   /** Whether each cluster answered klink's last ask (reachability.ts). */
   clusters(): ReturnType<Reachability["snapshot"]> | null {
     return this.reach?.snapshot() ?? null;
   }
 
+  /** librdkafka's out-queue of each producer: target (copies) and source (the Router's). */
   producerQueues(): Array<{ producer: string; messages: number }> {
     return [{ producer: "target", messages: this.fetcher.producer.outstanding }, { producer: "source", messages: this.router.queuedMessages }];
   }
 
-  /** Milliseconds since a producer's record on the source was last copied for `topic` (or since this run started). */
-  sinceLastSourceWrite(topic: string): number {
-    let last = this.startedAt;
-    for (const p of this.partitions.values()) if (p.topic === topic) last = Math.max(last, p.lastOriginalAt);
-    return performance.now() - last;
+  /** Per linked topic, milliseconds since a producer's record on the source was last copied (or since this run started); one pass for all topics. */
+  sinceLastSourceWrites(): Map<string, number> {
+    const last = new Map(this.options.topics.map((t) => [t.name, this.startedAt]));
+    for (const p of this.partitions.values()) if (p.lastOriginalAt > last.get(p.topic)!) last.set(p.topic, p.lastOriginalAt);
+    const now = performance.now();
+    return new Map([...last].map(([topic, at]) => [topic, now - at]));
   }
 
   /** True when every partition has copied up to the source end seen last, with nothing in flight. */
   caughtUp(): boolean {
+    if (this.topicsToStart.size) return false;
     for (const p of this.partitions.values()) if ((p.copying && !p.settled) || p.retryAt !== null) return false;
     return this.ledger.pending() === 0 && this.router.caughtUp();
   }

@@ -20,6 +20,7 @@ export interface StartContext {
   linkName: string;
   source: Cluster;
   target: Cluster;
+  sourceAdmin: Admin;
   targetAdmin: Admin;
   store: Store;
   /** The Fetcher's target producer: start alignment writes its fillers with it. */
@@ -99,7 +100,7 @@ export class PartitionStarter {
       c.log(`${p.topic}[${p.partition}]: a filler transaction left open by the previous run begins at target offset ${open}; it ends at the next hole`);
     }
     // Producers may have written straight to the target while klink was stopped: dual write begins where they did.
-    const diverged = await findDivergence(c.source, c.target, p.topic, p.partition, mark.logStart, mark.end);
+    const diverged = await findDivergence(c.source, c.sourceAdmin, c.target, p.topic, p.partition, mark.logStart, mark.end);
     if (diverged < mark.end) {
       if (p.openFiller === "stale") {
         p.fillers = await PartitionFillers.open(c.target, c.linkName, c.targetAdmin, p.topic, p.partition); // its marker: offsets differ from here anyway

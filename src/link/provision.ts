@@ -83,3 +83,9 @@ async function waitForLeaders(admin: Admin, topic: string, partitions: number, t
     await Bun.sleep(200);
   }
 }
+
+/** The largest record the target topic takes (its max.message.bytes): a larger one stops its partition with the reason. */
+export async function targetMaxMessageBytes(target: Admin, topic: string): Promise<number> {
+  const configs = await target.describeTopicConfigs(topic);
+  return Number(configs.find((c) => c.name === "max.message.bytes")?.value ?? 1048588);
+}

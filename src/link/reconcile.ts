@@ -12,7 +12,11 @@
 import { Admin, OffsetSpec } from "../rdkafka/index.ts";
 import type { OffsetMapRow, Store } from "../state/store.ts";
 import type { Cluster } from "./cluster.ts";
-import { readDigests, readRanges, type Digest } from "./verify.ts";
+import { readDigests, type Digest } from "./verify.ts";
+import { CoalescedReads } from "./coalesced-reads.ts";
+
+/** The tail checks of partitions resumed together read their records with one consumer per cluster. */
+const tailReads = new CoalescedReads();
 
 /** Source and target offsets at or after the positions that the offset map already pairs, and the pairs found now. */
 export interface Reconciled {
@@ -99,9 +103,9 @@ async function allRows(store: Store, topic: string, partition: number, from: num
  * records at the same offsets (`high` when it is an exact copy up to there). Invisible slots
  * (fillers, markers) count as equal when both sides have no record there.
  */
-export async function findDivergence(source: Cluster, target: Cluster, topic: string, partition: number, low: number, high: number): Promise<number> {
+export async function findDivergence(source: Cluster, sourceAdmin: Admin, target: Cluster, topic: string, partition: number, low: number, high: number): Promise<number> {
   if (high <= low) return high;
-  const facts = await sourceFacts(source, topic, partition);
+  const facts = await sourceFacts(sourceAdmin, topic, partition);
   // Usually the tail is equal: one look at the last 50 offsets settles it.
   const differs = await firstDifference(source, target, topic, partition, Math.max(low, high - 50), high, 50, facts);
   if (differs === null) return high;
@@ -125,19 +129,14 @@ interface SourceFacts {
   compacted: boolean;
 }
 
-async function sourceFacts(source: Cluster, topic: string, partition: number): Promise<SourceFacts> {
-  const admin = new Admin(source.config, source.options);
-  try {
-    const [[logStart], [end], configs] = await Promise.all([
-      admin.listOffsets([{ topic, partition, offset: OffsetSpec.EARLIEST }]),
-      admin.listOffsets([{ topic, partition, offset: OffsetSpec.LATEST }], true),
-      admin.describeTopicConfigs(topic),
-    ]);
-    const policy = configs.find((c) => c.name === "cleanup.policy")?.value ?? "delete";
-    return { logStart: logStart!.offset, end: end!.offset, compacted: policy.includes("compact") };
-  } finally {
-    admin.close();
-  }
+async function sourceFacts(admin: Admin, topic: string, partition: number): Promise<SourceFacts> {
+  const [[logStart], [end], configs] = await Promise.all([
+    admin.listOffsets([{ topic, partition, offset: OffsetSpec.EARLIEST }]),
+    admin.listOffsets([{ topic, partition, offset: OffsetSpec.LATEST }], true),
+    admin.describeTopicConfigs(topic),
+  ]);
+  const policy = configs.find((c) => c.name === "cleanup.policy")?.value ?? "delete";
+  return { logStart: logStart!.offset, end: end!.offset, compacted: policy.includes("compact") };
 }
 
 /**
@@ -152,10 +151,8 @@ async function sourceFacts(source: Cluster, topic: string, partition: number): P
  *   source's log start. At or past the source's end no record was ever copied: a producer's.
  */
 async function firstDifference(source: Cluster, target: Cluster, topic: string, partition: number, from: number, high: number, count: number, facts: SourceFacts): Promise<number | null> {
-  const range = [{ partition, from, to: high, max: count }];
-  const [s, t] = await Promise.all([readRanges(source, topic, range), readRanges(target, topic, range, "written")]);
-  const a: Digest[] = s.get(partition)!;
-  const b: Digest[] = t.get(partition)!;
+  const range = { partition, from, to: high, max: count };
+  const [a, b] = await Promise.all([tailReads.read(source, topic, range), tailReads.read(target, topic, range, "written")]);
   // A side that read `count` records says nothing past its last one.
   let bound = high;
   if (a.length === count) bound = Math.min(bound, a.at(-1)!.offset + 1);

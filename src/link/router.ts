@@ -12,7 +12,7 @@ import { Producer, Consumer, type ConsumedMessage, type DeliveryReport } from ".
 import { PartitionsByHandle } from "./partitions-by-handle.ts";
 import type { Cluster } from "./cluster.ts";
 import { Ledger, type Lanes } from "./ledger.ts";
-import { FORWARD_PRODUCER, copyingConsumer } from "./client-settings.ts";
+import { FORWARD_PRODUCER, QUEUE_FULL_WAIT_MS, copyingConsumer } from "./client-settings.ts";
 
 export interface RouterOptions {
   source: Cluster;
@@ -200,7 +200,7 @@ export class Router {
     try {
       id = this.producer.forward(m, p.topic, p.partition);
       while (id === 0) {
-        this.producer.poll();
+        this.producer.poll(QUEUE_FULL_WAIT_MS); // the queue is full: wait for delivery reports
         id = this.producer.forward(m, p.topic, p.partition);
       }
     } catch (err) {

@@ -10,7 +10,7 @@ import { startPlugin } from "../../plugins/registry.ts";
 import type { Store } from "../state/store.ts";
 import type { Admin } from "../rdkafka/index.ts";
 import type { Cluster } from "./cluster.ts";
-import type { LinkedTopic } from "./link.ts";
+import type { LinkedTopic } from "./linked-topic.ts";
 import { RuntimeError, UserError } from "../errors.ts";
 import { KafkaError } from "../rdkafka/index.ts";
 import { connectAdmin } from "../plan/connect.ts";
@@ -57,18 +57,24 @@ export async function openStore(config: MigrationConfig, readOnly: boolean): Pro
   return startPlugin(config.storage.plugin, config.storage.options, context, formatPath(config.storage.path));
 }
 
-/** The source topics the link selects, with their settings. Listed names that do not exist are an error. */
-export async function linkedTopics(config: MigrationConfig, sourceAdmin: Admin, only?: string[]): Promise<LinkedTopic[]> {
+/**
+ * The source topics the link selects, with their settings. Listed names that do not exist are an
+ * error, unless `notYet` takes them (`klink run` links them once created: new-topics.ts).
+ */
+export async function linkedTopics(config: MigrationConfig, sourceAdmin: Admin, only?: string[], notYet?: (missing: string[]) => void): Promise<LinkedTopic[]> {
   // listTopics blocks the JS thread; connect (and answer an OAUTHBEARER token request) first.
   await sourceAdmin.describeCluster();
   let selected: string[] = [];
   for (let attempt = 0; ; attempt++) {
-    const existing = sourceAdmin.listTopics().map((t) => t.name).filter((n) => !n.startsWith("__") || config.link.topics.names.includes(n));
-    const found = select(config.link.topics, existing);
+    const found = selectTopics(config, sourceAdmin.listTopics().map((t) => t.name));
     selected = found.selected;
     const missing = only ? found.missing.filter((t) => only.includes(t)) : found.missing;
     if (missing.length === 0) break;
     // A topic created moments ago may not be in every broker's metadata yet: ask again briefly.
+    if (attempt === 4 && notYet) {
+      notYet(missing);
+      break;
+    }
     if (attempt === 4) throw new UserError(`link.topics names topics the source does not have: ${missing.join(", ")}`);
     await Bun.sleep(1_000);
   }
@@ -78,8 +84,16 @@ export async function linkedTopics(config: MigrationConfig, sourceAdmin: Admin, 
     if (unknown.length) throw new UserError(`not linked by ${config.file}: ${unknown.join(", ")} (linked: ${selected.join(", ") || "none"})`);
     topics = only;
   }
-  return topics.map((name) => {
-    const s = settingsFor(config.link, name);
-    return { name, start: s.start, offsets: s.offsets, prefixFillLimit: s.prefixFillLimit, create: s.create, configSync: s.configSync };
-  });
+  return topics.map((name) => linkedTopic(config, name));
+}
+
+/** The topics link.topics selects among `existing` (internal `__` ones only when listed by name), and listed names not among them. */
+export function selectTopics(config: MigrationConfig, existing: string[]): { selected: string[]; missing: string[] } {
+  return select(config.link.topics, existing.filter((n) => !n.startsWith("__") || config.link.topics.names.includes(n)));
+}
+
+/** A linked topic with its settings from migration.yaml. */
+export function linkedTopic(config: MigrationConfig, name: string): LinkedTopic {
+  const s = settingsFor(config.link, name);
+  return { name, start: s.start, offsets: s.offsets, prefixFillLimit: s.prefixFillLimit, create: s.create, configSync: s.configSync };
 }

@@ -6,13 +6,14 @@
  *   offset was written to by a producer (a busy partition shows it in its delivery reports);
  * - every 10 s partitions added to a source topic, which are then created on the target and copied.
  */
-import { KafkaError, OffsetSpec, type Admin } from "../rdkafka/index.ts";
+import { ErrorCode, KafkaError, OffsetSpec, type Admin, type ListOffsetsResult, type TopicDescription } from "../rdkafka/index.ts";
 import type { LinkedPartition } from "./partition/partition.ts";
 
 export interface WatchContext {
   sourceAdmin: Admin;
   targetAdmin: Admin;
-  topics: string[];
+  /** The linked topics' names (topics created on the source after start join: new-topics.ts). */
+  topics: () => string[];
   partitions: () => Iterable<LinkedPartition>;
   get: (topic: string, partition: number) => LinkedPartition | undefined;
   fail: (p: LinkedPartition, err: Error) => void;
@@ -28,6 +29,10 @@ export class Watchers {
   private lastTargetWatch = performance.now();
   private watchingTargets = false;
   private lastGrowthCheck = performance.now();
+  private lookingForGrowth = false;
+  private listed: { at: number; names: Set<string> } | null = null;
+  /** Topics found with partitions not linked yet. */
+  private readonly grown: string[] = [];
 
   constructor(private readonly c: WatchContext) {}
 
@@ -40,13 +45,32 @@ export class Watchers {
 
   /** The watchers' admin calls have ended (before the admin clients close). */
   async idle(): Promise<void> {
-    while (this.refreshingEnds || this.watchingTargets) await Bun.sleep(5);
+    while (this.refreshingEnds || this.watchingTargets || this.lookingForGrowth) await Bun.sleep(5);
   }
 
   private byTopic(parts: LinkedPartition[]): Map<string, LinkedPartition[]> {
     const out = new Map<string, LinkedPartition[]>();
-    for (const p of parts) out.set(p.topic, [...(out.get(p.topic) ?? []), p]);
+    for (const p of parts) {
+      const list = out.get(p.topic);
+      if (list) list.push(p);
+      else out.set(p.topic, [p]);
+    }
     return out;
+  }
+
+  /**
+   * End offsets of many topics' partitions: one request for all (a link of 1,000 topics asked 1,000
+   * times every round), or, when that fails, one per topic, so that one topic's error (deleted,
+   * not authorized) is that topic's only: `failed` gets it.
+   */
+  private async endOffsets(admin: Admin, parts: LinkedPartition[], readCommitted: boolean, failed: (topic: string, parts: LinkedPartition[], err: unknown) => Promise<void> | void): Promise<ListOffsetsResult[]> {
+    const ask = (ps: LinkedPartition[]) => admin.listOffsets(ps.map((p) => ({ topic: p.topic, partition: p.partition, offset: OffsetSpec.LATEST })), readCommitted);
+    try {
+      return await ask(parts);
+    } catch {
+      const ends = await Promise.all([...this.byTopic(parts)].map(([topic, ps]) => ask(ps).catch(async (err) => (await failed(topic, ps, err), []))));
+      return ends.flat();
+    }
   }
 
   private refreshSourceEnds(): void {
@@ -54,30 +78,43 @@ export class Watchers {
     this.refreshingEnds = true;
     this.lastEndsRefresh = performance.now();
     const c = this.c;
-    Promise.all(
-      // Stopped partitions too: their lag keeps growing while producers write, and status shows it.
-      [...this.byTopic([...c.partitions()].filter((p) => p.copying || p.state === "stopped"))].map(async ([topic, parts]) => {
-        try {
-          const ends = await c.sourceAdmin.listOffsets(parts.map((p) => ({ topic, partition: p.partition, offset: OffsetSpec.LATEST })), true);
-          for (const e of ends) {
-            const p = c.get(topic, e.partition);
-            if (p && e.offset > p.sourceEnd) p.sourceEnd = e.offset;
-          }
-        } catch (err) {
-          if (err instanceof KafkaError && (err.codeName === "UNKNOWN_TOPIC_OR_PART" || err.codeName === "_UNKNOWN_TOPIC" || err.codeName === "_NOENT")) {
-            let gone = false;
-            try {
-              gone = c.sourceAdmin.listTopics().every((t) => t.name !== topic);
-            } catch {
-              // the source is unreachable right now: ask again next time
-            }
-            if (gone) for (const p of parts) c.fail(p, new KafkaError(err.code, `the source topic ${topic} no longer exists (deleted?): its partitions stop here`));
-          }
+    // Stopped partitions too: their lag keeps growing while producers write, and status shows it.
+    const parts = [...c.partitions()].filter((p) => p.copying || p.state === "stopped");
+    this.endOffsets(c.sourceAdmin, parts, true, (topic, ps, err) => this.checkDeleted(topic, ps, err))
+      .then((ends) => {
+        for (const e of ends) {
+          const p = c.get(e.topic, e.partition);
+          if (p && e.offset > p.sourceEnd) p.sourceEnd = e.offset;
         }
-      }),
-    )
+      })
       .catch(() => {}) // a refresh that fails (a broker failing over) is simply tried again later
       .finally(() => (this.refreshingEnds = false));
+  }
+
+  /**
+   * A source topic whose end offsets cannot be read: if it is gone, its partitions stop. Once the
+   * admin client's metadata knows the topic is gone, ListOffsets answers "no leader" instead of
+   * "unknown topic" (seen when the deletion raced a round): the topic list decides then too.
+   */
+  private checkDeleted(topic: string, parts: LinkedPartition[], err: unknown): void {
+    const codes = ["UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC", "_NOENT", "LEADER_NOT_AVAILABLE"];
+    if (!(err instanceof KafkaError && codes.includes(err.codeName))) return;
+    let gone = false;
+    try {
+      gone = !this.sourceTopics().has(topic);
+    } catch {
+      // the source is unreachable right now: ask again next time
+    }
+    // as "unknown topic", whatever the answer was: a stop, not an interruption tried again
+    if (gone) for (const p of parts) this.c.fail(p, new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PART, `the source topic ${topic} no longer exists (deleted?): its partitions stop here`));
+  }
+
+  /** The source's topic names, listed once for all the topics of a round that failed together (listTopics blocks the JS thread). */
+  private sourceTopics(): Set<string> {
+    if (!this.listed || performance.now() - this.listed.at > 2_000) {
+      this.listed = { at: performance.now(), names: new Set(this.c.sourceAdmin.listTopics().map((t) => t.name)) };
+    }
+    return this.listed.names;
   }
 
   private watchTargetEnds(): void {
@@ -88,30 +125,41 @@ export class Watchers {
     this.lastTargetWatch = performance.now();
     const c = this.c;
     const seen = new Map(idle.map((p) => [p, p.next]));
-    Promise.all(
-      [...this.byTopic(idle)].map(async ([topic, parts]) => {
-        const ends = await c.targetAdmin.listOffsets(parts.map((p) => ({ topic, partition: p.partition, offset: OffsetSpec.LATEST })), false);
+    this.endOffsets(c.targetAdmin, idle, false, () => {})
+      .then((ends) => {
         for (const e of ends) {
-          const p = c.get(topic, e.partition);
+          const p = c.get(e.topic, e.partition);
           if (!p || !p.idleExact || p.next !== seen.get(p)) continue; // it copied meanwhile: its reports will tell
           if (e.offset > p.next) c.onDualWrite(p, e.offset);
         }
-      }),
-    )
+      })
       .catch(() => {}) // tried again in 2 s
       .finally(() => (this.watchingTargets = false));
   }
 
+  /**
+   * Topics that grew are looked for in the background (one request for all topics); the loop then
+   * links their new partitions, which assigns them to the consumer.
+   */
   private async linkNewPartitions(): Promise<void> {
-    if (performance.now() - this.lastGrowthCheck < 10_000) return;
+    for (let topic = this.grown.shift(); topic; topic = this.grown.shift()) await this.c.linkNewPartitions(topic).catch(() => {}); // looked for again next round
+    if (this.lookingForGrowth || performance.now() - this.lastGrowthCheck < 10_000) return;
+    this.lookingForGrowth = true;
     this.lastGrowthCheck = performance.now();
-    for (const topic of this.c.topics) {
-      try {
-        const [desc] = await this.c.sourceAdmin.describeTopics([topic]);
-        if (desc!.partitions.some((p) => !this.c.get(topic, p.partition))) await this.c.linkNewPartitions(topic);
-      } catch {
-        // the source topic is unreachable or gone: refreshSourceEnds reports that
-      }
+    this.findGrownTopics()
+      .then((topics) => this.grown.push(...topics))
+      .finally(() => (this.lookingForGrowth = false));
+  }
+
+  private async findGrownTopics(): Promise<string[]> {
+    const topics = this.c.topics();
+    const grew = (d: TopicDescription) => d.partitions.some((p) => !this.c.get(d.name, p.partition));
+    try {
+      return (await this.c.sourceAdmin.describeTopics(topics)).filter(grew).map((d) => d.name);
+    } catch {
+      // one topic unreachable or gone (refreshSourceEnds reports that): ask per topic
+      const found = await Promise.all(topics.map((t) => this.c.sourceAdmin.describeTopics([t]).then(([d]) => (grew(d!) ? [t] : []), () => [])));
+      return found.flat();
     }
   }
 }

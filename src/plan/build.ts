@@ -6,11 +6,14 @@
  */
 import { type Admin, type ConfigEntry, type GroupDescription, type GroupListing } from "../rdkafka/admin.ts";
 import { KafkaError } from "../rdkafka/errors.ts";
-import type { Store } from "../state/store.ts";
+import { targetIsPrimary, type Store } from "../state/store.ts";
 import { patternText, select, selects, settingsFor } from "../config/select.ts";
 import type { MigrationConfig } from "../config/types.ts";
 import { topicToCreate } from "../link/topic-create.ts";
 import { configDriftPlan } from "./config-drift.ts";
+import { aclPlan } from "./acl-plan.ts";
+import { groupOffsetsPlan } from "./group-offsets-plan.ts";
+import { selectTopics } from "../link/session.ts";
 import { stateKey } from "../link/partition/state.ts";
 import { decidePartition, type PartitionFacts } from "./decide.ts";
 import type { GroupPlan, Plan, Problem, TopicPlan } from "./types.ts";
@@ -45,8 +48,8 @@ export async function buildPlan(config: MigrationConfig, admins: Clusters, store
   const targetTopics = new Map(admins.target.listTopics().map((t) => [t.name, t.partitions]));
 
   // --- topics
-  const { selected, missing } = select(config.link.topics, [...sourceTopics.keys()].filter((t) => !t.startsWith("__") || config.link.topics.names.includes(t)));
-  for (const t of missing) problem("error", `topic ${t}`, "listed in link.topics but does not exist on the source");
+  const { selected, missing } = selectTopics(config, [...sourceTopics.keys()]);
+  for (const t of missing) problem("warning", `topic ${t}`, `listed in link.topics but does not exist on the source (yet): \`klink run\` links it once it is created there (looked for every ${config.link.topicsRefreshSeconds} s)`);
   config.link.topics.patterns.forEach((r, i) => {
     if (![...sourceTopics.keys()].some((t) => r.test(t))) problem("warning", `link.topics.regex[${i}]`, `'${patternText(r)}' matches no topic on the source`);
   });
@@ -160,6 +163,18 @@ export async function buildPlan(config: MigrationConfig, admins: Clusters, store
     }
   }
 
+  // where the groups klink does not hand off would resume on the target, next to what they committed there
+  const otherDescriptions = others.length
+    ? await guarded("source", "describe consumer groups", () => admins.source.describeConsumerGroups(others.map((g) => g.groupId)), [] as GroupDescription[])
+    : [];
+  const groupOffsets = {
+    synced: config.link.groupOffsetSync,
+    groups: await guarded("source", "read the committed offsets of consumer groups", () => groupOffsetsPlan(admins, store, config.groups, linkedTopics, [...descriptions, ...otherDescriptions]), []),
+  };
+
+  const promoted = [...linked].filter(([, state]) => targetIsPrimary(state)).map(([t]) => t);
+  const acls = await aclPlan(config, admins, store, selected.filter((t) => !promoted.includes(t)), promoted, sourceGroups.map((g) => g.groupId), problem);
+
   return {
     file: config.file,
     clusters: {
@@ -168,6 +183,8 @@ export async function buildPlan(config: MigrationConfig, admins: Clusters, store
     },
     topics,
     groups,
+    groupOffsets,
+    ...(acls ? { acls } : {}),
     problems,
   };
 }

@@ -1,5 +1,6 @@
 /** `klink plan` for people: clusters, topics with one line per partition, groups, problems. */
 import type { Plan, TopicPlan } from "./types.ts";
+import { renderAcls } from "./acl-render.ts";
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
 const n = (x: number | null) => (x === null ? "-" : x.toLocaleString("en-US"));
@@ -19,6 +20,8 @@ export function renderPlan(plan: Plan, file: string): string {
     const target = g.target ? `on the target: ${g.target.state}, ${g.target.members} member(s)` : "not on the target yet";
     out.push(`  ${g.group}  ${g.state}, ${g.protocol} protocol${g.assignor ? ` (${g.assignor})` : ""}, ${g.members} member(s), ${topics}; ${target}; handoff: ${g.handoff === "fence" ? "held on the target until its last source member leaves" : "drain, then switch"}`);
   }
+  if (plan.groupOffsets.groups.length) out.push("", ...renderGroupOffsets(plan.groupOffsets));
+  if (plan.acls) out.push("", ...renderAcls(plan.acls));
   const errors = plan.problems.filter((p) => p.severity === "error").length;
   const warnings = plan.problems.length - errors;
   out.push("", plan.problems.length ? `problems: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}` : "problems: none");
@@ -53,5 +56,21 @@ function renderTopic(t: TopicPlan): string[] {
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) lines.push(`    ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")}`);
+  return lines;
+}
+
+/** Groups klink does not hand off: the partitions where the target lacks the group's translated offset. */
+function renderGroupOffsets(g: Plan["groupOffsets"]): string[] {
+  const lines = [
+    `group offsets: ${plural(g.groups.length, "group")} klink does not hand off ` +
+      (g.synced ? "(link.groupOffsetSync: klink run copies their offsets while a group has no members on the target)" : "(klink offsets export-groups writes their offsets for kafka-consumer-groups.sh; or set link.groupOffsetSync)"),
+  ];
+  for (const x of g.groups) {
+    lines.push(`  ${x.group}  ${x.why}; ${x.differ.length ? `${x.differ.length} of ${plural(x.partitions, "partition")} differ on the target` : `the target has its offsets on all ${plural(x.partitions, "partition")}`}`);
+    for (const d of x.differ) {
+      const resumes = d.targetOffset === null ? "not copied that far yet" : `target offset ${n(d.targetOffset)}`;
+      lines.push(`    ${d.topic}[${d.partition}]  committed on the source ${n(d.sourceOffset)} = ${resumes}; committed on the target: ${d.onTarget === null ? "none" : n(d.onTarget)}`);
+    }
+  }
   return lines;
 }

@@ -1,13 +1,28 @@
 /** What `klink plan` found and decided; `--json` prints exactly this. */
 import type { TopicCreation } from "../link/topic-create.ts";
 import type { ConfigDifference } from "../link/config-sync.ts";
+import type { AclBinding } from "../rdkafka/acls.ts";
 
 export interface Plan {
   file: string;
   clusters: { source: ClusterSummary; target: ClusterSummary };
   topics: TopicPlan[];
   groups: GroupPlan[];
+  /** ACL sync (link.aclSync); absent when it is off. */
+  acls?: AclPlan;
+  /** Groups klink does not hand off that read linked topics: their offsets on the target. */
+  groupOffsets: { synced: boolean; groups: GroupOffsetsPlan[] };
   problems: Problem[];
+}
+
+export interface AclPlan {
+  deletions: "keep" | "mirror";
+  /** The source's bindings that concern the link (principals renamed) that the target lacks: `klink run` creates them. */
+  create: AclBinding[];
+  /** Bindings on the target that concern the link and the source does not have, and what run does with each. */
+  onlyOnTarget: Array<{ binding: AclBinding; run: "removes" | "keeps"; why: string }>;
+  /** Source bindings klink cannot copy (resource types or operations librdkafka cannot express). */
+  unsupported: AclBinding[];
 }
 
 export interface ClusterSummary {
@@ -70,6 +85,16 @@ export interface GroupPlan {
   /** How it would move: held on the target by klink (fence), or stopped then restarted (drain). */
   handoff: "fence" | "drain";
   target: { state: string; members: number } | null;
+}
+
+export interface GroupOffsetsPlan {
+  group: string;
+  /** Why klink does not hand it off. */
+  why: string;
+  /** Partitions of linked topics it committed offsets on. */
+  partitions: number;
+  /** Those where the target lacks its translated offset: `targetOffset` is where it resumes there (null: not copied that far yet), `onTarget` what it committed there. */
+  differ: Array<{ topic: string; partition: number; sourceOffset: number; targetOffset: number | null; onTarget: number | null }>;
 }
 
 export interface Problem {

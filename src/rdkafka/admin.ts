@@ -15,6 +15,7 @@ import type { ClientConfig } from "./config.ts";
 import { KafkaError, ErrorCode, LEADER_MOVING, fromErrorObject, checkErrorObject, errorDescription } from "./errors.ts";
 import { toNativeList, fromNativeList, fromNativeElement, destroyList, Offset, type TopicPartition, type TopicPartitionOffset } from "./partitions.ts";
 import { waitFor } from "./poller.ts";
+import { newNativeAcl, readNativeAcl, readOperations, aclText, type AclBinding, type AclFilter, type AclOperation } from "./acls.ts";
 
 const ADMIN_OP_ANY = 0;
 const RESOURCE_TOPIC = 2;
@@ -327,29 +328,54 @@ export class Admin extends Client {
   }
 
   private async describeConfigs(type: number, name: string): Promise<ConfigEntry[]> {
+    const [found] = await this.describeManyConfigs(type, [name]);
+    if (found instanceof KafkaError) throw found;
+    return found!;
+  }
+
+  /**
+   * The configs of many topics in one request (a link of 1,000 topics syncs them every round);
+   * a topic's own error (deleted, not authorized) is its entry, in the order of `topics`.
+   */
+  async describeTopicsConfigs(topics: string[]): Promise<Array<ConfigEntry[] | KafkaError>> {
+    return this.describeManyConfigs(RESOURCE_TOPIC, topics);
+  }
+
+  private async describeManyConfigs(type: number, names: string[]): Promise<Array<ConfigEntry[] | KafkaError>> {
+    if (names.length === 0) return [];
     const lib = rdkafka();
-    const resource = lib.rd_kafka_ConfigResource_new(type, cbuf(name))!;
+    const resources = names.map((name) => lib.rd_kafka_ConfigResource_new(type, cbuf(name))!);
+    const what = names.length === 1 ? `describe configs of ${names[0]}` : `describe configs of ${names.length} topics`;
     try {
       return await this.request(
-        `describe configs of ${name}`,
-        (o, q) => lib.rd_kafka_DescribeConfigs(this.handle, pointerArray([resource]), 1, o, q),
+        what,
+        (o, q) => lib.rd_kafka_DescribeConfigs(this.handle, pointerArray(resources), resources.length, o, q),
         (ev) => {
           const n = sizeOut();
-          const [res] = readPointers(lib.rd_kafka_DescribeConfigs_result_resources(lib.rd_kafka_event_DescribeConfigs_result(ev)!, n), n);
-          checkResourceError(res!, `describe configs of ${name}`);
-          const cn = sizeOut();
-          return readPointers(lib.rd_kafka_ConfigResource_configs(res!, cn), cn).map((e) => ({
-            name: String(lib.rd_kafka_ConfigEntry_name(e)),
-            value: cstr(lib.rd_kafka_ConfigEntry_value(e)),
-            source: ConfigSource[lib.rd_kafka_ConfigEntry_source(e)] ?? "UNKNOWN",
-            isDefault: lib.rd_kafka_ConfigEntry_is_default(e) !== 0,
-            isReadOnly: lib.rd_kafka_ConfigEntry_is_read_only(e) !== 0,
-            isSensitive: lib.rd_kafka_ConfigEntry_is_sensitive(e) !== 0,
-          }));
+          const found = new Map<string, ConfigEntry[] | KafkaError>();
+          for (const res of readPointers(lib.rd_kafka_DescribeConfigs_result_resources(lib.rd_kafka_event_DescribeConfigs_result(ev)!, n), n)) {
+            const name = String(lib.rd_kafka_ConfigResource_name(res));
+            try {
+              checkResourceError(res, `describe configs of ${name}`);
+            } catch (err) {
+              found.set(name, err as KafkaError);
+              continue;
+            }
+            const cn = sizeOut();
+            found.set(name, readPointers(lib.rd_kafka_ConfigResource_configs(res, cn), cn).map((e) => ({
+              name: String(lib.rd_kafka_ConfigEntry_name(e)),
+              value: cstr(lib.rd_kafka_ConfigEntry_value(e)),
+              source: ConfigSource[lib.rd_kafka_ConfigEntry_source(e)] ?? "UNKNOWN",
+              isDefault: lib.rd_kafka_ConfigEntry_is_default(e) !== 0,
+              isReadOnly: lib.rd_kafka_ConfigEntry_is_read_only(e) !== 0,
+              isSensitive: lib.rd_kafka_ConfigEntry_is_sensitive(e) !== 0,
+            })));
+          }
+          return names.map((name) => found.get(name) ?? new KafkaError(ErrorCode.FAIL, `describe configs of ${name}: not in the answer`));
         },
       );
     } finally {
-      lib.rd_kafka_ConfigResource_destroy(resource);
+      for (const r of resources) lib.rd_kafka_ConfigResource_destroy(r);
     }
   }
 
@@ -419,10 +445,16 @@ export class Admin extends Client {
           return readPointers(lib.rd_kafka_ListOffsets_result_infos(lib.rd_kafka_event_ListOffsets_result(ev)!, n), n).map((info) => {
             const tp = fromNativeElement(lib.rd_kafka_ListOffsetsResultInfo_topic_partition(info)!);
             if (tp.error) throw new KafkaError(tp.error, `list offsets ${tp.topic}[${tp.partition}]: ${errorDescription(tp.error)}`);
+            // No error and no offset: librdkafka's answer when the partition had no leader until the request timed out
+            if (tp.offset === Offset.INVALID) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `list offsets ${tp.topic}[${tp.partition}]: no offset in the answer (the partition has no leader?)`);
             return { ...tp, timestamp: lib.rd_kafka_ListOffsetsResultInfo_timestamp(info) };
           });
         },
-      );
+      ).catch((err) => {
+        // librdkafka's answer when no partition asked has a leader: as leader-moving as a partition's own error
+        if (err instanceof KafkaError && err.code === ErrorCode.NOENT) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${err.message}; the partitions have no leader`);
+        throw err;
+      });
     } finally {
       destroyList(list);
     }
@@ -589,6 +621,112 @@ export class Admin extends Client {
     } finally {
       lib.rd_kafka_DeleteConsumerGroupOffsets_destroy(req);
       destroyList(list);
+    }
+  }
+
+  // --- ACLs
+
+  /**
+   * The bindings that match `filter` (every binding the cluster has when it is empty).
+   * Beware: librdkafka 2.15 drops the error of a refused DescribeAcls (no authorizer, or no
+   * DESCRIBE on the cluster) and answers no bindings; acl-sync.ts readAcls checks first.
+   */
+  async describeAcls(filter: AclFilter = {}): Promise<AclBinding[]> {
+    const lib = rdkafka();
+    const native = newNativeAcl(filter, true);
+    try {
+      return await this.request(
+        "describe ACLs",
+        (o, q) => lib.rd_kafka_DescribeAcls(this.handle, native, o, q),
+        (ev) => {
+          const n = sizeOut();
+          return readPointers(lib.rd_kafka_DescribeAcls_result_acls(lib.rd_kafka_event_DescribeAcls_result(ev)!, n), n).map(readNativeAcl);
+        },
+      );
+    } finally {
+      lib.rd_kafka_AclBinding_destroy(native);
+    }
+  }
+
+  async createAcls(bindings: AclBinding[]): Promise<void> {
+    if (bindings.length === 0) return;
+    const lib = rdkafka();
+    await withRequestObjects(lib.rd_kafka_AclBinding_destroy, async (own) => {
+      const handles = bindings.map((b) => own(newNativeAcl(b, false)));
+      await this.request(
+        "create ACLs",
+        (o, q) => lib.rd_kafka_CreateAcls(this.handle, pointerArray(handles), handles.length, o, q),
+        (ev) => {
+          const n = sizeOut();
+          readPointers(lib.rd_kafka_CreateAcls_result_acls(lib.rd_kafka_event_CreateAcls_result(ev)!, n), n).forEach((r, i) => {
+            const error = lib.rd_kafka_acl_result_error(r);
+            if (error && lib.rd_kafka_error_code(error)) throw fromErrorObject(error, `create ACL ${aclText(bindings[i]!)}`, false);
+          });
+        },
+      );
+    });
+  }
+
+  /** Deletes the bindings each filter matches; returns those deleted. */
+  async deleteAcls(filters: AclFilter[]): Promise<AclBinding[]> {
+    if (filters.length === 0) return [];
+    const lib = rdkafka();
+    return withRequestObjects(lib.rd_kafka_AclBinding_destroy, async (own) => {
+      const handles = filters.map((f) => own(newNativeAcl(f, true)));
+      return this.request(
+        "delete ACLs",
+        (o, q) => lib.rd_kafka_DeleteAcls(this.handle, pointerArray(handles), handles.length, o, q),
+        (ev) => {
+          const n = sizeOut();
+          return readPointers(lib.rd_kafka_DeleteAcls_result_responses(lib.rd_kafka_event_DeleteAcls_result(ev)!, n), n).flatMap((r) => {
+            const error = lib.rd_kafka_DeleteAcls_result_response_error(r);
+            if (error && lib.rd_kafka_error_code(error)) throw fromErrorObject(error, "delete ACLs", false);
+            const mn = sizeOut();
+            return readPointers(lib.rd_kafka_DeleteAcls_result_response_matching_acls(r, mn), mn).map(readNativeAcl);
+          });
+        },
+      );
+    });
+  }
+
+  /**
+   * What this client's own principal may do (KIP-430), on each of `topics` and on the cluster:
+   * operation names, or null where the broker did not say.
+   */
+  async authorizedOperations(topics: string[]): Promise<{ topics: Map<string, AclOperation[] | null>; cluster: AclOperation[] | null }> {
+    const lib = rdkafka();
+    const include = (o: number) => checkErrorObject(lib.rd_kafka_AdminOptions_set_include_authorized_operations(o, 1), "include authorized operations");
+    const cluster = await this.request(
+      "describe cluster",
+      (o, q) => (include(o), lib.rd_kafka_DescribeCluster(this.handle, o, q)),
+      (ev) => {
+        const n = sizeOut();
+        const arr = lib.rd_kafka_DescribeCluster_result_authorized_operations(lib.rd_kafka_event_DescribeCluster_result(ev)!, n);
+        return readOperations(arr, Number(n[0]));
+      },
+    );
+    if (topics.length === 0) return { topics: new Map(), cluster };
+    const names = topics.map(cbuf);
+    const collection = lib.rd_kafka_TopicCollection_of_topic_names(pointerArray(names), names.length)!;
+    try {
+      const perTopic = await this.request(
+        "describe topics",
+        (o, q) => (include(o), lib.rd_kafka_DescribeTopics(this.handle, collection, o, q)),
+        (ev) => {
+          const n = sizeOut();
+          return readPointers(lib.rd_kafka_DescribeTopics_result_topics(lib.rd_kafka_event_DescribeTopics_result(ev)!, n), n).map((t) => {
+            const name = String(lib.rd_kafka_TopicDescription_name(t));
+            const error = lib.rd_kafka_TopicDescription_error(t);
+            // a topic it may not even describe: it may do nothing there
+            if (error && lib.rd_kafka_error_code(error) === ErrorCode.TOPIC_AUTHORIZATION_FAILED) return [name, [] as AclOperation[]] as const;
+            const on = sizeOut();
+            return [name, readOperations(lib.rd_kafka_TopicDescription_authorized_operations(t, on), Number(on[0]))] as const;
+          });
+        },
+      );
+      return { topics: new Map(perTopic), cluster };
+    } finally {
+      lib.rd_kafka_TopicCollection_destroy(collection);
     }
   }
 

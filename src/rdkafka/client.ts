@@ -64,12 +64,15 @@ export class Client {
     this.removeTask = null;
   }
 
-  /** Serves pending events on the main queue without blocking; returns how many were handled. */
-  poll(): number {
+  /**
+   * Serves pending events on the main queue; returns how many were handled. Waits up to `waitMs`
+   * for the first one (0: never blocks), e.g. for delivery reports while the producer's queue is full.
+   */
+  poll(waitMs = 0): number {
     const lib = rdkafka();
     let handled = 0;
     for (let i = 0; i < 64; i++) {
-      const ev = lib.rd_kafka_queue_poll(this.mainQueue, 0);
+      const ev = lib.rd_kafka_queue_poll(this.mainQueue, i === 0 ? waitMs : 0);
       if (!ev) break;
       try {
         handled += this.handleEvent(ev, lib.rd_kafka_event_type(ev));

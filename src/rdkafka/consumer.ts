@@ -134,6 +134,18 @@ export class Consumer extends Client {
     return { low: Number(low[0]), high: Number(high[0]) };
   }
 
+  private readonly lastLow = new BigInt64Array(1);
+  private readonly lastHigh = new BigInt64Array(1);
+
+  /**
+   * The high watermark the partition's last fetch response carried (librdkafka keeps it; no I/O),
+   * or -1 when none came yet. It is read from the response before any of its records are.
+   */
+  lastHighWatermark(topic: string, partition: number): number {
+    const err = rdkafka().rd_kafka_get_watermark_offsets(this.handle, cbuf(topic), partition, this.lastLow, this.lastHigh);
+    return err === 0 && this.lastHigh[0]! >= 0n ? Number(this.lastHigh[0]) : -1;
+  }
+
   /**
    * Returns up to `max` messages: records, and also partition events as messages with
    * `errorCode != 0` (`isPartitionEof` for the partition's end, else an error). Waits up to

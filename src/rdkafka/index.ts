@@ -5,5 +5,6 @@ export { type ClientConfig } from "./config.ts";
 export { Producer, type ProducerRecord, type DeliveryReport, type ProducerOptions } from "./producer.ts";
 export { Consumer } from "./consumer.ts";
 export { ConsumedMessage, TimestampType, type Header } from "./message.ts";
-export { Admin, AlterConfigOp, OffsetSpec, type NewTopic, type ConfigEntry, type TopicDescription, type GroupDescription } from "./admin.ts";
+export { Admin, AlterConfigOp, OffsetSpec, type NewTopic, type ConfigEntry, type TopicDescription, type GroupDescription, type ListOffsetsResult } from "./admin.ts";
 export { Offset, type TopicPartition, type TopicPartitionOffset } from "./partitions.ts";
+export { aclKey, aclText, type AclBinding, type AclFilter } from "./acls.ts";

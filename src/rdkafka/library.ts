@@ -60,6 +60,7 @@ const symbols = {
   rd_kafka_metadata: { args: [ptr, i32, ptr, ptr, i32], returns: i32 }, // caller frees *out: metadata_destroy
   rd_kafka_metadata_destroy: { args: [ptr], returns: none }, // frees metadata
   rd_kafka_query_watermark_offsets: { args: [ptr, ptr, i32, ptr, ptr, i32], returns: i32 }, // reads topic; writes the caller's low/high
+  rd_kafka_get_watermark_offsets: { args: [ptr, ptr, i32, ptr, ptr], returns: i32 }, // reads topic; writes the caller's low/high (no I/O)
   rd_kafka_oauthbearer_set_token: { args: [ptr, ptr, i64, ptr, ptr, usize, ptr, usize], returns: i32 }, // copies token, principal; writes errstr
   rd_kafka_oauthbearer_set_token_failure: { args: [ptr, ptr], returns: i32 }, // copies the reason
 
@@ -258,6 +259,33 @@ const symbols = {
   rd_kafka_DeleteConsumerGroupOffsets: { args: [ptr, ptr, usize, ptr, ptr], returns: none }, // copies the request and options
   rd_kafka_event_DeleteConsumerGroupOffsets_result: { args: [ptr], returns: ptr }, // borrowed of the event
   rd_kafka_DeleteConsumerGroupOffsets_result_groups: { args: [ptr, ptr], returns: ptr }, // array borrowed of the event
+
+  // Admin: ACLs (acls.ts)
+  rd_kafka_AdminOptions_set_include_authorized_operations: { args: [ptr, i32], returns: ptr }, // caller frees the returned error
+  rd_kafka_TopicDescription_authorized_operations: { args: [ptr, ptr], returns: ptr }, // i32 array borrowed of the event (NULL: not told)
+  rd_kafka_DescribeCluster_result_authorized_operations: { args: [ptr, ptr], returns: ptr }, // i32 array borrowed of the event (NULL: not told)
+  rd_kafka_AclBinding_new: { args: [i32, ptr, i32, ptr, ptr, i32, i32, ptr, usize], returns: ptr }, // copies the strings; caller frees: AclBinding_destroy (NULL + errstr on bad arguments)
+  rd_kafka_AclBindingFilter_new: { args: [i32, ptr, i32, ptr, ptr, i32, i32, ptr, usize], returns: ptr }, // as AclBinding_new; NULL strings match any
+  rd_kafka_AclBinding_destroy: { args: [ptr], returns: none }, // frees a binding the caller made (never a result's)
+  rd_kafka_AclBinding_restype: { args: [ptr], returns: i32 }, // reads
+  rd_kafka_AclBinding_name: { args: [ptr], returns: cstring }, // borrowed of the binding
+  rd_kafka_AclBinding_resource_pattern_type: { args: [ptr], returns: i32 }, // reads
+  rd_kafka_AclBinding_principal: { args: [ptr], returns: cstring }, // borrowed of the binding
+  rd_kafka_AclBinding_host: { args: [ptr], returns: cstring }, // borrowed of the binding
+  rd_kafka_AclBinding_operation: { args: [ptr], returns: i32 }, // reads
+  rd_kafka_AclBinding_permission_type: { args: [ptr], returns: i32 }, // reads
+  rd_kafka_acl_result_error: { args: [ptr], returns: ptr }, // borrowed of the event: never error_destroy it
+  rd_kafka_CreateAcls: { args: [ptr, ptr, usize, ptr, ptr], returns: none }, // copies the bindings and options
+  rd_kafka_event_CreateAcls_result: { args: [ptr], returns: ptr }, // borrowed of the event
+  rd_kafka_CreateAcls_result_acls: { args: [ptr, ptr], returns: ptr }, // array borrowed of the event
+  rd_kafka_DescribeAcls: { args: [ptr, ptr, ptr, ptr], returns: none }, // copies the filter and options
+  rd_kafka_event_DescribeAcls_result: { args: [ptr], returns: ptr }, // borrowed of the event
+  rd_kafka_DescribeAcls_result_acls: { args: [ptr, ptr], returns: ptr }, // array of bindings borrowed of the event
+  rd_kafka_DeleteAcls: { args: [ptr, ptr, usize, ptr, ptr], returns: none }, // copies the filters and options
+  rd_kafka_event_DeleteAcls_result: { args: [ptr], returns: ptr }, // borrowed of the event
+  rd_kafka_DeleteAcls_result_responses: { args: [ptr, ptr], returns: ptr }, // array borrowed of the event
+  rd_kafka_DeleteAcls_result_response_error: { args: [ptr], returns: ptr }, // borrowed of the event: never error_destroy it
+  rd_kafka_DeleteAcls_result_response_matching_acls: { args: [ptr, ptr], returns: ptr }, // array of bindings borrowed of the event
 } as const;
 
 function libraryPath(): string {

@@ -21,7 +21,7 @@ export const MessageStruct = {
   key: (m: number): number => read.ptr(m as never, 40),
   keyLen: (m: number): number => read.ptr(m as never, 48),
   /** The record's offset; for a partition-EOF event, the partition's end (the next offset). */
-  offset: (m: number): number => Number(read.i64(m as never, 56)),
+  offset: (m: number): number => read.u32(m as never, 56) + read.i32(m as never, 60) * 4294967296, // two 32-bit reads: no BigInt per record
   /** `_private`: in a delivery report, the `msg_opaque` given at produce time (klink's record id). */
   opaque: (m: number): number => read.ptr(m as never, 64),
 } as const;

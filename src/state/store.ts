@@ -5,8 +5,17 @@
  * and plugins/plugin.ts re-exports all of it as part of the plugin contract.
  */
 
-/** A linked topic's lifecycle (docs/lifecycle.md): rollback is possible in every state before `promoted`. */
-export type TopicLifecycle = "mirroring" | "dual-write" | "consumers-moving" | "promoted" | "rolled-back";
+/**
+ * A linked topic's lifecycle (docs/lifecycle.md): rollback is possible in every state before a
+ * promote; `promoted-replica` (link.failback) is promoted with the source kept as a live replica,
+ * so `klink failback` can still move clients back; `promoted` is final.
+ */
+export type TopicLifecycle = "mirroring" | "dual-write" | "consumers-moving" | "promoted-replica" | "promoted" | "rolled-back";
+
+/** The target is the authority for a topic in this state: nothing (configs, ACLs) is synced to it from the source. */
+export function targetIsPrimary(state: TopicLifecycle | null | undefined): boolean {
+  return state === "promoted" || state === "promoted-replica";
+}
 /** A linked group's handoff: watched, held on the target (fenced), handed off, or moved back. */
 export type GroupLifecycle = "watching" | "fenced" | "handed-off" | "rolled-back";
 export type OffsetMode = "exact" | "translate";

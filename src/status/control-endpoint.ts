@@ -1,5 +1,5 @@
 /**
- * POST /handoff, /promote, /rollback, /resume: the operator's commands to the running klink. Each
+ * POST /handoff, /promote, /rollback, /resume, /failback, /retire: the operator's commands to the running klink. Each
  * must come from no other web origin (a page in a browser on this host sends its Origin), carry
  * the control token (`Authorization: Bearer`, which also makes it a request no page can send
  * without a CORS preflight klink never grants), name the link, and give a bounded name or glob.
@@ -12,7 +12,7 @@ import { sameToken } from "./token.ts";
 import type { Control, ControlRequest } from "./control-types.ts";
 import type { LinkIdentity } from "./identity.ts";
 
-export const CONTROL_ACTIONS: ReadonlyArray<ControlRequest["action"]> = ["handoff", "promote", "rollback", "resume"];
+export const CONTROL_ACTIONS: ReadonlyArray<ControlRequest["action"]> = ["handoff", "promote", "rollback", "resume", "failback", "retire"];
 
 /** Longest consumer group id accepted (Kafka sets no limit; topics and globs get MAX_NAME_LENGTH). */
 const MAX_GROUP_LENGTH = 1_024;

@@ -1,8 +1,8 @@
 /** The operator's commands as the status endpoint hands them to the running link (lifecycle.ts). */
 
-/** An operator's command to the running instance (`klink handoff`, `promote`, `rollback`, `resume`). */
+/** An operator's command to the running instance (`klink handoff`, `promote`, `rollback`, `resume`, `failback`, `retire`). */
 export interface ControlRequest {
-  action: "handoff" | "promote" | "rollback" | "resume";
+  action: "handoff" | "promote" | "rollback" | "resume" | "failback" | "retire";
   /** A group id, or a topic name or glob (resume: optionally with :PARTITION). */
   name: string;
   force: boolean;

@@ -4,7 +4,7 @@
  * or a partition has stopped,
  * 200 otherwise. For load balancers, orchestrators and alerting; both answer JSON.
  */
-import type { PartitionProgress } from "../link/link.ts";
+import type { PartitionProgress } from "../link/partition/progress.ts";
 import { stopHint } from "./stop-hints.ts";
 import type { ClusterReach } from "../link/reachability.ts";
 

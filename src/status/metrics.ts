@@ -4,7 +4,7 @@
  * counters it keeps anyway (plus one timing per state-store write).
  */
 import { readdirSync } from "node:fs";
-import type { PartitionProgress } from "../link/link.ts";
+import type { PartitionProgress } from "../link/partition/progress.ts";
 import type { GroupProgress } from "../link/handoff.ts";
 import type { ClusterReach } from "../link/reachability.ts";
 import type { Store, TopicLifecycle } from "../state/store.ts";
@@ -25,7 +25,7 @@ export interface MetricsInput {
 }
 
 const MODES: PartitionProgress["mode"][] = ["exact", "translate"];
-const TOPIC_STATES: TopicLifecycle[] = ["mirroring", "dual-write", "consumers-moving", "promoted", "rolled-back"];
+const TOPIC_STATES: TopicLifecycle[] = ["mirroring", "dual-write", "consumers-moving", "promoted-replica", "promoted", "rolled-back"];
 const GROUP_STATES: GroupProgress["state"][] = ["watching", "fenced", "handed-off", "rolled-back", "drain-then-switch", "rolling-back"];
 
 /** Durations of Store.write (the state: offset map, positions, lifecycle changes). */

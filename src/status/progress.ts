@@ -2,7 +2,7 @@
  * Progress of the link per topic: records/s and MB/s since the last report, lag in records
  * (source end − next offset to copy), and the time to catch up at the current rate.
  */
-import type { PartitionProgress } from "../link/link.ts";
+import type { PartitionProgress } from "../link/partition/progress.ts";
 import { log, type Fields } from "../log.ts";
 
 export interface TopicProgress {

@@ -2,7 +2,7 @@
  * The status endpoint of a running klink (`status.listen`, loopback by default). Read-only:
  * GET /status → JSON, with the link name and link id of the instance; GET /healthz, /readyz;
  * GET /dashboard, a page over /status (dashboard.ts).
- * Control: POST /handoff|/promote|/rollback|/resume, the operator's commands, which need the
+ * Control: POST /handoff|/promote|/rollback|/resume|/failback|/retire, the operator's commands, which need the
  * control token and must name the link (control-endpoint.ts). Every request must name this
  * listener in its Host header (request-guard.ts).
  */
@@ -78,7 +78,7 @@ export async function startStatusServer(config: MigrationConfig, from: StatusSou
         if (url.pathname === "/healthz") return healthz();
         if (url.pathname === "/dashboard" || url.pathname === "/") return dashboard();
         if (url.pathname === "/readyz") return readyz(from.snapshot(), from.phase?.());
-        return new Response("klink: GET /dashboard|/status|/metrics|/healthz|/readyz, POST /handoff|/promote|/rollback|/resume?link=LINK&name=... (with the control token)\n", { status: 404 });
+        return new Response("klink: GET /dashboard|/status|/metrics|/healthz|/readyz, POST /handoff|/promote|/rollback|/resume|/failback|/retire?link=LINK&name=... (with the control token)\n", { status: 404 });
       }),
     });
   } catch (err) {

@@ -4,7 +4,7 @@
  * and with `?history` the lag per topic over the last minutes (for the dashboard's chart). Times
  * are the wall clock's, as ISO strings. While klink starts, `phase` says what it waits for.
  */
-import type { PartitionProgress } from "../link/link.ts";
+import type { PartitionProgress } from "../link/partition/progress.ts";
 import type { GroupProgress } from "../link/handoff.ts";
 import { byTopic, type TopicProgress } from "./progress.ts";
 import type { ClusterReach } from "../link/reachability.ts";

@@ -2,7 +2,8 @@
  * Groups klink does not hand off (issue 18): `klink offsets export-groups` writes per-group
  * offset files that Kafka's own kafka-consumer-groups tool applies on the target with
  * --reset-offsets --from-file; where offsets differ (translate mode) the file holds target
- * offsets. The oracle is the tool's --describe on the target.
+ * offsets. The oracle is the tool's --describe on the target. `klink plan` lists the partitions
+ * whose offsets the target lacks, and none once the tool applied the file.
  */
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
@@ -41,6 +42,14 @@ test("export-groups: a group not handed off gets an offset file kafka-consumer-g
   if (run.code !== 0) console.error(run.stderr);
   expect(run.code).toBe(0);
 
+  // plan lists the group's partitions whose offsets the target lacks, where it would resume there
+  const planned = async () => JSON.parse((await klink(["plan", file, "--json"])).stdout).groupOffsets.groups.find((g: { group: string }) => g.group === group);
+  expect(await planned()).toEqual({
+    group, why: "not under groups:", partitions: 2,
+    differ: [{ topic: exact, partition: 0, sourceOffset: 30, targetOffset: 30, onTarget: null }, { topic: shifted, partition: 0, sourceOffset: 60, targetOffset: 65, onTarget: null }].sort((a, b) => a.topic.localeCompare(b.topic)),
+  });
+  expect((await klink(["plan", file])).stdout).toContain(`${shifted}[0]  committed on the source 60 = target offset 65; committed on the target: none`);
+
   const dir = join(dirname(file), "group-offsets");
   const exported = await klink(["offsets", "export-groups", file, "--out", dir, "--json"]);
   expect(exported.code).toBe(0);
@@ -53,4 +62,6 @@ test("export-groups: a group not handed off gets an offset file kafka-consumer-g
   // GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG ...
   const current = Object.fromEntries(described.stdout.map((l) => l.trim().split(/\s+/)).filter((f) => f[0] === group).map((f) => [f[1], f[3]]));
   expect(current).toEqual({ [exact]: "30", [shifted]: "65" });
+  // the target has them now: plan lists no difference
+  expect(await planned()).toMatchObject({ group, partitions: 2, differ: [] });
 }, 300_000);

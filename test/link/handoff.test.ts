@@ -9,7 +9,7 @@ import { Producer, Consumer } from "../../src/rdkafka/index.ts";
 import { source, target, plain, uniqueName, withAdmin, until } from "../helpers.ts";
 import { verifiableConsumer, stopAllTools, type VerifiableTool, type ToolEvent } from "../harness/tools.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
-import { writeMigration, spawnKlink, klink, steadyProducer } from "./klink-process.ts";
+import { writeMigration, spawnKlink, klink, steadyProducer, movingProducer } from "./klink-process.ts";
 import { oldSource } from "../old-sources/expected.ts";
 
 const running = new Set<ReturnType<typeof spawnKlink>>();
@@ -276,21 +276,7 @@ test("producers first (dual write), then groups move with translated offsets; pr
   const file = writeMigration({ topics: [topic], linkName: uniqueName("handoff-dual"), extra: `groups:\n  names: [${group}, ${group2}]\n` });
 
   // One producer writes keys p-0, p-1, ...; it moves from the source to the target mid-way.
-  let produced = 0;
-  let on = true;
-  let cluster = source();
-  const load = (async () => {
-    while (on) {
-      const producer = new Producer(plain(cluster, { "linger.ms": 2 }));
-      const here = cluster;
-      while (on && cluster === here) {
-        for (let i = 0; i < 10; i++, produced++) producer.produce({ topic, partition: produced % partitions, key: `p-${produced}`, value: `v${produced}` });
-        await Bun.sleep(50);
-      }
-      await producer.flush();
-      await producer.close();
-    }
-  })();
+  const load = movingProducer(source(), topic, partitions);
   const start = async (c: KafkaCluster, g: string) => {
     const tool = await verifiableConsumer(c, { topic, groupId: g, groupProtocol: "classic", verbose: true });
     return { tool, events: timed(tool) };
@@ -306,7 +292,7 @@ test("producers first (dual write), then groups move with translated offsets; pr
     return r.code === 0 ? (JSON.parse(r.stdout).groups as Array<{ group: string; state: string; detail: string }>) : [];
   };
   for (let i = 0; i < 150 && (await groupsNow()).filter((g) => g.state === "fenced").length < 2; i++) await Bun.sleep(200);
-  cluster = target(); // producers first: dual write begins
+  load.moveTo(target()); // producers first: dual write begins
   await Bun.sleep(4_000);
 
   // Promote is refused while the groups still read on the source.
@@ -339,8 +325,7 @@ test("producers first (dual write), then groups move with translated offsets; pr
   for (let i = 0; i < 150 && (await groupsNow()).filter((g) => g.state === "rolled-back").length < 2; i++) await Bun.sleep(200);
 
   await Bun.sleep(4_000);
-  on = false;
-  await load;
+  const produced = await load.stop();
   const expected = new Set([...Array(produced).keys()].map((n) => `p-${n}`));
   const processed = (g: string) => members.filter((m, i) => (g === group ? [0, 1, 3, 4, 6, 7] : [2, 5, 8]).includes(i)).flatMap((m) => keysOf(m.events));
   const deadline = Date.now() + 120_000;

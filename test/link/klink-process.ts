@@ -123,6 +123,35 @@ export async function statusWhenRunning(file: string): Promise<any> {
   }
 }
 
+/**
+ * One producer writing keys p-0, p-1, ... round-robin to the cluster it is moved to (a producer
+ * application moving between clusters); `produced` counts what was sent, `stop()` flushes.
+ */
+export function movingProducer(first: KafkaCluster, topic: string, partitions: number) {
+  let produced = 0;
+  let on = true;
+  let cluster = first;
+  const done = (async () => {
+    while (on) {
+      const producer = new Producer(plain(cluster, { "linger.ms": 2 }));
+      const here = cluster;
+      while (on && cluster === here) {
+        for (let i = 0; i < 10; i++, produced++) producer.produce({ topic, partition: produced % partitions, key: `p-${produced}`, value: `v${produced}` });
+        await Bun.sleep(50);
+      }
+      await producer.flush();
+      await producer.close();
+    }
+  })();
+  return {
+    get produced() {
+      return produced;
+    },
+    moveTo: (c: KafkaCluster) => void (cluster = c),
+    stop: async () => ((on = false), await done, produced),
+  };
+}
+
 /** Writes keyed records round-robin until stopped; returns how many. */
 export function steadyProducer(cluster: KafkaCluster, topic: string, partitions: number, perTick = 20) {
   const producer = new Producer(plain(cluster, { "linger.ms": 2 }));

@@ -1,7 +1,7 @@
 import { test, expect, afterAll } from "bun:test";
 import { Producer } from "../../src/rdkafka/index.ts";
 import { source, target, plain, uniqueName, withAdmin } from "../helpers.ts";
-import { writeMigration, spawnKlink, klink } from "./klink-process.ts";
+import { writeMigration, spawnKlink, klink, statusWhenRunning } from "./klink-process.ts";
 
 const running = new Set<ReturnType<typeof spawnKlink>>();
 afterAll(() => {
@@ -49,7 +49,8 @@ test("a source topic deleted mid-run stops its partitions; other topics keep flo
   const file = writeMigration({ topics: [doomed, kept], linkName: uniqueName("deleted") });
   const proc = spawnKlink(["run", file]);
   running.add(proc);
-  await Bun.sleep(4_000);
+  await statusWhenRunning(file); // copying before the fault, also on a loaded machine
+  await Bun.sleep(1_000);
   await withAdmin(source(), (a) => a.deleteTopics([doomed]));
   await Bun.sleep(4_000);
   for (let i = 0; i < 500; i++) p.produce({ topic: kept, value: `late${i}` });
@@ -74,7 +75,7 @@ test("partitions added to a source topic while klink runs are created on the tar
   const file = writeMigration({ topics: [topic], linkName: uniqueName("growing"), start: "latest" });
   const proc = spawnKlink(["run", file]);
   running.add(proc);
-  await Bun.sleep(3_000);
+  await statusWhenRunning(file); // copying (a fixed 3 s was not enough on a loaded machine: klink started after the growth)
   await withAdmin(source(), (a) => a.createPartitions([{ topic, totalCount: 4 }]));
   await Bun.sleep(2_000);
   for (let i = 0; i < 800; i++) {
@@ -128,7 +129,8 @@ test("permissions revoked on one source topic stop its partitions with the reaso
   );
   const proc = spawnKlink(["run", file]);
   running.add(proc);
-  await Bun.sleep(4_000);
+  await statusWhenRunning(file); // copying before the fault, also on a loaded machine
+  await Bun.sleep(1_000);
   await aclTool(source(), ["--add", "--deny-principal", "User:alice", "--operation", "Read", "--topic", denied], { listener: "sasl_ssl" });
   await Bun.sleep(3_000);
   for (let i = 0; i < 400; i++) {

@@ -8,7 +8,7 @@
 import { expect, test } from "bun:test";
 import { byTopic } from "../../src/status/progress.ts";
 import { notReadyReasons } from "../../src/status/health.ts";
-import type { PartitionProgress } from "../../src/link/link.ts";
+import type { PartitionProgress } from "../../src/link/partition/progress.ts";
 
 const partition = (n: number, more: Partial<PartitionProgress>): PartitionProgress => ({
   topic: "orders", partition: n, mode: "exact", next: 10, sourceEnd: 20, copiedRecords: 10, copiedBytes: 100, copiedTimestamp: 0, error: null, ...more,
