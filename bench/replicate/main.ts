@@ -13,6 +13,15 @@ import { createTopics, deleteTopics, partitionRanges, startClusters, stopCluster
 import { KEY_BYTES, loadRecords } from "./dataset.ts";
 import { checkFidelity, type Fidelity } from "./fidelity.ts";
 import { measureLatency, type Latency } from "./latency.ts";
+
+/**
+ * Before the first latency run, load goes through freshly started brokers for this long: their
+ * JVMs are still compiling (JIT) and use about twice the CPU per request, and on 2 cores the tool
+ * measured first paid for it (p99 100-270 ms at 20,000 records/s where it has 12-15 ms on warm
+ * brokers, the raw pipe measured after it 11 ms; bench/README.md "Latency").
+ */
+const BROKER_WARMUP_S = 30;
+let brokersWarm = false;
 import { recordsOnTarget, watchCatchUp, type CatchUp } from "./measure.ts";
 import { parseOptions, type BenchOptions, type Case } from "./options.ts";
 import { median, steadyRate } from "./stats.ts";
@@ -216,6 +225,14 @@ async function runCase(c: Clusters, kase: Case, index: number, o: BenchOptions, 
       result.latencyRate = o.latencyRate ?? Math.round(max! / 2);
       const why = o.latencyRate ? "set by --latency-rate" : `half of ${mm2.length ? "MirrorMaker 2's" : "the slowest tool's"} steady rate`;
       log(`  latency at ${result.latencyRate} records/s (${why}), ${o.latencyWarmupS} s warm-up + ${o.latencyMeasureS} s`);
+      if (!brokersWarm) {
+        brokersWarm = true;
+        const seconds = o.quick ? 8 : BROKER_WARMUP_S;
+        log(`  warming the brokers up: ${seconds} s of load through the raw pipe, not counted`);
+        await measureLatency(c, { tool: "pipe", kase, partitions: P, rate: result.latencyRate, warmupS: 0, measureS: seconds, mm2Tasks: o.mm2Tasks, sourceLibrdkafka: {}, log: () => {} }).catch((err) =>
+          log(`  warm-up failed (the first tool's latency may be high): ${(err as Error).message.split("\n")[0]}`),
+        );
+      }
       const order = o.tools.map((_, i) => o.tools[(i + index) % o.tools.length]!);
       for (const tool of order) {
         try {

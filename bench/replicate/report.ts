@@ -117,7 +117,7 @@ export function renderMarkdown(r: BenchResults, svgName: string): string {
   line("- **CPU s/GB** = user + system CPU seconds of the tool's own process (all threads; /proc/PID/stat at the moment the target was complete) per GB (10^9 bytes) of key + value copied. " +
     "**Records per CPU-s** = records ÷ those CPU seconds. **Copy phase** = the same from the first record on the target to the last (JVM start-up, connecting, klink's start alignment excluded). klink exits by itself when caught up; when it was gone before the last poll, its whole-life rusage (including shutdown) is used. " +
     "**Peak RSS** = VmHWM.");
-  line(`- **Latency**: a fresh topic pair with message.timestamp.type=LogAppendTime on both clusters; records produced at half of MirrorMaker 2's median steady rate for ${o.latencyWarmupS} s (not counted) + ${o.latencyMeasureS} s; ` +
+  line(`- **Latency**: a fresh topic pair with message.timestamp.type=LogAppendTime on both clusters; records produced at half of MirrorMaker 2's median steady rate for ${o.latencyWarmupS} s (not counted) + ${o.latencyMeasureS} s, after 30 s of load through the raw pipe that warms the brokers' JVMs up; ` +
     "latency = target append time − source append time (ms, both brokers on the same clock), matched by key.");
   line("- **Fidelity** (first repetition): every target record is read back (read_committed) and matched by key to its source position. " +
     "**At another offset** = records whose target offset differs from the source offset. **Group**: a group committed on the source at about half of each partition; " +
