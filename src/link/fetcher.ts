@@ -54,7 +54,6 @@ export class Fetcher {
   readonly consumer: Consumer;
   /** The target producer (also the start alignment's, align.ts). */
   readonly producer: Producer;
-  private readonly expected = new Map<number, { p: LinkedPartition; offset: number; bytes: number }>();
   private inFlightBytes = 0;
   /** Bytes of records read and held (exact mode), not forwarded yet. */
   private heldBytes = 0;
@@ -211,10 +210,10 @@ export class Fetcher {
   }
 
   private forwardHeld(p: LinkedPartition): void {
-    const { message, size } = p.held.shift();
+    const { message, offset, size } = p.held.shift();
     this.heldBytes -= size;
     p.lookaheadSince = 0;
-    this.forward(p, message, this.checkSize(p, message));
+    this.forward(p, message, this.checkSize(p, message, offset, size), offset);
   }
 
   /** Fillers, filler markers, or the held record committed with its marker, at the target's end. */
@@ -378,10 +377,8 @@ export class Fetcher {
   // writing
 
   /** The record's key and value bytes; throws (and frees it) when the target topic cannot take it. */
-  private checkSize(p: LinkedPartition, m: ConsumedMessage): number {
-    const bytes = m.valueLength + m.keyLength;
+  private checkSize(p: LinkedPartition, m: ConsumedMessage, offset = m.offset, bytes = m.valueLength + m.keyLength): number {
     if (bytes > p.maxRecordBytes) {
-      const offset = m.offset;
       m.destroy();
       throw new KafkaError(
         ErrorCode.MSG_SIZE_TOO_LARGE,
@@ -392,8 +389,7 @@ export class Fetcher {
   }
 
   /** Zero-copy to the same target partition through the idempotent producer (the message is the producer's then). */
-  private forward(p: LinkedPartition, m: ConsumedMessage, bytes: number): void {
-    const offset = m.offset;
+  private forward(p: LinkedPartition, m: ConsumedMessage, bytes: number, offset = m.offset): void {
     if ((offset & 255) === 0 || p.copiedTimestamp === 0) p.copiedTimestamp = m.timestamp().timestamp; // a sample is enough for "lag ~N s"
     let id = 0;
     try {
@@ -407,7 +403,7 @@ export class Fetcher {
       m.destroy(); // refused: still ours (a message never freed would block the consumer's close)
       throw err;
     }
-    this.expected.set(id, { p, offset, bytes });
+    p.unacknowledged.push(id, offset, bytes);
     p.inFlight++;
     this.inFlightBytes += bytes;
     p.next = offset + 1;
@@ -416,12 +412,11 @@ export class Fetcher {
   }
 
   private delivered(r: DeliveryReport): void {
-    const e = this.expected.get(r.id);
-    if (!e) return;
-    this.expected.delete(r.id);
-    const p = e.p;
+    const p = this.partitionOf.named(r.topic, r.partition);
+    const e = p?.unacknowledged.take(r.id);
+    if (!p || !e) return; // not a forwarded record's (the start alignment's)
     p.inFlight--;
-    this.inFlightBytes -= e.bytes;
+    this.inFlightBytes -= e.size;
     if (r.error) {
       if (p.lanes) p.lanes.fetch.failed = true;
       return this.fail(p, r.error);
@@ -429,12 +424,11 @@ export class Fetcher {
     if (p.state === "exact" && r.offset !== e.offset) {
       if (r.offset < e.offset) return this.fail(p, new KafkaError(ErrorCode.STATE, `source offset ${e.offset} landed at target offset ${r.offset}, below it; the target partition was recreated or truncated`));
       // A producer wrote to the target partition: records from e.offset on are not at equal offsets.
-      const later = [...this.expected.values()].filter((x) => x.p === p).map((x) => x.offset).sort((a, b) => a - b);
-      this.ctx.onDualWrite(p, e.offset, [e.offset, ...later], `source offset ${e.offset} landed at target offset ${r.offset}`);
+      this.ctx.onDualWrite(p, e.offset, [e.offset, ...p.unacknowledged.pendingOffsets()], `source offset ${e.offset} landed at target offset ${r.offset}`);
     }
     if (p.lanes) this.ctx.ledger.acknowledged(p.lanes, p.lanes.fetch, e.offset, r.offset);
     p.copiedRecords++;
-    p.copiedBytes += e.bytes;
+    p.copiedBytes += e.size;
   }
 
   /** Waits until every record forwarded for `p` is acknowledged (before a transactional write). */

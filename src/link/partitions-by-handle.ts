@@ -7,6 +7,7 @@ import type { ConsumedMessage } from "../rdkafka/index.ts";
 
 export class PartitionsByHandle<P extends { topic: string; partition: number }> {
   private byHandle = new Map<number, P[]>();
+  private byName = new Map<string, P[]>();
 
   constructor(private readonly all: () => Iterable<P>) {}
 
@@ -23,8 +24,20 @@ export class PartitionsByHandle<P extends { topic: string; partition: number }> 
     return parts[m.partition];
   }
 
+  /** By name, for a delivery report (which names the topic; the name is the producer's cached string). */
+  named(topic: string, partition: number): P | undefined {
+    let parts = this.byName.get(topic);
+    if (!parts) {
+      parts = [];
+      for (const p of this.all()) if (p.topic === topic) parts[p.partition] = p;
+      this.byName.set(topic, parts);
+    }
+    return parts[partition];
+  }
+
   /** Partitions were added: look the handles up again. */
   forget(): void {
     this.byHandle = new Map();
+    this.byName = new Map();
   }
 }

@@ -12,6 +12,7 @@
  */
 import type { OffsetsSetting } from "../../config/types.ts";
 import { HeldRecords } from "../held-records.ts";
+import { InFlightRecords } from "../in-flight-records.ts";
 import type { PartitionFillers } from "../fillers.ts";
 import type { Lanes } from "../ledger.ts";
 import type { OffsetMode } from "./state.ts";
@@ -37,6 +38,8 @@ export class LinkedPartition {
   lastOriginalAt = 0;
   /** Records forwarded and not acknowledged yet. */
   inFlight = 0;
+  /** Those records, oldest first, for matching their delivery reports (exact and translate mode). */
+  readonly unacknowledged = new InFlightRecords();
 
   // --- exact mode
   readonly held = new HeldRecords();
