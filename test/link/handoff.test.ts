@@ -9,7 +9,7 @@ import { Producer, Consumer } from "../../src/rdkafka/index.ts";
 import { source, target, plain, uniqueName, withAdmin, until } from "../helpers.ts";
 import { verifiableConsumer, stopAllTools, type VerifiableTool, type ToolEvent } from "../harness/tools.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
-import { writeMigration, spawnKlink, klink, steadyProducer, movingProducer } from "./klink-process.ts";
+import { writeMigration, spawnKlink, klink, steadyProducer, movingProducer, caughtUp } from "./klink-process.ts";
 import { oldSource } from "../old-sources/expected.ts";
 
 const running = new Set<ReturnType<typeof spawnKlink>>();
@@ -292,6 +292,7 @@ test("producers first (dual write), then groups move with translated offsets; pr
     return r.code === 0 ? (JSON.parse(r.stdout).groups as Array<{ group: string; state: string; detail: string }>) : [];
   };
   for (let i = 0; i < 150 && (await groupsNow()).filter((g) => g.state === "fenced").length < 2; i++) await Bun.sleep(200);
+  await caughtUp(topic, partitions);
   load.moveTo(target()); // producers first: dual write begins
   await Bun.sleep(4_000);
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Producer } from "../../src/rdkafka/index.ts";
-import { source, target, plain } from "../helpers.ts";
+import { source, target, plain, until, withAdmin } from "../helpers.ts";
 import type { KafkaCluster } from "../harness/cluster.ts";
 
 /** The executable under test: dist/klink, or KLINK_TEST_BIN (e.g. an older build, to see a test fail before a fix). */
@@ -150,6 +150,18 @@ export function movingProducer(first: KafkaCluster, topic: string, partitions: n
     moveTo: (c: KafkaCluster) => void (cluster = c),
     stop: async () => ((on = false), await done, produced),
   };
+}
+
+/**
+ * Waits until the target holds as many records per partition as the source holds now: klink has
+ * caught up, when the runbook moves producers. Moved before, their first records land on the target
+ * ahead of the copies of records a group already processed, and the group, which may skip neither,
+ * reads those copies again after its handoff.
+ */
+export async function caughtUp(topic: string, partitions: number): Promise<void> {
+  const highs = async (c: KafkaCluster) => (await withAdmin(c, (a) => a.watermarks([...Array(partitions).keys()].map((partition) => ({ topic, partition }))))).map((m) => m.high);
+  const onSource = await highs(source());
+  await until(`klink has copied what ${topic} holds on the source`, async () => (await highs(target())).every((h, i) => h >= onSource[i]!));
 }
 
 /** Writes keyed records round-robin until stopped; returns how many. */
