@@ -404,7 +404,6 @@ export class Fetcher {
       throw err;
     }
     p.unacknowledged.push(id, offset, bytes);
-    p.inFlight++;
     this.inFlightBytes += bytes;
     p.next = offset + 1;
     if (p.lanes) this.ctx.ledger.sent(p.lanes.fetch, offset);
@@ -415,7 +414,6 @@ export class Fetcher {
     const p = this.partitionOf.named(r.topic, r.partition);
     const e = p?.unacknowledged.take(r.id);
     if (!p || !e) return; // not a forwarded record's (the start alignment's)
-    p.inFlight--;
     this.inFlightBytes -= e.size;
     if (r.error) {
       if (p.lanes) p.lanes.fetch.failed = true;

@@ -36,10 +36,11 @@ export class LinkedPartition {
   copiedTimestamp = 0;
   /** When the Fetcher last copied a record a producer wrote to the source (performance.now()). */
   lastOriginalAt = 0;
-  /** Records forwarded and not acknowledged yet. */
-  inFlight = 0;
-  /** Those records, oldest first, for matching their delivery reports (exact and translate mode). */
+  /** Records forwarded and not acknowledged yet, oldest first, for matching their delivery reports (exact and translate mode). */
   readonly unacknowledged = new InFlightRecords();
+  get inFlight(): number {
+    return this.unacknowledged.length;
+  }
 
   // --- exact mode
   readonly held = new HeldRecords();
