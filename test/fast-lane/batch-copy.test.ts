@@ -1,0 +1,143 @@
+/**
+ * The fast lane's copy step against real brokers: record batches fetched as bytes, restamped and
+ * produced to the target must land at the source's offsets with the same records, for every
+ * codec; what it cannot copy as bytes (transactions, a batch the target refuses, a target that
+ * does not end where the source's copy does) stops it with the reason, nothing half-written.
+ * The oracle reads both clusters with librdkafka consumers (exact-check.ts), not the lane.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { GroupClient } from "../../src/group/index.ts";
+import { BatchCopier, FastLaneError, type LanePartition } from "../../src/fast-lane/batch-copier.ts";
+import { restamp, splitBatches } from "../../src/fast-lane/record-batch.ts";
+import { Producer } from "../../src/rdkafka/index.ts";
+import { KEEP_OLD_TIMESTAMPS, plain, source, target, uniqueName, withAdmin } from "../helpers.ts";
+import { exactDifferences } from "../link/exact-check.ts";
+
+const clients: GroupClient[] = [];
+afterAll(() => clients.forEach((c) => c.close()));
+
+function copier(): BatchCopier {
+  const s = new GroupClient({ config: plain(source()) });
+  const t = new GroupClient({ config: plain(target()) });
+  clients.push(s, t);
+  return new BatchCopier(s, t, { maxBytes: 256 * 1024 });
+}
+
+async function topicPair(prefix: string, targetConfig: Record<string, string> = {}): Promise<string> {
+  const topic = uniqueName(prefix);
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 1, configs: KEEP_OLD_TIMESTAMPS }]));
+  await withAdmin(target(), (a) => a.createTopics([{ name: topic, partitions: 1, configs: { ...KEEP_OLD_TIMESTAMPS, ...targetConfig } }]));
+  return topic;
+}
+
+/** Records with keys, null values, headers and old CreateTime timestamps, in batches of the codec. */
+async function produce(topic: string, n: number, codec: string, from = 0): Promise<void> {
+  const producer = new Producer(plain(source(), { "compression.codec": codec, "linger.ms": 20, "batch.num.messages": 500 }));
+  for (let i = from; i < from + n; i++) {
+    producer.produce({
+      topic,
+      partition: 0,
+      key: i % 7 === 0 ? null : `key-${i}`,
+      value: i % 11 === 0 ? null : `value-${i}-${"x".repeat(i % 300)}`,
+      headers: i % 3 === 0 ? [["h", `${i}`], ["empty", null]] : [],
+      timestamp: 1_600_000_000_000 + i,
+    });
+  }
+  await producer.flush();
+  await producer.close();
+}
+
+async function end(cluster: ReturnType<typeof source>, topic: string): Promise<number> {
+  return (await withAdmin(cluster, (a) => a.watermarks([{ topic, partition: 0 }])))[0]!.high;
+}
+
+/** Rounds until the lane has copied up to the source's end or stops. */
+async function copyAll(lane: BatchCopier, p: LanePartition, from = 0) {
+  let next = from;
+  for (let round = 0; round < 1000; round++) {
+    const r = await lane.copyRound(p, next);
+    next = r.next;
+    if (r.stoppedAt || next >= r.highWatermark) return r;
+  }
+  throw new Error("the lane did not reach the source's end in 1000 rounds");
+}
+
+for (const codec of ["none", "gzip", "snappy", "lz4", "zstd"]) {
+  test(`${codec} batches are copied as bytes to the same offsets`, async () => {
+    const topic = await topicPair(`lane-${codec}`);
+    await produce(topic, 3000, codec);
+    const lane = copier();
+    const r = await copyAll(lane, { topic, partition: 0 });
+    expect(r.stoppedAt).toBeNull();
+    expect(r.next).toBe(3000);
+    expect(await exactDifferences(source(), target(), topic, 1)).toEqual([]);
+
+    // a second producer session on the source continues the same target partition
+    await produce(topic, 500, codec, 3000);
+    expect((await copyAll(lane, { topic, partition: 0 }, r.next)).next).toBe(3500);
+    expect(await exactDifferences(source(), target(), topic, 1)).toEqual([]);
+  }, 120_000);
+}
+
+test("a transaction on the source stops the lane where it begins", async () => {
+  const topic = await topicPair("lane-txn");
+  await produce(topic, 200, "lz4");
+  const txn = new Producer(plain(source(), { "transactional.id": uniqueName("lane-txn") }));
+  await txn.initTransactionsAsync();
+  txn.beginTransaction();
+  for (let i = 0; i < 10; i++) txn.produce({ topic, partition: 0, key: `t${i}`, value: "in a transaction" });
+  await txn.commitTransaction();
+  await txn.close();
+  await produce(topic, 50, "lz4", 200);
+
+  const r = await copyAll(copier(), { topic, partition: 0 });
+  expect(r.stoppedAt).toEqual({ offset: 200, reason: "a transactional batch" });
+  expect(await end(target(), topic)).toBe(200);
+}, 120_000);
+
+test("a batch whose bytes do not match its checksum is refused by the target and nothing is written", async () => {
+  const topic = await topicPair("lane-crc");
+  await produce(topic, 100, "none");
+  const lane = copier();
+  const p = { topic, partition: 0 };
+  const producer = await lane.initProducer();
+  const { records } = await lane.fetch(p, 0);
+  const first = splitBatches(records).batches[0]!;
+  records.writeUInt8(records[first.end - 3]! ^ 0x20, first.end - 3); // a bit flipped in the last record's value
+  restamp(records, first, producer.id, producer.epoch, 0);
+  const err = await lane.produce(p, records, first).catch((e) => e);
+  expect(err).toBeInstanceOf(FastLaneError);
+  expect((err as FastLaneError).code).toBe("CORRUPT_MESSAGE");
+  expect(String(err.message)).toContain(`${topic}[0] batch at offset 0: the target refused it: CORRUPT_MESSAGE`);
+  expect(await end(target(), topic)).toBe(0);
+}, 60_000);
+
+test("a batch larger than the target's max.message.bytes stops the lane with the reason", async () => {
+  const topic = await topicPair("lane-large", { "max.message.bytes": "2000" });
+  const producer = new Producer(plain(source(), { "linger.ms": 50 }));
+  for (let i = 0; i < 10; i++) producer.produce({ topic, partition: 0, value: Buffer.alloc(1000, i) });
+  await producer.flush();
+  await producer.close();
+
+  const err = await copyAll(copier(), { topic, partition: 0 }).catch((e) => e);
+  expect(err).toBeInstanceOf(FastLaneError);
+  expect((err as FastLaneError).code).toBe("MESSAGE_TOO_LARGE");
+  expect(await end(target(), topic)).toBe(0);
+}, 60_000);
+
+test("a target partition that does not end where the copy does is not written past", async () => {
+  const topic = await topicPair("lane-shift");
+  await produce(topic, 100, "lz4");
+  const other = new Producer(plain(target()));
+  other.produce({ topic, partition: 0, value: "written to the target by someone else" });
+  await other.flush();
+  await other.close();
+
+  const err = await copyAll(copier(), { topic, partition: 0 }).catch((e) => e);
+  expect(err).toBeInstanceOf(FastLaneError);
+  expect((err as FastLaneError).code).toBe("OFFSET_MISMATCH");
+  expect(String(err.message)).toContain("batch at offset 0: the target placed it at offset 1");
+  // the first batch landed at offset 1 (the target cannot know better); nothing after it did
+  const first = splitBatches((await copier().fetch({ topic, partition: 0 }, 0)).records).batches[0]!;
+  expect(await end(target(), topic)).toBe(1 + first.recordCount);
+}, 60_000);
