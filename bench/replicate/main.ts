@@ -276,14 +276,14 @@ async function replicateOnce(c: Clusters, x: Once): Promise<RunResult> {
     const base = x.tool === "klink" ? x.sourceLow : x.sourceLow.map(() => 0);
     const before = await recordsOnTarget(admin, { topic: x.topic, expected: x.expected, base: x.sourceLow.map(() => 0) });
     if (before.some((n) => n > 0)) throw new Error(`target topic ${x.topic} is not empty before the run: ${before.join(", ")}`);
-    const r = await startReplicator(x.tool, c, { topics: [x.topic], partitions: P, compression: x.kase.compression, untilCaughtUp: true, mm2Tasks: x.o.mm2Tasks, sourceLibrdkafka: x.o.sourceLibrdkafka });
+    const r = await startReplicator(x.tool, c, { topics: [x.topic], partitions: P, compression: x.kase.compression, untilCaughtUp: true, mm2Tasks: x.o.mm2Tasks, sourceLibrdkafka: x.o.sourceLibrdkafka, sourceLow: x.sourceLow });
     try {
       const catchUp = await watchCatchUp(r, admin, { topic: x.topic, expected: x.expected, base }, r.startedAt, 20 * 60_000);
       let translated: Map<number, number> | undefined;
       const measureFidelity = x.rep === 0;
       if (measureFidelity) {
         if (x.tool === "mm2") translated = await mirrorMakerGroupOffsets(admin, x.groupId, x.topic, P, x.o.quick ? 30_000 : 60_000);
-        else translated = new Map(x.groupAt.map((offset, p) => [p, offset])); // klink: exact offsets; pipe: copied as is
+        else translated = new Map(x.groupAt.map((offset, p) => [p, offset])); // klink: exact offsets; pipe and lane: copied as is
       }
       let exitCode: number;
       if (x.tool === "klink") {

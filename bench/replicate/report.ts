@@ -236,12 +236,18 @@ export function renderMarkdown(r: BenchResults, svgName: string): string {
   line();
   line(`MB/s (geometric mean over the same cases): klink/MM2 ${speed("mm2", false)} from start, ${speed("mm2", true)} steady; ` +
     `klink/pipe ${speed("pipe", false)} from start, ${speed("pipe", true)} steady`);
+  const lane = r.cases.map((c) => ratio(c, "pipe", "lane", true)).filter((v): v is number => v !== null);
+  if (lane.length) {
+    line();
+    line(`Fast lane (preview, not yet in \`klink run\`): CPU-s/GB relative to the raw pipe's, copy phase (geometric mean): ${g(lane)} ` +
+      `(${r.cases.map((c) => `${c.kase.id} ${ratio(c, "pipe", "lane", true)?.toFixed(2) ?? "–"}×`).join(", ")}); the target is at most 0.50×.`);
+  }
   return out.join("\n") + "\n";
 }
 
 // ---------- SVG ----------
 
-const COLORS: Record<Tool, string> = { klink: "#1f77b4", mm2: "#e6550d", pipe: "#8c8c8c" };
+const COLORS: Record<Tool, string> = { klink: "#1f77b4", mm2: "#e6550d", pipe: "#8c8c8c", lane: "#31a354" };
 
 function niceMax(x: number): number {
   if (!(x > 0)) return 1;

@@ -15,12 +15,13 @@ import { deleteTopics, type Clusters } from "./clusters.ts";
 import type { Compression } from "./options.ts";
 import type { ProcSample } from "./proc.ts";
 
-export type Tool = "klink" | "mm2" | "pipe";
-export const TOOLS: Tool[] = ["klink", "mm2", "pipe"];
-export const TOOL_LABEL: Record<Tool, string> = { klink: "klink", mm2: "MirrorMaker 2", pipe: "raw pipe" };
+export type Tool = "klink" | "mm2" | "pipe" | "lane";
+export const TOOLS: Tool[] = ["klink", "mm2", "pipe", "lane"];
+export const TOOL_LABEL: Record<Tool, string> = { klink: "klink", mm2: "MirrorMaker 2", pipe: "raw pipe", lane: "fast lane (preview)" };
 
 export const KLINK = resolve(import.meta.dir, "../../dist/klink");
 const PIPE = resolve(import.meta.dir, "pipe.ts");
+const LANE = resolve(import.meta.dir, "lane.ts");
 export const MM2_VERSION = "4.3.1" as const;
 export const MM2_JVM = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC"];
 
@@ -52,6 +53,8 @@ export interface ReplicateJob {
    * fetch.queue.backoff.ms); empty in the benchmark proper, which measures klink as shipped.
    */
   sourceLibrdkafka?: Record<string, string | number>;
+  /** Each source partition's log start offset: where the fast lane starts (it has no start alignment). */
+  sourceLow?: number[];
 }
 
 const children = new Set<Subprocess>();
@@ -153,6 +156,12 @@ export function startPipe(c: Clusters, job: ReplicateJob): Replicator {
   return spawnTracked("pipe", [process.execPath, PIPE, JSON.stringify(options)]);
 }
 
+export function startLane(c: Clusters, job: ReplicateJob): Replicator {
+  if (job.topics.length !== 1) throw new Error("the fast lane copies one topic");
+  const options = { source: c.source.bootstrap, target: c.target.bootstrap, topic: job.topics[0], partitions: job.partitions, sourceLow: job.sourceLow ?? [] };
+  return spawnTracked("lane", [process.execPath, LANE, JSON.stringify(options)]);
+}
+
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
@@ -248,6 +257,7 @@ export async function startMirrorMaker(c: Clusters, job: ReplicateJob): Promise<
 export function startReplicator(tool: Tool, c: Clusters, job: ReplicateJob): Promise<Replicator> {
   if (tool === "klink") return startKlink(c, job);
   if (tool === "mm2") return startMirrorMaker(c, job);
+  if (tool === "lane") return Promise.resolve(startLane(c, job));
   return Promise.resolve(startPipe(c, job));
 }
 

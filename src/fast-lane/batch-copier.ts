@@ -10,7 +10,7 @@
  * Building block only: `klink run` does not use it yet (issue #16 item 1).
  */
 import { Connection, GroupClient } from "../group/index.ts";
-import { errorName } from "../group/errors.ts";
+import { errorName, isCoordinatorError } from "../group/errors.ts";
 import type { BrokerAddress } from "../group/settings.ts";
 import { Fetch, InitProducerId, Metadata, Produce } from "./messages.ts";
 import { restamp, splitBatches, whyNotPlain, type BatchView } from "./record-batch.ts";
@@ -34,9 +34,23 @@ export interface RoundResult {
   highWatermark: number;
 }
 
-/** The target refused a batch or placed it elsewhere: the partition must leave the fast lane. */
+/** Errors after which the same batches, sent again with the same sequence numbers, can succeed. */
+const RETRIABLE = new Set([
+  "CONNECTION", "NOT_LEADER_OR_FOLLOWER", "LEADER_NOT_AVAILABLE", "UNKNOWN_TOPIC_OR_PARTITION", "REQUEST_TIMED_OUT", "NETWORK_EXCEPTION",
+  "NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND", "KAFKA_STORAGE_ERROR", "FENCED_LEADER_EPOCH", "UNKNOWN_LEADER_EPOCH",
+]);
+
+/**
+ * A round ended early. `retriable`: a leader moved, a connection broke, a request timed out: call
+ * copyRound again from `resumeAt` (the partition's sequence numbers were kept, so whatever of the
+ * unacknowledged batches the target did write is recognised as a duplicate, not written twice).
+ * Otherwise the target refused a batch or placed it elsewhere: the partition must leave the lane.
+ */
 export class FastLaneError extends Error {
   override name = "FastLaneError";
+  readonly retriable: boolean;
+  /** The source offset to continue from: the end of what the target acknowledged. */
+  resumeAt = -1;
   constructor(
     readonly where: LanePartition,
     readonly offset: number,
@@ -44,29 +58,42 @@ export class FastLaneError extends Error {
     detail: string,
   ) {
     super(`${where.topic}[${where.partition}] batch at offset ${offset}: ${detail}`);
+    this.retriable = RETRIABLE.has(code);
   }
 }
 
 export class BatchCopier {
   private producer: { id: bigint; epoch: number } | null = null;
-  private readonly sequences = new Map<string, number>();
+  /** Per partition: the producer id its batches carry and the sequence of its next batch. */
+  private readonly partitions = new Map<string, { id: bigint; epoch: number; sequence: number; placed: boolean }>();
   /** Each partition's leader per cluster, until a request to it fails. */
   private readonly leaders = new Map<GroupClient, Map<string, BrokerAddress>>();
 
   constructor(
     private readonly source: GroupClient,
     private readonly target: GroupClient,
-    private readonly opts: { maxBytes?: number; maxWaitMs?: number; produceTimeoutMs?: number } = {},
+    private readonly opts: {
+      maxBytes?: number;
+      maxWaitMs?: number;
+      produceTimeoutMs?: number;
+      /** Where the target must place a source offset (identity: identical offsets; the benchmark shifts). */
+      targetOffset?: (p: LanePartition, sourceOffset: number) => number;
+    } = {},
   ) {}
 
-  /** A new idempotent producer id on the target; every partition's sequence starts again at 0. */
+  /** A new idempotent producer id on the target, for the partitions the copier has not written yet. */
   async initProducer(): Promise<{ id: bigint; epoch: number }> {
-    const conn = await this.target.anyBroker();
-    const r = await conn.request(InitProducerId, { transactionalId: null, transactionTimeoutMs: -1, producerId: -1, producerEpoch: -1 });
-    if (r.errorCode) throw new Error(`InitProducerId on the target failed with ${errorName(r.errorCode)}`);
-    this.producer = { id: BigInt(r.producerId), epoch: r.producerEpoch };
-    this.sequences.clear();
-    return this.producer;
+    // a broker that is starting answers "load in progress" or "not available" for a while
+    for (let attempt = 0; ; attempt++) {
+      const conn = await this.target.anyBroker();
+      const r = await conn.request(InitProducerId, { transactionalId: null, transactionTimeoutMs: -1, producerId: -1, producerEpoch: -1 });
+      if (!r.errorCode) {
+        this.producer = { id: BigInt(r.producerId), epoch: r.producerEpoch };
+        return this.producer;
+      }
+      if (!isCoordinatorError(r.errorCode) || attempt >= 60) throw new Error(`InitProducerId on the target failed with ${errorName(r.errorCode)}`);
+      await this.target.sleep(500);
+    }
   }
 
   /** Fetches the record set at `offset` from the source's leader (read committed, as bytes). */
@@ -117,19 +144,28 @@ export class BatchCopier {
 
   /**
    * One fetch from `next` and the copy of the plain batches that continue it. Resolves once the
-   * target acknowledged every batch it produced; throws FastLaneError if one was refused or placed
-   * at another offset (later batches in flight are then refused by the target for their sequence).
+   * target acknowledged every batch it produced; throws a FastLaneError when one was not (see
+   * there: `retriable` and `resumeAt`). Batches sent after a failed one are refused by the target
+   * for their sequence, so what is written is always a prefix of what was sent.
    */
   async copyRound(p: LanePartition, next: number): Promise<RoundResult> {
-    if (!this.producer) await this.initProducer();
-    const { id, epoch } = this.producer!;
-    const fetched = await this.fetch(p, next);
-    const { batches } = splitBatches(fetched.records);
     const key = `${p.topic}\u0000${p.partition}`;
-    let sequence = this.sequences.get(key) ?? 0;
+    let lane = this.partitions.get(key);
+    if (!lane) {
+      const { id, epoch } = this.producer ?? (await this.initProducer());
+      this.partitions.set(key, (lane = { id, epoch, sequence: 0, placed: false }));
+    }
+    let fetched: Awaited<ReturnType<BatchCopier["fetch"]>>;
+    try {
+      fetched = await this.fetch(p, next);
+    } catch (err) {
+      throw this.failure(p, next, err, next);
+    }
+    const { batches } = splitBatches(fetched.records);
     const result: RoundResult = { next, copiedBatches: 0, copiedRecords: 0, stoppedAt: null, highWatermark: fetched.highWatermark };
-    const inFlight: Array<Promise<void>> = [];
-    let failure: FastLaneError | null = null;
+    const sent: Array<{ batch: BatchView; sequenceAfter: number; done: Promise<unknown> }> = [];
+    let sequence = lane.sequence;
+    let failed = false;
     for (const batch of batches) {
       if (batch.lastOffset < result.next) continue; // before the position: already copied
       const reason = whyNotPlain(batch, result.next);
@@ -137,30 +173,49 @@ export class BatchCopier {
         result.stoppedAt = { offset: result.next, reason };
         break;
       }
-      sequence = restamp(fetched.records, batch, id, epoch, sequence);
-      const sent = this.produce(p, fetched.records, batch).then(
-        (offset) => {
-          if (offset !== batch.baseOffset) {
-            throw new FastLaneError(p, batch.baseOffset, "OFFSET_MISMATCH", `the target placed it at offset ${offset}: the target partition does not end where the source's copy does`);
-          }
-        },
-      ).catch((err) => {
-        failure ??= err instanceof FastLaneError ? err : new FastLaneError(p, batch.baseOffset, "CONNECTION", String((err as Error).message ?? err));
+      sequence = restamp(fetched.records, batch, lane.id, lane.epoch, sequence);
+      const done = this.produce(p, fetched.records, batch).then((offset) => {
+        const expected = this.opts.targetOffset?.(p, batch.baseOffset) ?? batch.baseOffset;
+        if (offset !== expected) {
+          throw new FastLaneError(p, batch.baseOffset, "OFFSET_MISMATCH", `the target placed it at offset ${offset}: the target partition does not end where the source's copy does`);
+        }
       });
-      inFlight.push(sent);
+      done.catch(() => (failed = true));
+      sent.push({ batch, sequenceAfter: sequence, done });
       result.next = batch.lastOffset + 1;
       result.copiedBatches++;
       result.copiedRecords += batch.recordCount;
-      if (inFlight.length >= MAX_IN_FLIGHT) await inFlight.shift();
-      if (failure) break;
+      // until a batch of this partition landed where it should, one at a time: if the target does
+      // not end where the copy does, one batch lands elsewhere, not five
+      const limit = lane.placed ? MAX_IN_FLIGHT : 1;
+      if (sent.length >= limit) await sent[sent.length - limit]!.done.catch(() => undefined);
+      if (failed) break;
+      if (!lane.placed && sent.length === 1) lane.placed = true;
     }
-    await Promise.all(inFlight);
-    if (failure) {
-      this.producer = null; // its sequences are no longer known: a new producer id starts clean
-      throw failure;
+    // the acknowledged prefix, in order: the partition continues after it
+    let acknowledged = { next, sequence: lane.sequence };
+    let error: unknown = null;
+    for (const s of sent) {
+      try {
+        await s.done;
+        if (error === null) acknowledged = { next: s.batch.lastOffset + 1, sequence: s.sequenceAfter };
+      } catch (err) {
+        error ??= this.failure(p, s.batch.baseOffset, err, -1);
+      }
     }
-    this.sequences.set(key, sequence);
+    lane.sequence = acknowledged.sequence;
+    if (error) {
+      lane.placed = false;
+      (error as FastLaneError).resumeAt = acknowledged.next;
+      throw error;
+    }
     return result;
+  }
+
+  private failure(p: LanePartition, offset: number, err: unknown, resumeAt: number): FastLaneError {
+    const e = err instanceof FastLaneError ? err : new FastLaneError(p, offset, "CONNECTION", String((err as Error).message ?? err));
+    if (resumeAt >= 0) e.resumeAt = resumeAt;
+    return e;
   }
 
   /** A request to the partition's leader on `client`; the leader is looked up again after a failure. */

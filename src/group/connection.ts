@@ -34,7 +34,9 @@ export class Connection {
   private readonly versions = new Map<number, { min: number; max: number }>();
   private readonly pending = new Map<number, Pending>();
   private nextCorrelationId = 1;
-  private received: Buffer = Buffer.alloc(0);
+  /** Bytes received and not yet handled, as they arrived. */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private closedWith: ConnectionError | null = null;
   private closeWhenDrained = false;
   /** Set-up (ApiVersions, SASL) is done. */
@@ -159,20 +161,36 @@ export class Connection {
     for (const k of res.apiKeys) this.versions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
   }
 
+  /**
+   * Chunks are kept as they arrive and joined once per complete frame: joining on every chunk
+   * copied a large response (a fast-lane fetch of megabytes in 64-KiB chunks) over and over.
+   */
   private onData(chunk: Buffer): void {
-    this.received = this.received.length ? Buffer.concat([this.received, chunk]) : chunk;
-    while (this.received.length >= 4 && !this.closedWith) {
-      const size = this.received.readInt32BE(0);
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (this.buffered >= 4 && !this.closedWith) {
+      if (this.chunks[0]!.length < 4) this.join();
+      const size = this.chunks[0]!.readInt32BE(0);
       if (size < 4 || size > 256 * 1024 * 1024) {
         const hint = this.settings.tls ? "" : ": is this a TLS listener? then security.protocol must be ssl or sasl_ssl";
         this.fail(new ConnectionError(this.broker, `not a Kafka response (frame size ${size})${hint}`, true));
         return;
       }
-      if (this.received.length < 4 + size) return;
-      const frame = Buffer.from(this.received.subarray(4, 4 + size)); // a copy: `received` is rebuilt
-      this.received = this.received.subarray(4 + size);
+      if (this.buffered < 4 + size) return;
+      // the frame must be memory of its own (a socket chunk is copied; a join already is one)
+      const joined = this.chunks.length > 1;
+      if (joined) this.join();
+      const all = this.chunks[0]!;
+      const frame = joined ? all.subarray(4, 4 + size) : Buffer.from(all.subarray(4, 4 + size));
+      const rest = all.subarray(4 + size);
+      this.chunks = rest.length ? [rest] : [];
+      this.buffered = rest.length;
       this.onFrame(frame);
     }
+  }
+
+  private join(): void {
+    this.chunks = [Buffer.concat(this.chunks, this.buffered)];
   }
 
   private onFrame(frame: Buffer): void {
