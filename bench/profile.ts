@@ -3,7 +3,7 @@
  * and with the raw pipe, each under Bun's sampling CPU profiler, and writes both profiles as
  * Markdown (bench/results/raw/profile-<case>-<tool>/*.md). Uses the benchmark's clusters.
  *
- *   npx bun bench/profile.ts [--case 1k-none] [--mb 400] [--keep-clusters]
+ *   npx bun bench/profile.ts [--case 1k-none] [--mb 400] [--tools klink,pipe,lane] [--keep-clusters]
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -39,7 +39,8 @@ try {
   const ranges = await partitionRanges(c.source, topic, P);
   const job = { topics: [topic], partitions: P, compression: kase.compression, untilCaughtUp: true, mm2Tasks: 4 };
 
-  for (const tool of ["klink", "pipe"] as const) {
+  const tools = arg("tools", "klink,pipe").split(",");
+  for (const tool of tools) {
     await deleteTopics(c.target, (n) => n === topic);
     await createTopics(c.target, [{ name: topic, partitions: P }]);
     const dir = join(REPO, "bench/results/raw", `profile-${kase.id}-${tool}`);
@@ -51,6 +52,9 @@ try {
       const yaml = join(dir, "migration.yaml");
       writeFileSync(yaml, klinkYaml(c, job, 20000 + Math.floor(Math.random() * 10000)));
       argv = [...prof, join(REPO, "src/cli.ts"), "run", yaml, "--until-caught-up"];
+    } else if (tool === "lane") {
+      const options = { source: c.source.bootstrap, target: c.target.bootstrap, topic, partitions: P, sourceLow: ranges.map((r) => r.low) };
+      argv = [...prof, join(REPO, "bench/replicate/lane.ts"), JSON.stringify(options)];
     } else {
       const options = { source: c.source.bootstrap, target: c.target.bootstrap, topic, partitions: P, compression: kase.compression };
       argv = [...prof, join(REPO, "bench/replicate/pipe.ts"), JSON.stringify(options)];
@@ -67,7 +71,7 @@ try {
       }
     });
     log(`${tool}: copied in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    if (tool === "pipe") proc.kill("SIGTERM");
+    if (tool !== "klink") proc.kill("SIGTERM");
     await proc.exited;
     log(`${tool}: profile ${readdirSync(dir).filter((f) => f.endsWith(".md")).map((f) => join(dir, f)).join(", ")}`);
   }

@@ -73,13 +73,18 @@ async function copyHeads(heads: Array<{ partition: number; from: number; to: num
   }
 }
 
-async function copyPartition(partition: number, from: number): Promise<void> {
-  const p = { topic: o.topic, partition };
-  let next = from;
+/** All partitions in rounds (one fetch per source leader each); retriable failures go on from where they say. */
+async function copyAll(from: Array<{ partition: number; next: number }>): Promise<void> {
+  let parts = from.map(({ partition, next }) => ({ partition: { topic: o.topic, partition }, next }));
   while (!stopping) {
-    const r = await lane.copyRound(p, next);
-    if (r.stoppedAt) throw new Error(`${o.topic}[${partition}] left the fast lane at offset ${r.stoppedAt.offset}: ${r.stoppedAt.reason}`);
-    next = r.next;
+    const results = await lane.copyRounds(parts);
+    if (process.env.KLINK_LANE_DEBUG) for (const r of results) if (r.copiedBatches || r.error) require("node:fs").appendFileSync(process.env.KLINK_LANE_DEBUG, `${o.topic} ` + `p${r.partition.partition} ${parts.find((x) => x.partition.partition === r.partition.partition)!.next}->${r.next} batches ${r.copiedBatches} hw ${r.highWatermark} ${r.error?.message ?? ""}\n`);
+    for (const r of results) {
+      if (r.error && !r.error.retriable) throw r.error;
+      if (r.stoppedAt) throw new Error(`${o.topic}[${r.partition.partition}] left the fast lane at offset ${r.stoppedAt.offset}: ${r.stoppedAt.reason}`);
+    }
+    if (results.some((r) => r.error)) await Bun.sleep(100);
+    parts = results.map((r) => ({ partition: r.partition, next: r.next }));
   }
 }
 
@@ -89,8 +94,10 @@ async function run(): Promise<void> {
     const from = low[partition] ?? 0;
     return { partition, from, to: await boundary(partition, from) };
   }));
+  const t0 = performance.now();
   await copyHeads(heads);
-  await Promise.all(heads.map((h) => copyPartition(h.partition, h.to)));
+  if (process.env.KLINK_LANE_DEBUG) console.error(`heads copied in ${(performance.now() - t0).toFixed(0)} ms`);
+  await copyAll(heads.map((h) => ({ partition: h.partition, next: h.to })));
 }
 
 let code = 0;

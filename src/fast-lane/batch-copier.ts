@@ -1,37 +1,40 @@
 /**
- * The fast lane's copy step for one partition: fetch record batches as bytes from the source's
- * leader, take the run of plain batches that continues the partition exactly (record-batch.ts),
- * make each one a batch of klink's own idempotent producer, and produce it to the target's leader,
- * one batch per request and up to five in flight on one connection (the broker keeps their order
- * and the sequence numbers prove it). Each answer must place the batch at the source's base
- * offset: anything else stops the partition, as does any batch the lane cannot copy as bytes, with
- * the reason in words (docs/fast-lane.md).
+ * The fast lane's copy step: fetch record batches as bytes from the source's leaders, take for
+ * each partition the run of plain batches that continues it exactly (record-batch.ts), make each
+ * one a batch of klink's own idempotent producer, and produce them to the target's leaders. A
+ * round fetches all its partitions in one request per source leader and produces in waves: wave
+ * k holds the k-th batch of every partition (Produce v3+ takes one batch per partition per
+ * request), one request per target leader, up to five waves in flight on one connection (the
+ * broker keeps their order and the sequence numbers prove it). Each answer must place a batch at
+ * the source's base offset: anything else stops the partition, as does any batch the lane cannot
+ * copy as bytes, with the reason in words (docs/fast-lane.md).
  *
  * Building block only: `klink run` does not use it yet (issue #16 item 1).
  */
-import { Connection, GroupClient } from "../group/index.ts";
+import type { Connection, GroupClient } from "../group/index.ts";
 import { errorName, isCoordinatorError } from "../group/errors.ts";
-import type { BrokerAddress } from "../group/settings.ts";
-import { Fetch, InitProducerId, Metadata, Produce } from "./messages.ts";
+import { Leaders, NoLeaderError, partitionKey, type LanePartition } from "./leaders.ts";
+import { Fetch, InitProducerId, Produce, type FetchedPartition, type ProducedPartition } from "./messages.ts";
 import { restamp, splitBatches, whyNotPlain, type BatchView } from "./record-batch.ts";
+
+export type { LanePartition } from "./leaders.ts";
 
 /** Kafka's idempotent producer keeps at most five requests in flight per partition. */
 const MAX_IN_FLIGHT = 5;
 const READ_COMMITTED = 1;
-
-export interface LanePartition {
-  topic: string;
-  partition: number;
-}
+const MAX_FETCH_BYTES = 64 * 1024 * 1024;
 
 export interface RoundResult {
-  /** The source offset the partition continues from. */
+  partition: LanePartition;
+  /** The source offset the partition continues from: the end of what the target acknowledged. */
   next: number;
   copiedBatches: number;
   copiedRecords: number;
   /** Why the lane stopped before the fetched data ended (null: it copied all of it). */
   stoppedAt: { offset: number; reason: string } | null;
   highWatermark: number;
+  /** The round failed for this partition (see FastLaneError); `next` is where to go on if retriable. */
+  error: FastLaneError | null;
 }
 
 /** Errors after which the same batches, sent again with the same sequence numbers, can succeed. */
@@ -41,8 +44,8 @@ const RETRIABLE = new Set([
 ]);
 
 /**
- * A round ended early. `retriable`: a leader moved, a connection broke, a request timed out: call
- * copyRound again from `resumeAt` (the partition's sequence numbers were kept, so whatever of the
+ * A round ended early for a partition. `retriable`: a leader moved, a connection broke, a request
+ * timed out: go on from `resumeAt` (the partition's sequence numbers were kept, so whatever of the
  * unacknowledged batches the target did write is recognised as a duplicate, not written twice).
  * Otherwise the target refused a batch or placed it elsewhere: the partition must leave the lane.
  */
@@ -62,24 +65,42 @@ export class FastLaneError extends Error {
   }
 }
 
+interface Fetched {
+  records: Buffer;
+  highWatermark: number;
+}
+
+/** A restamped batch of a round, and what became of it. */
+interface Planned {
+  batch: BatchView;
+  records: Buffer;
+  sequenceAfter: number;
+  /** undefined: not answered (or not sent); null: placed where it belongs. */
+  outcome?: FastLaneError | null;
+}
+
 export class BatchCopier {
   private producer: { id: bigint; epoch: number } | null = null;
-  /** Per partition: the producer id its batches carry and the sequence of its next batch. */
-  private readonly partitions = new Map<string, { id: bigint; epoch: number; sequence: number; placed: boolean }>();
-  /** Each partition's leader per cluster, until a request to it fails. */
-  private readonly leaders = new Map<GroupClient, Map<string, BrokerAddress>>();
+  /** Per partition: the producer id its batches carry, the sequence of its next batch, and whether a batch of it landed where it should since the last failure. */
+  private readonly lanes = new Map<string, { id: bigint; epoch: number; sequence: number; placed: boolean }>();
+  private readonly sourceLeaders: Leaders;
+  private readonly targetLeaders: Leaders;
 
   constructor(
-    private readonly source: GroupClient,
-    private readonly target: GroupClient,
+    readonly source: GroupClient,
+    readonly target: GroupClient,
     private readonly opts: {
+      /** Per partition and fetch. */
       maxBytes?: number;
       maxWaitMs?: number;
       produceTimeoutMs?: number;
       /** Where the target must place a source offset (identity: identical offsets; the benchmark shifts). */
       targetOffset?: (p: LanePartition, sourceOffset: number) => number;
     } = {},
-  ) {}
+  ) {
+    this.sourceLeaders = new Leaders(source);
+    this.targetLeaders = new Leaders(target);
+  }
 
   /** A new idempotent producer id on the target, for the partitions the copier has not written yet. */
   async initProducer(): Promise<{ id: bigint; epoch: number }> {
@@ -96,151 +117,240 @@ export class BatchCopier {
     }
   }
 
-  /** Fetches the record set at `offset` from the source's leader (read committed, as bytes). */
-  async fetch(p: LanePartition, offset: number): Promise<{ records: Buffer; highWatermark: number; lastStableOffset: number }> {
-    const maxBytes = this.opts.maxBytes ?? 1024 * 1024;
-    const r = await this.atLeader(this.source, p, (conn) => conn.request(Fetch, {
-      replicaId: -1,
-      maxWaitMs: this.opts.maxWaitMs ?? 500,
-      minBytes: 1,
-      maxBytes,
-      isolationLevel: READ_COMMITTED,
-      sessionId: 0,
-      sessionEpoch: -1, // no fetch session: every request names its partitions
-      topics: [{ topic: p.topic, partitions: [{ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: maxBytes }] }],
-      forgottenTopicsData: [],
-      rackId: "",
-    }));
-    if (r.errorCode) throw new FastLaneError(p, offset, errorName(r.errorCode), `the source refused the fetch: ${errorName(r.errorCode)}`);
-    const part = r.responses[0]?.partitions[0];
-    if (!part) throw new FastLaneError(p, offset, "NO_DATA", "the source's fetch response names no partition");
-    if (part.errorCode) {
-      this.leaders.get(this.source)?.delete(`${p.topic}\u0000${p.partition}`); // NOT_LEADER_OR_FOLLOWER and the like: ask again next time
-      throw new FastLaneError(p, offset, errorName(part.errorCode), `the source refused the fetch: ${errorName(part.errorCode)}`);
-    }
-    return { records: part.records ?? Buffer.alloc(0), highWatermark: part.highWatermark, lastStableOffset: part.lastStableOffset };
+  /** Fetches the record set at `offset` of one partition (read committed, as bytes); throws a FastLaneError. */
+  async fetch(p: LanePartition, offset: number): Promise<Fetched> {
+    const [r] = await this.fetchAll([{ partition: p, next: offset }]);
+    if (r instanceof FastLaneError) throw r;
+    return r!;
   }
 
-  /**
-   * Produces one restamped batch (bytes [batch.start, batch.end) of `records`) and resolves with
-   * the offset the target gave its first record.
-   */
+  /** Produces one restamped batch (bytes [batch.start, batch.end) of `records`) and resolves with the offset the target gave it. */
   async produce(p: LanePartition, records: Buffer, batch: BatchView): Promise<number> {
-    const r = await this.atLeader(this.target, p, (conn) => conn.request(Produce, {
-      transactionalId: null,
-      acks: -1,
-      timeoutMs: this.opts.produceTimeoutMs ?? 30_000,
-      topicData: [{ name: p.topic, partitionData: [{ index: p.partition, records: records.subarray(batch.start, batch.end) }] }],
-    }));
-    const part = r.responses[0]?.partitionResponses[0];
-    if (!part) throw new FastLaneError(p, batch.baseOffset, "NO_DATA", "the target's produce response names no partition");
-    if (part.errorCode) {
-      this.leaders.get(this.target)?.delete(`${p.topic}\u0000${p.partition}`);
-      const detail = part.errorMessage ?? part.recordErrors?.[0]?.batchIndexErrorMessage ?? null;
-      throw new FastLaneError(p, batch.baseOffset, errorName(part.errorCode), `the target refused it: ${errorName(part.errorCode)}${detail ? ` (${detail})` : ""}`);
-    }
-    return part.baseOffset;
+    const planned: Planned = { batch, records, sequenceAfter: 0 };
+    let offset = -1;
+    await (await this.produceWave([{ p, planned }], (_, o) => (offset = o))).answered;
+    if (planned.outcome) throw planned.outcome;
+    return offset;
+  }
+
+  /** One round for one partition; throws its FastLaneError (with `resumeAt`). */
+  async copyRound(p: LanePartition, next: number): Promise<RoundResult> {
+    const [r] = await this.copyRounds([{ partition: p, next }]);
+    if (r!.error) throw r!.error;
+    return r!;
   }
 
   /**
-   * One fetch from `next` and the copy of the plain batches that continue it. Resolves once the
-   * target acknowledged every batch it produced; throws a FastLaneError when one was not (see
-   * there: `retriable` and `resumeAt`). Batches sent after a failed one are refused by the target
-   * for their sequence, so what is written is always a prefix of what was sent.
+   * One fetch for every partition (one request per source leader) and the copy of the plain
+   * batches that continue each. Resolves once every batch sent was answered; a partition's
+   * failure is in its result, and what of it was written is always a prefix of what was sent
+   * (batches after a failed one are refused by the target for their sequence).
    */
-  async copyRound(p: LanePartition, next: number): Promise<RoundResult> {
-    const key = `${p.topic}\u0000${p.partition}`;
-    let lane = this.partitions.get(key);
-    if (!lane) {
+  async copyRounds(parts: Array<{ partition: LanePartition; next: number }>): Promise<RoundResult[]> {
+    for (const { partition } of parts) {
+      if (this.lanes.has(partitionKey(partition))) continue;
       const { id, epoch } = this.producer ?? (await this.initProducer());
-      this.partitions.set(key, (lane = { id, epoch, sequence: 0, placed: false }));
+      this.lanes.set(partitionKey(partition), { id, epoch, sequence: 0, placed: false });
     }
-    let fetched: Awaited<ReturnType<BatchCopier["fetch"]>>;
-    try {
-      fetched = await this.fetch(p, next);
-    } catch (err) {
-      throw this.failure(p, next, err, next);
-    }
-    const { batches } = splitBatches(fetched.records);
-    const result: RoundResult = { next, copiedBatches: 0, copiedRecords: 0, stoppedAt: null, highWatermark: fetched.highWatermark };
-    const sent: Array<{ batch: BatchView; sequenceAfter: number; done: Promise<unknown> }> = [];
-    let sequence = lane.sequence;
-    let failed = false;
-    for (const batch of batches) {
-      if (batch.lastOffset < result.next) continue; // before the position: already copied
-      const reason = whyNotPlain(batch, result.next);
-      if (reason) {
-        result.stoppedAt = { offset: result.next, reason };
-        break;
+    const fetched = await this.fetchAll(parts);
+    const results: RoundResult[] = [];
+    const plans: Planned[][] = [];
+    for (const [i, { partition, next }] of parts.entries()) {
+      const f = fetched[i]!;
+      const result: RoundResult = { partition, next, copiedBatches: 0, copiedRecords: 0, stoppedAt: null, highWatermark: -1, error: null };
+      results.push(result);
+      const plan: Planned[] = [];
+      plans.push(plan);
+      if (f instanceof FastLaneError) {
+        f.resumeAt = next;
+        result.error = f;
+        continue;
       }
-      sequence = restamp(fetched.records, batch, lane.id, lane.epoch, sequence);
-      const done = this.produce(p, fetched.records, batch).then((offset) => {
-        const expected = this.opts.targetOffset?.(p, batch.baseOffset) ?? batch.baseOffset;
-        if (offset !== expected) {
-          throw new FastLaneError(p, batch.baseOffset, "OFFSET_MISMATCH", `the target placed it at offset ${offset}: the target partition does not end where the source's copy does`);
+      result.highWatermark = f.highWatermark;
+      const lane = this.lanes.get(partitionKey(partition))!;
+      let sequence = lane.sequence;
+      let at = next;
+      for (const batch of splitBatches(f.records).batches) {
+        if (batch.lastOffset < at) continue; // before the position: already copied
+        const reason = whyNotPlain(batch, at);
+        if (reason) {
+          result.stoppedAt = { offset: at, reason };
+          break;
         }
-      });
-      done.catch(() => (failed = true));
-      sent.push({ batch, sequenceAfter: sequence, done });
-      result.next = batch.lastOffset + 1;
-      result.copiedBatches++;
-      result.copiedRecords += batch.recordCount;
-      // until a batch of this partition landed where it should, one at a time: if the target does
-      // not end where the copy does, one batch lands elsewhere, not five
-      const limit = lane.placed ? MAX_IN_FLIGHT : 1;
-      if (sent.length >= limit) await sent[sent.length - limit]!.done.catch(() => undefined);
-      if (failed) break;
-      if (!lane.placed && sent.length === 1) lane.placed = true;
-    }
-    // the acknowledged prefix, in order: the partition continues after it
-    let acknowledged = { next, sequence: lane.sequence };
-    let error: unknown = null;
-    for (const s of sent) {
-      try {
-        await s.done;
-        if (error === null) acknowledged = { next: s.batch.lastOffset + 1, sequence: s.sequenceAfter };
-      } catch (err) {
-        error ??= this.failure(p, s.batch.baseOffset, err, -1);
+        sequence = restamp(f.records, batch, lane.id, lane.epoch, sequence);
+        plan.push({ batch, records: f.records, sequenceAfter: sequence });
+        at = batch.lastOffset + 1;
       }
     }
-    lane.sequence = acknowledged.sequence;
-    if (error) {
+    await this.sendWaves(parts.map((x) => x.partition), plans);
+    for (const [i, result] of results.entries()) this.settle(result, plans[i]!);
+    return results;
+  }
+
+  /** Wave k: the k-th planned batch of every partition; a partition not yet placed sends only its first until it is. */
+  private async sendWaves(partitions: LanePartition[], plans: Planned[][]): Promise<void> {
+    const waves = Math.max(0, ...plans.map((p) => p.length));
+    const inFlight: Array<Promise<void>> = [];
+    const unplaced = partitions.filter((p) => !this.lanes.get(partitionKey(p))!.placed);
+    for (let w = 0; w < waves; w++) {
+      if (w === 1 && unplaced.length) await Promise.all(inFlight);
+      const items = partitions.flatMap((p, i) => {
+        const planned = plans[i]![w];
+        if (!planned || plans[i]!.slice(0, w).some((x) => x.outcome)) return []; // failed already: the rest would be refused
+        if (w > 0 && !this.lanes.get(partitionKey(p))!.placed) return [];
+        return [{ p, planned }];
+      });
+      if (!items.length) continue;
+      inFlight.push((await this.produceWave(items)).answered); // written now; answered later
+      if (inFlight.length >= MAX_IN_FLIGHT) await inFlight[inFlight.length - MAX_IN_FLIGHT];
+    }
+    await Promise.all(inFlight);
+  }
+
+  /** Records the acknowledged prefix of a partition's plan: its next offset, sequence, and the first failure. */
+  private settle(result: RoundResult, plan: Planned[]): void {
+    const lane = this.lanes.get(partitionKey(result.partition))!;
+    for (const planned of plan) {
+      if (planned.outcome === null) {
+        result.next = planned.batch.lastOffset + 1;
+        result.copiedBatches++;
+        result.copiedRecords += planned.batch.recordCount;
+        lane.sequence = planned.sequenceAfter;
+        continue;
+      }
+      result.error = planned.outcome ?? new FastLaneError(result.partition, planned.batch.baseOffset, "CONNECTION", "not answered");
+      break;
+    }
+    if (result.error) {
+      result.error.resumeAt = result.next;
+      result.stoppedAt = null;
       lane.placed = false;
-      (error as FastLaneError).resumeAt = acknowledged.next;
-      throw error;
-    }
-    return result;
-  }
-
-  private failure(p: LanePartition, offset: number, err: unknown, resumeAt: number): FastLaneError {
-    const e = err instanceof FastLaneError ? err : new FastLaneError(p, offset, "CONNECTION", String((err as Error).message ?? err));
-    if (resumeAt >= 0) e.resumeAt = resumeAt;
-    return e;
-  }
-
-  /** A request to the partition's leader on `client`; the leader is looked up again after a failure. */
-  private async atLeader<T>(client: GroupClient, p: LanePartition, fn: (conn: Connection) => Promise<T>): Promise<T> {
-    const key = `${p.topic}\u0000${p.partition}`;
-    let known = this.leaders.get(client);
-    if (!known) this.leaders.set(client, (known = new Map()));
-    try {
-      let address = known.get(key);
-      if (!address) known.set(key, (address = await this.findLeader(client, p)));
-      return await fn(await client.connection(address));
-    } catch (err) {
-      known.delete(key);
-      throw err;
     }
   }
 
-  private async findLeader(client: GroupClient, p: LanePartition): Promise<BrokerAddress> {
-    const conn = await client.anyBroker();
-    const r = await conn.request(Metadata, { topics: [{ name: p.topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false, includeClusterAuthorizedOperations: false });
-    const topic = r.topics.find((t) => t.name === p.topic);
-    if (!topic || topic.errorCode) throw new FastLaneError(p, -1, errorName(topic?.errorCode ?? 3), `no metadata for the topic: ${errorName(topic?.errorCode ?? 3)}`);
-    const part = topic.partitions.find((x) => x.partitionIndex === p.partition);
-    const broker = part && r.brokers.find((b) => b.nodeId === part.leaderId);
-    if (!broker) throw new FastLaneError(p, -1, "LEADER_NOT_AVAILABLE", "the partition has no leader now");
-    return { host: broker.host, port: broker.port };
+  /** Fetches every partition from its source leader, one request per leader; per partition its records or a FastLaneError. */
+  private async fetchAll(parts: Array<{ partition: LanePartition; next: number }>): Promise<Array<Fetched | FastLaneError>> {
+    const out: Array<Fetched | FastLaneError> = new Array(parts.length);
+    const groups = await this.byLeader(this.sourceLeaders, parts.map((x, i) => ({ p: x.partition, i })), (i, err) => (out[i] = err(parts[i]!.next)));
+    const perPartition = this.opts.maxBytes ?? 1024 * 1024;
+    await Promise.all([...groups].map(async ([conn, members]) => {
+      try {
+        const r = await conn.request(Fetch, {
+          replicaId: -1,
+          maxWaitMs: this.opts.maxWaitMs ?? 500,
+          minBytes: 1,
+          maxBytes: Math.min(MAX_FETCH_BYTES, perPartition * members.length),
+          isolationLevel: READ_COMMITTED,
+          sessionId: 0,
+          sessionEpoch: -1, // no fetch session: every request names its partitions
+          topics: byTopic(members, ({ p, i }) => ({ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: parts[i]!.next, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: perPartition }))
+            .map(([topic, partitions]) => ({ topic, partitions })),
+          forgottenTopicsData: [],
+          rackId: "",
+        });
+        const answers = new Map<string, FetchedPartition>();
+        for (const t of r.responses) for (const x of t.partitions) answers.set(partitionKey({ topic: t.topic, partition: x.partitionIndex }), x);
+        for (const { p, i } of members) {
+          const a = answers.get(partitionKey(p));
+          const code = r.errorCode ? errorName(r.errorCode) : a ? (a.errorCode ? errorName(a.errorCode) : null) : "NO_DATA";
+          if (code) {
+            this.sourceLeaders.forget(p);
+            out[i] = new FastLaneError(p, parts[i]!.next, code, `the source refused the fetch: ${code}`);
+          } else {
+            out[i] = { records: a!.records ?? Buffer.alloc(0), highWatermark: a!.highWatermark };
+          }
+        }
+      } catch (err) {
+        for (const { p, i } of members) {
+          this.sourceLeaders.forget(p);
+          out[i] = new FastLaneError(p, parts[i]!.next, "CONNECTION", `fetch: ${(err as Error).message}`);
+        }
+      }
+    }));
+    return out;
   }
+
+  /**
+   * Produces one batch per partition, one request per target leader; sets each batch's outcome.
+   * The requests are written before this resolves (with the promise of their answers): a partition's
+   * waves reach the broker in the order they were sent (looking leaders up in between, with its
+   * own awaits, once let a short wave overtake a longer one: OUT_OF_ORDER_SEQUENCE_NUMBER).
+   */
+  private async produceWave(items: Array<{ p: LanePartition; planned: Planned }>, onOffset?: (p: LanePartition, offset: number) => void): Promise<{ answered: Promise<void> }> {
+    const indexed = items.map((x, i) => ({ ...x, i }));
+    const groups = await this.byLeader(this.targetLeaders, indexed, (i, err) => (items[i]!.planned.outcome = err(items[i]!.planned.batch.baseOffset)));
+    const requests = [...groups].map(([conn, members]) => {
+      const answer = conn.request(Produce, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: this.opts.produceTimeoutMs ?? 30_000,
+        topicData: byTopic(members, (m) => ({ index: m.p.partition, records: m.planned.records.subarray(m.planned.batch.start, m.planned.batch.end) }))
+          .map(([name, partitionData]) => ({ name, partitionData })),
+      });
+      return answer.then(
+        (r) => {
+          const answers = new Map<string, ProducedPartition>();
+          for (const t of r.responses) for (const x of t.partitionResponses) answers.set(partitionKey({ topic: t.name, partition: x.index }), x);
+          for (const { p, planned } of members) {
+            const a = answers.get(partitionKey(p));
+            planned.outcome = this.judge(p, planned.batch, a);
+            if (a && onOffset) onOffset(p, a.baseOffset);
+            const lane = this.lanes.get(partitionKey(p));
+            if (planned.outcome === null && lane) lane.placed = true;
+          }
+        },
+        (err) => {
+          for (const { p, planned } of members) {
+            this.targetLeaders.forget(p);
+            planned.outcome = new FastLaneError(p, planned.batch.baseOffset, "CONNECTION", `produce: ${(err as Error).message}`);
+          }
+        },
+      );
+    });
+    return { answered: Promise.all(requests).then(() => undefined) };
+  }
+
+  /** null when the target placed the batch where it belongs; otherwise why not. */
+  private judge(p: LanePartition, batch: BatchView, a: ProducedPartition | undefined): FastLaneError | null {
+    if (!a) return new FastLaneError(p, batch.baseOffset, "NO_DATA", "the target's produce response names no such partition");
+    if (a.errorCode) {
+      this.targetLeaders.forget(p);
+      const detail = a.errorMessage ?? a.recordErrors?.[0]?.batchIndexErrorMessage ?? null;
+      return new FastLaneError(p, batch.baseOffset, errorName(a.errorCode), `the target refused it: ${errorName(a.errorCode)}${detail ? ` (${detail})` : ""}`);
+    }
+    const expected = this.opts.targetOffset?.(p, batch.baseOffset) ?? batch.baseOffset;
+    if (a.baseOffset !== expected) {
+      return new FastLaneError(p, batch.baseOffset, "OFFSET_MISMATCH", `the target placed it at offset ${a.baseOffset}: the target partition does not end where the source's copy does`);
+    }
+    return null;
+  }
+
+  /** Groups items by their partition's leader connection; an item whose leader cannot be reached gets `fail`. */
+  private async byLeader<T extends { p: LanePartition; i: number }>(leaders: Leaders, items: T[], fail: (i: number, err: (offset: number) => FastLaneError) => void): Promise<Map<Connection, T[]>> {
+    const groups = new Map<Connection, T[]>();
+    for (const item of items) {
+      try {
+        const conn = await leaders.client.connection(await leaders.of(item.p));
+        const group = groups.get(conn);
+        if (group) group.push(item);
+        else groups.set(conn, [item]);
+      } catch (err) {
+        leaders.forget(item.p);
+        const code = err instanceof NoLeaderError ? err.code : "CONNECTION";
+        fail(item.i, (offset) => new FastLaneError(item.p, offset, code, (err as Error).message));
+      }
+    }
+    return groups;
+  }
+}
+
+/** A request's per-topic lists: `f` of each item, grouped by its partition's topic in first-seen order. */
+function byTopic<T extends { p: LanePartition }, U>(items: T[], f: (item: T) => U): Array<[string, U[]]> {
+  const out = new Map<string, U[]>();
+  for (const item of items) {
+    const list = out.get(item.p.topic);
+    if (list) list.push(f(item));
+    else out.set(item.p.topic, [f(item)]);
+  }
+  return [...out];
 }

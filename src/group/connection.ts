@@ -34,9 +34,14 @@ export class Connection {
   private readonly versions = new Map<number, { min: number; max: number }>();
   private readonly pending = new Map<number, Pending>();
   private nextCorrelationId = 1;
-  /** Bytes received and not yet handled, as they arrived. */
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  /** The response frame being received: its size field, then its bytes (see onData). */
+  private readonly sizeBytes = Buffer.alloc(4);
+  private sizeFilled = 0;
+  private frame: Buffer | null = null;
+  private frameFilled = 0;
+  /** Requests waiting for the socket (see write). */
+  private writing = false;
+  private unwritten: Buffer[] = [];
   private closedWith: ConnectionError | null = null;
   private closeWhenDrained = false;
   /** Set-up (ApiVersions, SASL) is done. */
@@ -162,35 +167,58 @@ export class Connection {
   }
 
   /**
-   * Chunks are kept as they arrive and joined once per complete frame: joining on every chunk
-   * copied a large response (a fast-lane fetch of megabytes in 64-KiB chunks) over and over.
+   * Assembles response frames: once a frame's size is known its buffer is allocated whole and each
+   * received byte is copied into it once (joining chunks as they came copied a large response, a
+   * fast-lane fetch of megabytes, over and over). The frame is memory of its own: the fast lane
+   * rewrites record batches inside it.
    */
   private onData(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    while (this.buffered >= 4 && !this.closedWith) {
-      if (this.chunks[0]!.length < 4) this.join();
-      const size = this.chunks[0]!.readInt32BE(0);
-      if (size < 4 || size > 256 * 1024 * 1024) {
-        const hint = this.settings.tls ? "" : ": is this a TLS listener? then security.protocol must be ssl or sasl_ssl";
-        this.fail(new ConnectionError(this.broker, `not a Kafka response (frame size ${size})${hint}`, true));
-        return;
+    let at = 0;
+    while (at < chunk.length && !this.closedWith) {
+      if (this.frame === null) {
+        const take = Math.min(4 - this.sizeFilled, chunk.length - at);
+        chunk.copy(this.sizeBytes, this.sizeFilled, at, at + take);
+        this.sizeFilled += take;
+        at += take;
+        if (this.sizeFilled < 4) return;
+        this.sizeFilled = 0;
+        const size = this.sizeBytes.readInt32BE(0);
+        if (size < 4 || size > 256 * 1024 * 1024) {
+          const hint = this.settings.tls ? "" : ": is this a TLS listener? then security.protocol must be ssl or sasl_ssl";
+          this.fail(new ConnectionError(this.broker, `not a Kafka response (frame size ${size})${hint}`, true));
+          return;
+        }
+        this.frame = Buffer.allocUnsafe(size);
+        this.frameFilled = 0;
       }
-      if (this.buffered < 4 + size) return;
-      // the frame must be memory of its own (a socket chunk is copied; a join already is one)
-      const joined = this.chunks.length > 1;
-      if (joined) this.join();
-      const all = this.chunks[0]!;
-      const frame = joined ? all.subarray(4, 4 + size) : Buffer.from(all.subarray(4, 4 + size));
-      const rest = all.subarray(4 + size);
-      this.chunks = rest.length ? [rest] : [];
-      this.buffered = rest.length;
-      this.onFrame(frame);
+      const take = Math.min(this.frame.length - this.frameFilled, chunk.length - at);
+      chunk.copy(this.frame, this.frameFilled, at, at + take);
+      this.frameFilled += take;
+      at += take;
+      if (this.frameFilled === this.frame.length) {
+        const frame = this.frame;
+        this.frame = null;
+        this.onFrame(frame);
+      }
     }
   }
 
-  private join(): void {
-    this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+  /**
+   * Writes one request at a time: requests written while the socket is busy would be queued by
+   * the stream and joined into one buffer (one more copy of every byte); klink's own queue hands
+   * them over one by one instead.
+   */
+  private write(frame: Buffer): void {
+    if (this.writing) {
+      this.unwritten.push(frame);
+      return;
+    }
+    this.writing = true;
+    this.socket.write(frame, () => {
+      this.writing = false;
+      const next = this.unwritten.shift();
+      if (next && !this.closedWith) this.write(next);
+    });
   }
 
   private onFrame(frame: Buffer): void {

@@ -14,7 +14,8 @@ export class Writer {
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.pos + n));
+    // room for the small fields that follow a large one (a Produce request's records) without another copy
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n + 1024));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }

@@ -9,7 +9,7 @@ import { afterAll, expect, test } from "bun:test";
 import { FastLaneError } from "../../src/fast-lane/batch-copier.ts";
 import { restamp, splitBatches } from "../../src/fast-lane/record-batch.ts";
 import { Producer } from "../../src/rdkafka/index.ts";
-import { plain, source, target, uniqueName } from "../helpers.ts";
+import { KEEP_OLD_TIMESTAMPS, plain, source, target, uniqueName, withAdmin } from "../helpers.ts";
 import { exactDifferences } from "../link/exact-check.ts";
 import { closeClients, copier, copyAll, end, produce, topicPair } from "./lane-helpers.ts";
 
@@ -94,4 +94,37 @@ test("a target partition that does not end where the copy does is not written pa
   const batches = splitBatches((await copier().fetch({ topic, partition: 0 }, 0)).records).batches;
   expect(batches.length).toBeGreaterThan(1);
   expect(await end(target(), topic)).toBe(1 + batches[0]!.recordCount);
+}, 60_000);
+
+test("a round over many partitions keeps each partition's batches in order across waves of different sizes", async () => {
+  const topic = uniqueName("lane-waves");
+  const partitions = 12;
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions, configs: KEEP_OLD_TIMESTAMPS }]));
+  await withAdmin(target(), (a) => a.createTopics([{ name: topic, partitions, configs: KEEP_OLD_TIMESTAMPS }]));
+  const producer = new Producer(plain(source(), { "linger.ms": 0, "batch.num.messages": 5 }));
+  const written = new Array<number>(partitions).fill(0);
+  const write = async (p: number, batches: number) => {
+    for (let b = 0; b < batches; b++) {
+      for (let i = 0; i < 5; i++) producer.produce({ topic, partition: p, key: `k${written[p]}`, value: `v${written[p]!++}` });
+      await producer.flush(); // one batch at a time
+    }
+  };
+  const lane = copier(source(), target(), 1024 * 1024);
+  let parts = Array.from({ length: partitions }, (_, partition) => ({ partition: { topic, partition }, next: 0 }));
+  const copy = async () => {
+    for (let round = 0; round < 50 && parts.some((x, p) => x.next < written[p]!); round++) {
+      const results = await lane.copyRounds(parts);
+      for (const r of results) if (r.error) throw r.error;
+      parts = results.map((r) => ({ partition: r.partition, next: r.next }));
+    }
+  };
+  // a first round places every partition; in the second, waves 0-3 hold every partition and the
+  // later waves partition 0 alone: those must not reach the broker before the longer ones
+  for (let p = 0; p < partitions; p++) await write(p, 1);
+  await copy();
+  for (let p = 0; p < partitions; p++) await write(p, p === 0 ? 12 : 4);
+  await copy();
+  await producer.close();
+  expect(parts.map((x) => x.next)).toEqual(written);
+  expect(await exactDifferences(source(), target(), topic, partitions)).toEqual([]);
 }, 60_000);
