@@ -26,21 +26,29 @@ async function leaderOf(c: KafkaCluster, topic: string): Promise<number> {
 
 async function copyWhileLeaderDies(from: KafkaCluster, to: KafkaCluster, dies: KafkaCluster): Promise<void> {
   const topic = await topicPair("lane-leader-kill", { "min.insync.replicas": "2" }, from, to);
-  // small batches and small fetches: hundreds of rounds, so the kill lands mid-copy
-  await produce(topic, RECORDS, "lz4", 0, from, { "batch.num.messages": 100, acks: "all" });
+  // the source is written while the lane copies (a thousand records every 300 ms, idempotent, so
+  // its own retries across the kill add no duplicates), so the lane is mid-copy when the leader dies
+  const writing = (async () => {
+    for (let at = 0; at < RECORDS; at += 1000) {
+      await produce(topic, 1000, "lz4", at, from, { "batch.num.messages": 100, acks: "all", "enable.idempotence": true });
+      await Bun.sleep(300);
+    }
+  })();
   const lane = copier(from, to, 64 * 1024);
   const retries: FastLaneError[] = [];
   const copying = copyAll(lane, { topic, partition: 0 }, 0, retries, RECORDS);
   let killed: number | null = null;
   try {
-    await until("a tenth of the records on the target", async () => (await end(to, topic)) >= RECORDS / 10, 60_000);
+    // (a topic just created may not be known to every broker yet: asked again)
+    await until("a tenth of the records on the target", async () => (await end(to, topic).catch(() => 0)) >= RECORDS / 10, 60_000);
     killed = await leaderOf(dies, topic);
     await killBroker(dies, killed, "SIGKILL");
+    await writing;
     const r = await copying;
     expect(r.stoppedAt).toBeNull();
     expect(r.next).toBe(RECORDS);
   } finally {
-    await copying.catch(() => undefined);
+    await Promise.allSettled([writing, copying]);
     if (killed !== null) await restartBroker(dies, killed);
   }
   console.log(`leader ${killed} of ${dies.name} killed: ${retries.length} retried round(s): ${[...new Set(retries.map((e) => e.code))].join(", ")}`);
