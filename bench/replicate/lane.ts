@@ -28,7 +28,7 @@ const o = JSON.parse(process.argv[2] ?? "{}") as LaneOptions;
 const source = new GroupClient({ config: { "bootstrap.servers": o.source } });
 const target = new GroupClient({ config: { "bootstrap.servers": o.target } });
 const low = o.sourceLow ?? [];
-const lane = new BatchCopier(source, target, { maxBytes: 4 * 1024 * 1024, targetOffset: (p, offset) => offset - (low[p.partition] ?? 0) });
+const lane = new BatchCopier(source, target, { maxBytes: 1024 * 1024, targetOffset: (p, offset) => offset - (low[p.partition] ?? 0) });
 
 let stopping = false;
 process.on("SIGTERM", () => (stopping = true));
@@ -78,7 +78,6 @@ async function copyAll(from: Array<{ partition: number; next: number }>): Promis
   let parts = from.map(({ partition, next }) => ({ partition: { topic: o.topic, partition }, next }));
   while (!stopping) {
     const results = await lane.copyRounds(parts);
-    if (process.env.KLINK_LANE_DEBUG) for (const r of results) if (r.copiedBatches || r.error) require("node:fs").appendFileSync(process.env.KLINK_LANE_DEBUG, `${o.topic} ` + `p${r.partition.partition} ${parts.find((x) => x.partition.partition === r.partition.partition)!.next}->${r.next} batches ${r.copiedBatches} hw ${r.highWatermark} ${r.error?.message ?? ""}\n`);
     for (const r of results) {
       if (r.error && !r.error.retriable) throw r.error;
       if (r.stoppedAt) throw new Error(`${o.topic}[${r.partition.partition}] left the fast lane at offset ${r.stoppedAt.offset}: ${r.stoppedAt.reason}`);
@@ -94,9 +93,7 @@ async function run(): Promise<void> {
     const from = low[partition] ?? 0;
     return { partition, from, to: await boundary(partition, from) };
   }));
-  const t0 = performance.now();
   await copyHeads(heads);
-  if (process.env.KLINK_LANE_DEBUG) console.error(`heads copied in ${(performance.now() - t0).toFixed(0)} ms`);
   await copyAll(heads.map((h) => ({ partition: h.partition, next: h.to })));
 }
 

@@ -1,7 +1,7 @@
 /** The results as a Markdown report and an SVG chart (drawn by hand: no dependency). */
 import type { BenchResults, CaseResult, RunResult } from "./main.ts";
 import { copyPhase, median, steadyRate } from "./stats.ts";
-import { TOOLS, TOOL_LABEL, type Tool } from "./tools.ts";
+import { TOOLS as ALL_TOOLS, TOOL_LABEL, type Tool } from "./tools.ts";
 import type { Latency } from "./latency.ts";
 
 export interface MicroResult {
@@ -57,6 +57,9 @@ export function figures(c: CaseResult, tool: Tool): ToolFigures | null {
 const int = (x: number) => Math.round(x).toLocaleString("en-US");
 const fix = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "–");
 /** median, and [min–max] when there is more than one value */
+/** The tools this run compared (older results without the option: all of them). */
+const ran = (r: BenchResults): Tool[] => ALL_TOOLS.filter((t) => (r.options.tools ?? ALL_TOOLS).includes(t));
+
 function spread(xs: number[], f: (x: number) => string): string {
   if (!xs.length) return "–";
   if (xs.length === 1) return f(xs[0]!);
@@ -95,7 +98,8 @@ export function renderMarkdown(r: BenchResults, svgName: string): string {
     `(the machine is shared: other Kafka clusters and test runs were active, so absolute numbers are noisy; the tools ran interleaved, so they saw the same noise).`);
   line(`Source Kafka ${r.versions.source}, target Kafka ${r.versions.target}: one KRaft node each, PLAINTEXT on loopback, on the same machine as the replicators. ` +
     `klink: ${r.versions.klink ?? "dist/klink"} (Bun ${r.versions.bun}, librdkafka ${r.versions.librdkafka}); MirrorMaker 2 from Kafka ${r.versions.mm2} jars (${r.versions.java}, -Xms256m -Xmx1g G1); ` +
-    `the raw pipe is bench/replicate/pipe.ts: klink's binding, a consumer feeding \`Producer.forward\`, no logic.`);
+    `the raw pipe is bench/replicate/pipe.ts: klink's binding, a consumer feeding \`Producer.forward\`, no logic` +
+    (ran(r).includes("lane") ? "; the fast lane (preview) is bench/replicate/lane.ts: src/fast-lane's BatchCopier over all partitions, record batches copied as bytes (not yet used by `klink run`; the trimmed head of each partition, up to its first batch boundary, goes through librdkafka as the exact lane would)." : "."));
   line();
   const whatIf = Object.entries(o.sourceLibrdkafka ?? {});
   if (whatIf.length) {
@@ -131,7 +135,7 @@ export function renderMarkdown(r: BenchResults, svgName: string): string {
   row(["case", "tool", "records/s from start", "MB/s from start", "steady records/s", "first record after (s)", "CPU s/GB", "CPU s/GB copy phase", "records per CPU-s", "records per CPU-s copy phase", "peak RSS (MiB)"]);
   row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]);
   for (const c of r.cases) {
-    for (const tool of TOOLS) {
+    for (const tool of ran(r)) {
       const f = figures(c, tool);
       if (!f) {
         row([c.kase.id, TOOL_LABEL[tool], "failed", "", "", "", "", "", "", "", ""]);
@@ -153,7 +157,7 @@ export function renderMarkdown(r: BenchResults, svgName: string): string {
   row(["case", "tool", "CPU s", "by thread"]);
   row(["---", "---", "---:", "---"]);
   for (const c of r.cases) {
-    for (const tool of TOOLS) {
+    for (const tool of ran(r)) {
       const runs = c.runs.filter((x) => x.tool === tool).sort((a, b) => a.catchUp.doneS - b.catchUp.doneS);
       const mid = runs[(runs.length - 1) >> 1];
       if (!mid) continue;
@@ -168,7 +172,7 @@ export function renderMarkdown(r: BenchResults, svgName: string): string {
   row(["case", "tool", "rate (records/s, target / achieved)", "latency p50 (ms)", "p99 (ms)", "max (ms)", "records at another offset", "duplicates / missing", "group: re-delivered / skipped"]);
   row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]);
   for (const c of r.cases) {
-    for (const tool of TOOLS) {
+    for (const tool of ran(r)) {
       const l = c.latency[tool];
       const lat = l && !("error" in l) ? (l as Latency) : null;
       const fid = c.runs.find((x) => x.tool === tool && x.fidelity)?.fidelity;
@@ -264,7 +268,7 @@ function panel(r: BenchResults, y0: number, width: number, height: number, title
   const top = y0 + 30;
   const plotH = height - 75;
   const plotW = width - left - right;
-  const all = r.cases.flatMap((c) => TOOLS.flatMap((t) => {
+  const all = r.cases.flatMap((c) => ran(r).flatMap((t) => {
     const f = figures(c, t);
     return f ? value(c, f) : [];
   }));
@@ -280,10 +284,10 @@ function panel(r: BenchResults, y0: number, width: number, height: number, title
   parts.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#333"/>`);
   parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#333"/>`);
   const groupW = plotW / Math.max(r.cases.length, 1);
-  const barW = Math.min(34, (groupW * 0.8) / TOOLS.length);
+  const barW = Math.min(34, (groupW * 0.8) / ran(r).length);
   r.cases.forEach((c, gi) => {
-    const gx = left + gi * groupW + (groupW - barW * TOOLS.length) / 2;
-    TOOLS.forEach((t, ti) => {
+    const gx = left + gi * groupW + (groupW - barW * ran(r).length) / 2;
+    ran(r).forEach((t, ti) => {
       const f = figures(c, t);
       const x = gx + ti * barW;
       if (!f) {
@@ -314,7 +318,7 @@ export function renderSvg(r: BenchResults): string {
   const width = 960;
   const panelH = 320;
   const height = 75 + panelH * 2;
-  const legend = TOOLS.map((t, i) =>
+  const legend = ran(r).map((t, i) =>
     `<rect x="${70 + i * 170}" y="50" width="14" height="14" fill="${COLORS[t]}"/><text x="${90 + i * 170}" y="62" font-size="13">${esc(TOOL_LABEL[t])}</text>`).join("\n");
   const body = [
     panel(r, 70, width, panelH, "Catch-up throughput, MB/s from start (higher is better)", (c, f) => f.recPerS.map((x) => (x * c.bytes) / c.records / MB)),

@@ -4,18 +4,24 @@
  * and tagged fields.
  *
  * A Writer grows its own buffer; `finish()` returns a copy-free view of what was written, valid
- * until the Writer is written to again. A Reader reads from a Buffer it does not copy: values
+ * until the Writer is written to again. Large byte arrays (a Produce request's record batches) are
+ * kept by reference and copied once, by `finish()`, into the buffer it returns. A Reader reads from a Buffer it does not copy: values
  * returned by `bytes()` are views into it, so the caller must not reuse that Buffer while they live.
  */
+
+/** Byte arrays at least this long are kept by reference until `finish()`. */
+const BY_REFERENCE = 16 * 1024;
 
 export class Writer {
   private buf = Buffer.alloc(256);
   private pos = 0;
+  /** What was written before `buf`: its earlier buffers and the large arrays kept by reference. */
+  private earlier: Uint8Array[] = [];
+  private earlierBytes = 0;
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    // room for the small fields that follow a large one (a Produce request's records) without another copy
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n + 1024));
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
@@ -68,6 +74,13 @@ export class Writer {
   }
 
   raw(b: Uint8Array): this {
+    if (b.length >= BY_REFERENCE) {
+      this.earlier.push(this.buf.subarray(0, this.pos), b);
+      this.earlierBytes += this.pos + b.length;
+      this.buf = Buffer.allocUnsafe(256);
+      this.pos = 0;
+      return this;
+    }
     this.room(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
@@ -106,11 +119,12 @@ export class Writer {
   }
 
   get length(): number {
-    return this.pos;
+    return this.earlierBytes + this.pos;
   }
 
   finish(): Buffer {
-    return this.buf.subarray(0, this.pos);
+    if (!this.earlier.length) return this.buf.subarray(0, this.pos);
+    return Buffer.concat([...this.earlier, this.buf.subarray(0, this.pos)], this.length);
   }
 
   private int8Raw(v: number): this {

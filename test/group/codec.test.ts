@@ -12,6 +12,20 @@ import { parseSettings, SettingsError } from "../../src/group/settings.ts";
 import { Reader, Writer } from "../../src/group/wire.ts";
 
 describe("wire", () => {
+  test("large byte arrays written by reference come out once, in order, with the fields around them", () => {
+    const big = (n: number, v: number) => Buffer.alloc(n, v);
+    const w = new Writer().int32(7).bytes(big(20_000, 1)).int16(-2).compactBytes(big(70_000, 2)).string("end");
+    const out = w.finish();
+    expect(out.length).toBe(w.length);
+    const r = new Reader(out);
+    expect(r.int32()).toBe(7);
+    expect(r.bytes()).toEqual(big(20_000, 1));
+    expect(r.int16()).toBe(-2);
+    expect(r.compactBytes()).toEqual(big(70_000, 2));
+    expect(r.string()).toBe("end");
+    expect(r.remaining).toBe(0);
+  });
+
   test("unsigned and signed varints round-trip, with Kafka's byte layout", () => {
     expect([...new Writer().uvarint(0).finish()]).toEqual([0]);
     expect([...new Writer().uvarint(127).finish()]).toEqual([0x7f]);
