@@ -6,11 +6,7 @@
  * replace topic names (Metadata v10, Fetch v13, Produce v13).
  */
 import { field as f } from "../group/schema.ts";
-import type { Api } from "../group/messages.ts";
-
-function api<Req, Res>(a: Omit<Api<Req, Res>, "_req" | "_res">): Api<Req, Res> {
-  return a;
-}
+import { api } from "../group/messages.ts";
 
 // --- Metadata (3)
 

@@ -25,7 +25,7 @@ export interface Api<Req, Res> {
   readonly _res?: Res;
 }
 
-function api<Req, Res>(a: Omit<Api<Req, Res>, "_req" | "_res">): Api<Req, Res> {
+export function api<Req, Res>(a: Omit<Api<Req, Res>, "_req" | "_res">): Api<Req, Res> {
   return a;
 }
 
