@@ -1,14 +1,17 @@
 /**
  * What `klink bench` measures, one phase at a time, each on its own so the numbers add up:
  * writing to the source, reading it back, the raw librdkafka pipe (consumer → producer, no klink
- * logic: the ceiling of the exact lane), klink's exact lane (the Link, as `klink run` copies) and
- * end-to-end latency while the lane runs. CPU is this process's (all its threads).
+ * logic: the ceiling of the exact lane), the fast lane (record batches copied as bytes; a preview,
+ * not yet used by `klink run`), klink's exact lane (the Link, as `klink run` copies) and end-to-end
+ * latency while the lane runs. CPU is this process's (all its threads).
  */
 import { Admin, Consumer, KafkaError, Offset, Producer, type ConsumedMessage } from "../rdkafka/index.ts";
 import { ErrorCode } from "../rdkafka/errors.ts";
 import type { Cluster } from "../link/cluster.ts";
 import type { BenchRecord } from "./dataset.ts";
 import { asRefusal } from "./scratch.ts";
+import { GroupClient } from "../group/index.ts";
+import { BatchCopier } from "../fast-lane/batch-copier.ts";
 
 export interface Measured {
   phase: string;
@@ -102,6 +105,48 @@ export function pipe(source: Cluster, target: Cluster, from: string, to: string,
       return counted;
     } finally {
       await producer.close();
+    }
+  });
+}
+
+/**
+ * The fast lane (docs/fast-lane.md): `from`'s record batches copied as bytes into `to` on the
+ * target, same partitions and offsets, in rounds over all partitions until each reaches the end
+ * it had when the phase started.
+ */
+export function fastLane(source: Cluster, target: Cluster, from: string, to: string, partitions: number, totalBytes: number, progress: Progress): Promise<Measured> {
+  return timed("fast lane (preview)", async () => {
+    const client = (c: Cluster) => new GroupClient({ config: c.config, ...(c.token ? { token: c.token } : {}) });
+    const [s, t] = [client(source), client(target)];
+    const admin = new Admin(source.config, source.options);
+    try {
+      const ends = (await admin.watermarks(Array.from({ length: partitions }, (_, partition) => ({ topic: from, partition })))).map((m) => m.high);
+      const total = ends.reduce((a, b) => a + b, 0);
+      const lane = new BatchCopier(s, t, { targetTopic: () => to });
+      let parts = ends.map((_, partition) => ({ partition: { topic: from, partition }, next: 0 }));
+      let lastNews = performance.now();
+      while (parts.some((x) => x.next < ends[x.partition.partition]!)) {
+        const open = parts.filter((x) => x.next < ends[x.partition.partition]!);
+        for (const r of await lane.copyRounds(open)) {
+          if (r.error && !r.error.retriable) throw asRefusal("target", r.error);
+          if (r.stoppedAt) throw new Error(`the fast lane stopped ${from}[${r.partition.partition}] at offset ${r.stoppedAt.offset}: ${r.stoppedAt.reason}`);
+          if (r.next > parts[r.partition.partition]!.next) lastNews = performance.now();
+          parts[r.partition.partition]!.next = r.next;
+        }
+        if (performance.now() - lastNews > STALL_MS) throw new Error(`the fast lane copied nothing for ${STALL_MS / 1000} s`);
+        const copied = parts.reduce((n, x) => n + x.next, 0);
+        progress("fast lane", (copied / total) * totalBytes, totalBytes);
+      }
+      // the lane's acknowledgements say it; the target's own end offsets must say it too
+      const targetAdmin = new Admin(target.config, target.options);
+      const copied = await targetAdmin.watermarks(ends.map((_, partition) => ({ topic: to, partition }))).finally(() => targetAdmin.close());
+      const short = copied.filter((m) => m.high !== ends[m.partition]);
+      if (short.length) throw new Error(`the fast lane's copy ends elsewhere than the source: ${short.map((m) => `${to}[${m.partition}] at ${m.high}, source ${ends[m.partition]}`).join("; ")}`);
+      return { records: total, bytes: totalBytes };
+    } finally {
+      admin.close();
+      s.close();
+      t.close();
     }
   });
 }

@@ -23,6 +23,10 @@ export function markdown(r: BenchReport): string {
   if (lane && raw) {
     lines.push(`exact lane / raw pipe: ${(mbPerSecond(lane) / mbPerSecond(raw)).toFixed(2)}× the MB/s, ${(cpuPerGB(lane) / cpuPerGB(raw)).toFixed(2)}× the CPU-s per GB (the exact lane's time includes creating its target topic and aligning its partitions)`);
   }
+  const fast = r.phases.find((m) => m.phase === "fast lane (preview)");
+  if (fast && raw) {
+    lines.push(`fast lane / raw pipe: ${(mbPerSecond(fast) / mbPerSecond(raw)).toFixed(2)}× the MB/s, ${(cpuPerGB(fast) / cpuPerGB(raw)).toFixed(2)}× the CPU-s per GB (record batches copied as bytes; a preview, not yet used by \`klink run\`)`);
+  }
   if (r.latency) {
     const l = r.latency;
     lines.push(`latency, from the record's CreateTime on the source to its read on the target (${l.records} records at ${o.rate}/s): p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms`);

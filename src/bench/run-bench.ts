@@ -12,7 +12,7 @@ import { Link } from "../link/link.ts";
 import { create as createSqlite } from "../../plugins/storage/sqlite.ts";
 import { ScratchTopics, scratchName } from "./scratch.ts";
 import { generated, sampled } from "./dataset.ts";
-import { endOffsets, latency, pipe, read, STALL_MS, timed, write, type Latency, type Measured, type Progress } from "./phases.ts";
+import { endOffsets, fastLane, latency, pipe, read, STALL_MS, timed, write, type Latency, type Measured, type Progress } from "./phases.ts";
 
 export interface BenchOptions {
   megabytes: number;
@@ -57,10 +57,12 @@ export async function runBench(config: MigrationConfig, clients: Clients, option
     const records = options.sample ? await sampled(clients.source, options.sample, Math.min(totalBytes, 64e6)) : generated(options.recordBytes);
     await onSource.create(topic, partitions);
     await onTarget.create(`${topic}-pipe`, partitions);
+    await onTarget.create(`${topic}-lane`, partitions);
     const written = await write(clients.source, topic, partitions, records, totalBytes, options.compression, progress);
     report.phases.push(written);
     report.phases.push(await read(clients.source, topic, partitions, written.bytes, progress));
     report.phases.push(await pipe(clients.source, clients.target, topic, `${topic}-pipe`, partitions, written.bytes, progress));
+    report.phases.push(await fastLane(clients.source, clients.target, topic, `${topic}-lane`, partitions, written.bytes, progress));
 
     const store = createSqlite({ path: join(stateDir, "state.db"), synchronous: "normal" }, { configFile: join(stateDir, "bench.yaml"), configDir: stateDir, linkName: `bench-${topic}`, readOnly: false });
     onTarget.adopt(topic); // the Link creates it on the target

@@ -17,6 +17,7 @@ const usage = `klink bench [FILE] [--mb N] [--record-bytes N] [--partitions N] [
 
 Measures what the link in FILE can do between its two clusters before you start it: writing to
 the source, reading from it, the raw librdkafka pipe (consumer → producer, no klink logic),
+the fast lane (record batches copied as bytes; a preview, not yet used by \`klink run\`),
 klink's exact lane (copying at identical offsets, as \`klink run\` does), and end-to-end latency
 while the lane runs. It works only on scratch topics named ${SCRATCH_PREFIX}<link>-<random>,
 created on both clusters for the run and deleted at the end; nothing is written to your topics.

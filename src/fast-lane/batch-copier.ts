@@ -96,6 +96,8 @@ export class BatchCopier {
       produceTimeoutMs?: number;
       /** Where the target must place a source offset (identity: identical offsets; the benchmark shifts). */
       targetOffset?: (p: LanePartition, sourceOffset: number) => number;
+      /** The target topic of a source topic (identity; `klink bench` copies into a scratch topic of another name). */
+      targetTopic?: (sourceTopic: string) => string;
     } = {},
   ) {
     this.sourceLeaders = new Leaders(source);
@@ -277,8 +279,9 @@ export class BatchCopier {
    * own awaits, once let a short wave overtake a longer one: OUT_OF_ORDER_SEQUENCE_NUMBER).
    */
   private async produceWave(items: Array<{ p: LanePartition; planned: Planned }>, onOffset?: (p: LanePartition, offset: number) => void): Promise<{ answered: Promise<void> }> {
-    const indexed = items.map((x, i) => ({ ...x, i }));
-    const groups = await this.byLeader(this.targetLeaders, indexed, (i, err) => (items[i]!.planned.outcome = err(items[i]!.planned.batch.baseOffset)));
+    // `p` is the target partition (leaders, the request); `source` names the batch in errors
+    const indexed = items.map(({ p, planned }, i) => ({ p: { topic: this.opts.targetTopic?.(p.topic) ?? p.topic, partition: p.partition }, source: p, planned, i }));
+    const groups = await this.byLeader(this.targetLeaders, indexed, (i, err) => (indexed[i]!.planned.outcome = err(indexed[i]!.planned.batch.baseOffset)));
     const requests = [...groups].map(([conn, members]) => {
       const answer = conn.request(Produce, {
         transactionalId: null,
@@ -291,18 +294,19 @@ export class BatchCopier {
         (r) => {
           const answers = new Map<string, ProducedPartition>();
           for (const t of r.responses) for (const x of t.partitionResponses) answers.set(partitionKey({ topic: t.name, partition: x.index }), x);
-          for (const { p, planned } of members) {
+          for (const { p, source, planned } of members) {
             const a = answers.get(partitionKey(p));
-            planned.outcome = this.judge(p, planned.batch, a);
-            if (a && onOffset) onOffset(p, a.baseOffset);
-            const lane = this.lanes.get(partitionKey(p));
+            if (a?.errorCode) this.targetLeaders.forget(p);
+            planned.outcome = this.judge(source, planned.batch, a);
+            if (a && onOffset) onOffset(source, a.baseOffset);
+            const lane = this.lanes.get(partitionKey(source));
             if (planned.outcome === null && lane) lane.placed = true;
           }
         },
         (err) => {
-          for (const { p, planned } of members) {
+          for (const { p, source, planned } of members) {
             this.targetLeaders.forget(p);
-            planned.outcome = new FastLaneError(p, planned.batch.baseOffset, "CONNECTION", `produce: ${(err as Error).message}`);
+            planned.outcome = new FastLaneError(source, planned.batch.baseOffset, "CONNECTION", `produce: ${(err as Error).message}`);
           }
         },
       );
@@ -314,7 +318,6 @@ export class BatchCopier {
   private judge(p: LanePartition, batch: BatchView, a: ProducedPartition | undefined): FastLaneError | null {
     if (!a) return new FastLaneError(p, batch.baseOffset, "NO_DATA", "the target's produce response names no such partition");
     if (a.errorCode) {
-      this.targetLeaders.forget(p);
       const detail = a.errorMessage ?? a.recordErrors?.[0]?.batchIndexErrorMessage ?? null;
       return new FastLaneError(p, batch.baseOffset, errorName(a.errorCode), `the target refused it: ${errorName(a.errorCode)}${detail ? ` (${detail})` : ""}`);
     }

@@ -32,7 +32,7 @@ test("klink bench measures every phase on scratch topics, deletes them, and leav
   const r = await klink(["bench", file, "--mb", "5", "--record-bytes", "500", "--partitions", "3", "--compression", "lz4", "--rate", "200", "--seconds", "2", "--json"]);
   expect({ code: r.code, stderr: r.code ? r.stderr : "" }).toEqual({ code: 0, stderr: "" });
   const report = JSON.parse(r.stdout);
-  expect(report.phases.map((m: { phase: string }) => m.phase)).toEqual(["write to the source (lz4)", "read from the source", "raw librdkafka pipe", "klink exact lane"]);
+  expect(report.phases.map((m: { phase: string }) => m.phase)).toEqual(["write to the source (lz4)", "read from the source", "raw librdkafka pipe", "fast lane (preview)", "klink exact lane"]);
   const written = report.phases[0];
   expect(written.bytes).toBeGreaterThanOrEqual(5e6);
   for (const m of report.phases) {
