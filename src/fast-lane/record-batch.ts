@@ -17,11 +17,9 @@ const CRC_FROM = 21;
 const PRODUCER_FIELDS = 43;
 const PRODUCER_FIELDS_END = 57;
 
-const COMPRESSION_MASK = 0x07;
 const TRANSACTIONAL = 0x10;
 const CONTROL = 0x20;
 const DELETE_HORIZON = 0x40;
-const CODECS = ["none", "gzip", "snappy", "lz4", "zstd"];
 
 export interface BatchView {
   /** Where the batch starts and ends in the record set it was read from. */
@@ -72,10 +70,6 @@ export function splitBatches(records: Buffer): RecordSet {
     pos = end;
   }
   return { batches, partialBytes: records.length - pos };
-}
-
-export function codecOf(batch: BatchView): string {
-  return CODECS[batch.attributes & COMPRESSION_MASK] ?? `codec ${batch.attributes & COMPRESSION_MASK}`;
 }
 
 /**

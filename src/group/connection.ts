@@ -39,9 +39,6 @@ export class Connection {
   private sizeFilled = 0;
   private frame: Buffer | null = null;
   private frameFilled = 0;
-  /** Requests waiting for the socket (see write). */
-  private writing = false;
-  private unwritten: Buffer[] = [];
   private closedWith: ConnectionError | null = null;
   private closeWhenDrained = false;
   /** Set-up (ApiVersions, SASL) is done. */
@@ -201,24 +198,6 @@ export class Connection {
         this.onFrame(frame);
       }
     }
-  }
-
-  /**
-   * Writes one request at a time: requests written while the socket is busy would be queued by
-   * the stream and joined into one buffer (one more copy of every byte); klink's own queue hands
-   * them over one by one instead.
-   */
-  private write(frame: Buffer): void {
-    if (this.writing) {
-      this.unwritten.push(frame);
-      return;
-    }
-    this.writing = true;
-    this.socket.write(frame, () => {
-      this.writing = false;
-      const next = this.unwritten.shift();
-      if (next && !this.closedWith) this.write(next);
-    });
   }
 
   private onFrame(frame: Buffer): void {

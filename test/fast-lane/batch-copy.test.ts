@@ -9,7 +9,7 @@ import { afterAll, expect, test } from "bun:test";
 import { FastLaneError } from "../../src/fast-lane/batch-copier.ts";
 import { restamp, splitBatches } from "../../src/fast-lane/record-batch.ts";
 import { Producer } from "../../src/rdkafka/index.ts";
-import { KEEP_OLD_TIMESTAMPS, plain, source, target, uniqueName, withAdmin } from "../helpers.ts";
+import { plain, source, target, uniqueName } from "../helpers.ts";
 import { exactDifferences } from "../link/exact-check.ts";
 import { closeClients, copier, copyAll, end, produce, topicPair } from "./lane-helpers.ts";
 
@@ -97,10 +97,8 @@ test("a target partition that does not end where the copy does is not written pa
 }, 60_000);
 
 test("a round over many partitions keeps each partition's batches in order across waves of different sizes", async () => {
-  const topic = uniqueName("lane-waves");
   const partitions = 12;
-  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions, configs: KEEP_OLD_TIMESTAMPS }]));
-  await withAdmin(target(), (a) => a.createTopics([{ name: topic, partitions, configs: KEEP_OLD_TIMESTAMPS }]));
+  const topic = await topicPair("lane-waves", {}, source(), target(), partitions);
   const producer = new Producer(plain(source(), { "linger.ms": 0, "batch.num.messages": 5 }));
   const written = new Array<number>(partitions).fill(0);
   const write = async (p: number, batches: number) => {

@@ -16,11 +16,11 @@ export function copier(from: KafkaCluster = source(), to: KafkaCluster = target(
   return new BatchCopier(s, t, { maxBytes });
 }
 
-export async function topicPair(prefix: string, targetConfig: Record<string, string> = {}, from: KafkaCluster = source(), to: KafkaCluster = target()): Promise<string> {
+export async function topicPair(prefix: string, targetConfig: Record<string, string> = {}, from: KafkaCluster = source(), to: KafkaCluster = target(), partitions = 1): Promise<string> {
   const topic = uniqueName(prefix);
   const replicas = (c: KafkaCluster) => Math.min(3, c.brokers.length);
-  await withAdmin(from, (a) => a.createTopics([{ name: topic, partitions: 1, replicationFactor: replicas(from), configs: KEEP_OLD_TIMESTAMPS }]));
-  await withAdmin(to, (a) => a.createTopics([{ name: topic, partitions: 1, replicationFactor: replicas(to), configs: { ...KEEP_OLD_TIMESTAMPS, ...targetConfig } }]));
+  await withAdmin(from, (a) => a.createTopics([{ name: topic, partitions, replicationFactor: replicas(from), configs: KEEP_OLD_TIMESTAMPS }]));
+  await withAdmin(to, (a) => a.createTopics([{ name: topic, partitions, replicationFactor: replicas(to), configs: { ...KEEP_OLD_TIMESTAMPS, ...targetConfig } }]));
   return topic;
 }
 
