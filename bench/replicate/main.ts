@@ -27,7 +27,7 @@ import { parseOptions, type BenchOptions, type Case } from "./options.ts";
 import { median, steadyRate } from "./stats.ts";
 import { renderMarkdown, renderSvg, type MicroResult } from "./report.ts";
 import { librdkafkaVersion, type Admin } from "../../src/rdkafka/index.ts";
-import { KLINK, MM2_VERSION, isMirrorMakerTopic, mm2Properties, startReplicator, type Tool } from "./tools.ts";
+import { KLINK, MM2_JVM, MM2_VERSION, TOOLS, isMirrorMakerTopic, mm2Properties, startReplicator, type Tool } from "./tools.ts";
 
 export interface RunResult {
   tool: Tool;
@@ -62,6 +62,8 @@ export interface BenchResults {
   machine: { cpus: number; memGiB: number; kernel: string; load: string };
   versions: { source: string; target: string; mm2: string; librdkafka: string; bun: string; java: string; klink: string };
   mm2Config: string;
+  /** MirrorMaker 2's JVM options (runs before 2026-12-07 used -Xms256m -Xmx1g and did not record them). */
+  mm2Jvm?: string;
   cases: CaseResult[];
   micro: MicroResult[] | null;
 }
@@ -110,6 +112,7 @@ export async function main(argv: string[]): Promise<number> {
       options: o,
       machine: machine(),
       versions: { ...versions(c), klink: klinkBuild },
+      mm2Jvm: MM2_JVM.join(" "),
       mm2Config: mm2Properties(c, { topics: ["bench-<case>"], partitions: o.partitions, compression: "none", untilCaughtUp: false, mm2Tasks: o.mm2Tasks }, "mm2-bench-<random, per run>")
         .replace("compression.type = none", "compression.type = <none | lz4, as the case>"),
       cases: [],
@@ -120,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
     results.durationS = (Date.now() - t0) / 1000;
     // only a full comparison of klink as shipped goes to bench/results/; smoke and what-if runs to raw/
     const whatIf = Object.keys(o.sourceLibrdkafka).length > 0;
-    const partial = o.tools.length < 3;
+    const partial = o.tools.length < TOOLS.length;
     const official = !o.quick && !whatIf && !partial;
     const dir = join(REPO, "bench/results", official ? "" : "raw");
     const rawDir = join(REPO, "bench/results/raw");
@@ -159,7 +162,7 @@ function renderAgain(file: string | undefined): number {
   const results = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
   const name = basename(file, ".json");
   const o = results.options;
-  const official = !o.quick && !Object.keys(o.sourceLibrdkafka ?? {}).length && (o.tools?.length ?? 3) === 3;
+  const official = !o.quick && !Object.keys(o.sourceLibrdkafka ?? {}).length && (o.tools?.length ?? TOOLS.length) === TOOLS.length;
   const dir = join(REPO, "bench/results", official ? "" : "raw");
   writeReport(results, dir, name);
   console.error(`written: ${join(dir, `${name}.md`)}, ${join(dir, `${name}.svg`)}`);

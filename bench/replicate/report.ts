@@ -97,7 +97,7 @@ export function renderMarkdown(r: BenchResults, svgName: string): string {
   line(`Machine: ${r.machine.cpus} vCPUs, ${r.machine.memGiB} GiB, Linux ${r.machine.kernel}; load average at the start ${r.machine.load} ` +
     `(the machine is shared: other Kafka clusters and test runs were active, so absolute numbers are noisy; the tools ran interleaved, so they saw the same noise).`);
   line(`Source Kafka ${r.versions.source}, target Kafka ${r.versions.target}: one KRaft node each, PLAINTEXT on loopback, on the same machine as the replicators. ` +
-    `klink: ${r.versions.klink ?? "dist/klink"} (Bun ${r.versions.bun}, librdkafka ${r.versions.librdkafka}); MirrorMaker 2 from Kafka ${r.versions.mm2} jars (${r.versions.java}, -Xms256m -Xmx1g G1); ` +
+    `klink: ${r.versions.klink ?? "dist/klink"} (Bun ${r.versions.bun}, librdkafka ${r.versions.librdkafka}); MirrorMaker 2 from Kafka ${r.versions.mm2} jars (${r.versions.java}, ${r.mm2Jvm ?? "-Xms256m -Xmx1g -XX:+UseG1GC"}); ` +
     `the raw pipe is bench/replicate/pipe.ts: klink's binding, a consumer feeding \`Producer.forward\`, no logic` +
     (ran(r).includes("lane") ? "; the fast lane (preview) is bench/replicate/lane.ts: src/fast-lane's BatchCopier over all partitions, record batches copied as bytes (not yet used by `klink run`; the trimmed head of each partition, up to its first batch boundary, goes through librdkafka as the exact lane would)." : "."));
   line();

@@ -23,7 +23,8 @@ export const KLINK = resolve(import.meta.dir, "../../dist/klink");
 const PIPE = resolve(import.meta.dir, "pipe.ts");
 const LANE = resolve(import.meta.dir, "lane.ts");
 export const MM2_VERSION = "4.3.1" as const;
-export const MM2_JVM = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC"];
+/** 1 GiB of heap ran out at 2 GB of 10 KiB records (4 tasks, each with 256 MiB of producer buffer and polls of up to 10,000 records). */
+export const MM2_JVM = ["-Xms256m", "-Xmx3g", "-XX:+UseG1GC"];
 
 export interface Replicator {
   tool: Tool;

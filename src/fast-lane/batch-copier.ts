@@ -98,6 +98,13 @@ export class BatchCopier {
       targetOffset?: (p: LanePartition, sourceOffset: number) => number;
       /** The target topic of a source topic (identity; `klink bench` copies into a scratch topic of another name). */
       targetTopic?: (sourceTopic: string) => string;
+      /**
+       * A producer identity shared by every copier that may write these partitions (docs/workers.md,
+       * "The data under the lease"): each batch's sequence is its offset minus `anchor(p)`, so the
+       * batch at an offset carries the same sequence whichever copier writes it, and the target
+       * refuses a late copy of one it already has. Without it: a producer id of the copier's own.
+       */
+      sharedProducer?: { id: bigint; epoch: number; anchor: (p: LanePartition) => number };
     } = {},
   ) {
     this.sourceLeaders = new Leaders(source);
@@ -149,10 +156,13 @@ export class BatchCopier {
    * (batches after a failed one are refused by the target for their sequence).
    */
   async copyRounds(parts: Array<{ partition: LanePartition; next: number }>): Promise<RoundResult[]> {
-    for (const { partition } of parts) {
-      if (this.lanes.has(partitionKey(partition))) continue;
-      const { id, epoch } = this.producer ?? (await this.initProducer());
-      this.lanes.set(partitionKey(partition), { id, epoch, sequence: 0, placed: false });
+    const shared = this.opts.sharedProducer;
+    for (const { partition, next } of parts) {
+      const lane = this.lanes.get(partitionKey(partition));
+      if (lane && shared) lane.sequence = sequenceAt(shared, partition, next);
+      if (lane) continue;
+      const { id, epoch } = shared ?? this.producer ?? (await this.initProducer());
+      this.lanes.set(partitionKey(partition), { id, epoch, sequence: shared ? sequenceAt(shared, partition, next) : 0, placed: false });
     }
     const fetched = await this.fetchAll(parts);
     const results: RoundResult[] = [];
@@ -356,4 +366,11 @@ function byTopic<T extends { p: LanePartition }, U>(items: T[], f: (item: T) => 
     else out.set(item.p.topic, [f(item)]);
   }
   return [...out];
+}
+
+/** The sequence number of the batch at `offset` under a shared identity (Kafka's sequences wrap at 2^31). */
+function sequenceAt(shared: { anchor: (p: LanePartition) => number }, p: LanePartition, offset: number): number {
+  const anchor = shared.anchor(p);
+  if (offset < anchor) throw new Error(`${p.topic}[${p.partition}]: offset ${offset} is before the shared producer's anchor ${anchor}`);
+  return (offset - anchor) % 2 ** 31;
 }

@@ -96,3 +96,9 @@ export class ConnectionError extends Error {
 export function isCoordinatorError(code: number): boolean {
   return code === Err.COORDINATOR_NOT_AVAILABLE || code === Err.NOT_COORDINATOR || code === Err.COORDINATOR_LOAD_IN_PROGRESS;
 }
+
+/** Coordinator errors become throws, so `GroupClient.coordinated` finds the coordinator again and retries. */
+export function checkCoordinator<T extends { errorCode: number }>(r: T, api: string, groupId: string): T {
+  if (isCoordinatorError(r.errorCode)) throw new GroupProtocolError(r.errorCode, api, `group ${groupId}`);
+  return r;
+}

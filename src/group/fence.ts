@@ -27,7 +27,7 @@ import { GroupClient } from "./client.ts";
 import type { Connection } from "./connection.ts";
 import { decodeSubscription, EMPTY_ASSIGNMENT, encodeSubscription, type Subscription } from "./consumer-protocol.ts";
 import { describeGroup } from "./describe.ts";
-import { ConnectionError, Err, errorName, GroupProtocolError, isCoordinatorError } from "./errors.ts";
+import { checkCoordinator, ConnectionError, Err, errorName, GroupProtocolError, isCoordinatorError } from "./errors.ts";
 import { Heartbeat, JoinGroup, LeaveGroup, OffsetCommit, SyncGroup, type JoinGroupResponse } from "./messages.ts";
 import { commitError, commitRequest, fetchOffsets, type CommittedOffset } from "./offsets.ts";
 import type { GroupClientSettings } from "./settings.ts";
@@ -472,12 +472,6 @@ export class GroupFence {
       // a listener's failure is not the fence's
     }
   }
-}
-
-/** Coordinator errors become throws, so `coordinated` finds the coordinator again and retries. */
-function checkCoordinator<T extends { errorCode: number }>(r: T, api: string, groupId: string): T {
-  if (isCoordinatorError(r.errorCode)) throw new GroupProtocolError(r.errorCode, api, `group ${groupId}`);
-  return r;
 }
 
 function safeDecode(metadata: Buffer): Subscription | null {

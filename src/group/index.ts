@@ -5,7 +5,7 @@
 export { GroupClient } from "./client.ts";
 export { Connection } from "./connection.ts";
 export { describeGroup, type GroupDescription, type GroupMemberDescription } from "./describe.ts";
-export { ConnectionError, Err, errorName, GroupProtocolError } from "./errors.ts";
+export { checkCoordinator, ConnectionError, Err, errorName, GroupProtocolError } from "./errors.ts";
 export { GroupFence, NotLeaderError, type FenceEvent, type FenceState, type FencedMember, type GroupFenceOptions } from "./fence.ts";
 export { fetchOffsets, type CommittedOffset } from "./offsets.ts";
 export { decodeAssignment, decodeSubscription, EMPTY_ASSIGNMENT, encodeAssignment, encodeSubscription, type Assignment, type Subscription } from "./consumer-protocol.ts";

@@ -9,11 +9,11 @@ const clients: GroupClient[] = [];
 /** Closes every protocol client the copiers opened (call in afterAll). */
 export const closeClients = () => clients.forEach((c) => c.close());
 
-export function copier(from: KafkaCluster = source(), to: KafkaCluster = target(), maxBytes = 256 * 1024): BatchCopier {
+export function copier(from: KafkaCluster = source(), to: KafkaCluster = target(), maxBytes = 256 * 1024, opts: Partial<ConstructorParameters<typeof BatchCopier>[2]> = {}): BatchCopier {
   const s = new GroupClient({ config: plain(from) });
   const t = new GroupClient({ config: plain(to) });
   clients.push(s, t);
-  return new BatchCopier(s, t, { maxBytes });
+  return new BatchCopier(s, t, { maxBytes, ...opts });
 }
 
 export async function topicPair(prefix: string, targetConfig: Record<string, string> = {}, from: KafkaCluster = source(), to: KafkaCluster = target(), partitions = 1): Promise<string> {

@@ -1,0 +1,56 @@
+/**
+ * What a worker tells the worker group (JoinGroup metadata) and what the leader hands each
+ * worker (SyncGroup assignment): small JSON documents, so that Kafka's own tools show them
+ * readably (`kafka-consumer-groups --describe --members --verbose` prints the bytes).
+ */
+import type { PartitionKey } from "./assignment.ts";
+
+export const WORKER_PROTOCOL_TYPE = "klink-worker";
+/** The one assignor every worker offers; a new name is how a later klink would change the rules. */
+export const WORKER_PROTOCOL = "klink-cooperative-v1";
+
+export interface WorkerInfo {
+  host: string;
+  pid: number;
+  /** The worker's status address (`status.listen`), when it serves one. */
+  status?: string | null;
+}
+
+export interface WorkerMetadata {
+  version: 1;
+  worker: WorkerInfo;
+  /** What the worker owns now: the leader keeps these with it where it can. */
+  owned: PartitionKey[];
+}
+
+export interface WorkerAssignment {
+  version: 1;
+  partitions: PartitionKey[];
+  /** Partitions held back this round until their owner lets go of them. */
+  moving: number;
+}
+
+export function encodeJson(value: WorkerMetadata | WorkerAssignment): Buffer {
+  return Buffer.from(JSON.stringify(value));
+}
+
+/** A member's metadata; null when it is not a klink worker's (or unreadable). */
+export function decodeMetadata(bytes: Uint8Array): WorkerMetadata | null {
+  const v = parse(bytes);
+  return v && Array.isArray(v.owned) && v.owned.every((p: unknown) => typeof p === "string") ? (v as WorkerMetadata) : null;
+}
+
+export function decodeAssignment(bytes: Uint8Array): WorkerAssignment {
+  if (bytes.length === 0) return { version: 1, partitions: [], moving: 0 }; // the coordinator's empty assignment
+  const v = parse(bytes);
+  if (!v || !Array.isArray(v.partitions)) throw new Error(`worker group: unreadable assignment (${bytes.length} bytes) from the leader`);
+  return v as WorkerAssignment;
+}
+
+function parse(bytes: Uint8Array): any {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch {
+    return null;
+  }
+}

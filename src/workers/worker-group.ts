@@ -1,0 +1,369 @@
+/**
+ * One klink worker's membership in its link's worker group (docs/workers.md): a classic Kafka
+ * group of protocol type "klink-worker" whose leader spreads the link's partitions over the
+ * members (assignment.ts), as Kafka Connect spreads its tasks.
+ *
+ * Ownership is a lease. A worker owns a partition from the round that assigns it until it lets go
+ * (onRevoked resolved) or until its lease ends, whichever comes first. The lease runs until
+ * `sent + sessionTimeout − margin`, where `sent` is when the worker sent the last request whose
+ * answer proved it was still a member (Heartbeat answered NONE or REBALANCE_IN_PROGRESS, JoinGroup,
+ * SyncGroup): the coordinator received that request later than it was sent, and keeps a member at
+ * least a session timeout after that, so no other worker can be given the partition before the
+ * lease has ended. During a rebalance the coordinator also drops a member that has not rejoined
+ * within the rebalance timeout, so a heartbeat that finds the group rebalancing extends the lease
+ * no further than `sent + rebalanceTimeout − margin` of the last answer that found it stable. Heartbeats go on their own connection, so they keep proving membership while a
+ * JoinGroup waits for slow members. When the lease ends the worker drops everything (onLost) and
+ * rejoins owning nothing. The data path must check `mayWrite()` before every write: a timer may
+ * fire late (a paused process), the clock check does not.
+ */
+import { checkCoordinator, ConnectionError, Err, errorName, GroupClient, GroupProtocolError } from "../group/index.ts";
+import { Heartbeat, JoinGroup, LeaveGroup, SyncGroup, type JoinGroupResponse } from "../group/messages.ts";
+import type { GroupClientSettings } from "../group/settings.ts";
+import { assignPartitions, comparePartitions, type PartitionKey } from "./assignment.ts";
+import { decodeAssignment, decodeMetadata, encodeJson, WORKER_PROTOCOL, WORKER_PROTOCOL_TYPE, type WorkerInfo } from "./member-metadata.ts";
+
+export interface WorkerGroupOptions {
+  settings: GroupClientSettings;
+  groupId: string;
+  worker: WorkerInfo;
+  /** The link's partitions as this worker sees them; the leader's view is the one assigned. */
+  partitions: () => PartitionKey[];
+  sessionTimeoutMs?: number;
+  /** How long the coordinator waits for every member to rejoin (and so for a revocation). */
+  rebalanceTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** This worker now owns these partitions (it may write them while `mayWrite()`). */
+  onAssigned: (partitions: PartitionKey[], generation: number) => void;
+  /** Stop these partitions; resolve once nothing more of them can be written (acknowledged or never sent). */
+  onRevoked: (partitions: PartitionKey[]) => Promise<void>;
+  /** The lease ended or the coordinator dropped this worker: these partitions are no longer its own. */
+  onLost: (partitions: PartitionKey[], reason: string) => void;
+  onEvent?: (event: WorkerGroupEvent) => void;
+}
+
+export type WorkerGroupEvent =
+  | { type: "joined"; generation: number; memberId: string; leader: boolean; members: number; owned: number; moving: number }
+  | { type: "assigned"; generation: number; partitions: PartitionKey[] }
+  | { type: "revoked"; partitions: PartitionKey[] }
+  | { type: "lost"; partitions: PartitionKey[]; reason: string; leaseEndedAt: number }
+  | { type: "error"; error: Error };
+
+/** Answers that mean the coordinator no longer knows this worker's member id. */
+const GONE = new Set<number>([Err.UNKNOWN_MEMBER_ID, Err.FENCED_INSTANCE_ID]);
+
+export class WorkerGroup {
+  readonly groupId: string;
+  private readonly sessionTimeoutMs: number;
+  private readonly rebalanceTimeoutMs: number;
+  private readonly heartbeatIntervalMs: number;
+  private readonly leaseMarginMs: number;
+  /** JoinGroup and SyncGroup wait long: heartbeats have their own client (connection). */
+  private readonly joinClient: GroupClient;
+  private readonly heartbeatClient: GroupClient;
+  private memberIdValue = "";
+  private generation = -1;
+  private readonly ownedSet = new Set<PartitionKey>();
+  /** performance.now() at which the lease ends. */
+  private leaseEnd = 0;
+  /** When the last request was sent that found the group stable: a rebalance began after it. */
+  private stableSent = 0;
+  private leaseTimer: Timer | null = null;
+  private joining = false;
+  private rejoinWanted = true;
+  private wakeJoinLoop: (() => void) | null = null;
+  private stopped = false;
+  private loops: Promise<void>[] = [];
+
+  private constructor(private readonly options: WorkerGroupOptions) {
+    this.groupId = options.groupId;
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000;
+    this.rebalanceTimeoutMs = options.rebalanceTimeoutMs ?? 30_000;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 2_000;
+    this.leaseMarginMs = Math.max(1_000, this.sessionTimeoutMs / 5);
+    if (this.heartbeatIntervalMs * 3 > this.sessionTimeoutMs - this.leaseMarginMs) {
+      throw new Error(`worker group ${this.groupId}: heartbeatIntervalMs (${this.heartbeatIntervalMs}) must fit three times in the lease (sessionTimeoutMs ${this.sessionTimeoutMs} less ${this.leaseMarginMs} ms)`);
+    }
+    this.joinClient = new GroupClient(options.settings);
+    this.heartbeatClient = new GroupClient(options.settings);
+  }
+
+  /** Joins the group and keeps the membership in the background until `leave()` or `close()`. */
+  static start(options: WorkerGroupOptions): WorkerGroup {
+    const group = new WorkerGroup(options);
+    group.loops = [group.joinLoop(), group.heartbeatLoop()];
+    return group;
+  }
+
+  get memberId(): string {
+    return this.memberIdValue;
+  }
+
+  get generationId(): number {
+    return this.generation;
+  }
+
+  /** What this worker owns now, sorted. */
+  get owned(): PartitionKey[] {
+    return [...this.ownedSet].sort(comparePartitions);
+  }
+
+  /** Whether the lease still holds: the data path asks before every write. */
+  mayWrite(): boolean {
+    return !this.stopped && performance.now() < this.leaseEnd;
+  }
+
+  /** When the lease ends (epoch ms). */
+  get leaseEndsAt(): number {
+    return epochOf(this.leaseEnd);
+  }
+
+  /** Lets go of every partition (onRevoked), leaves the group at once (others take over now) and stops. */
+  async leave(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.wakeJoinLoop?.();
+    const mine = this.owned;
+    if (mine.length) {
+      await this.options.onRevoked(mine);
+      this.ownedSet.clear();
+      this.emit({ type: "revoked", partitions: mine });
+    }
+    if (this.memberIdValue) {
+      // on the heartbeats' connection: a JoinGroup waiting on the other would hold it back
+      await this.heartbeatClient
+        .coordinated(this.groupId, async (conn) => checkCoordinator(await conn.request(LeaveGroup, { groupId: this.groupId, members: [{ memberId: this.memberIdValue, groupInstanceId: null, reason: "klink worker stopping" }] }), "LeaveGroup", this.groupId), 5_000)
+        .catch(() => undefined); // the coordinator then drops it after the session timeout
+    }
+    this.shutdown();
+    await Promise.allSettled(this.loops);
+  }
+
+  /** Stops without leaving (the coordinator drops the worker after its session timeout). */
+  close(): void {
+    this.stopped = true;
+    this.wakeJoinLoop?.();
+    this.shutdown();
+  }
+
+  // --- joining
+
+  private async joinLoop(): Promise<void> {
+    while (!this.stopped) {
+      if (!this.rejoinWanted) {
+        await new Promise<void>((resolve) => (this.wakeJoinLoop = resolve));
+        this.wakeJoinLoop = null;
+        continue;
+      }
+      this.rejoinWanted = false;
+      this.joining = true;
+      try {
+        await this.joinAndSync();
+      } catch (err) {
+        if (this.stopped) break;
+        const e = err instanceof Error ? err : new Error(String(err));
+        if (e instanceof GroupProtocolError && GONE.has(e.code)) this.dropMembership(`the coordinator no longer knows this worker (${e.codeName})`);
+        else this.emit({ type: "error", error: e });
+        this.rejoinWanted = true;
+        await this.joinClient.sleep(1_000).catch(() => undefined);
+      } finally {
+        this.joining = false;
+      }
+    }
+  }
+
+  private requestRejoin(): void {
+    this.rejoinWanted = true;
+    this.wakeJoinLoop?.();
+  }
+
+  private async joinAndSync(): Promise<void> {
+    const joinSent = performance.now();
+    const join = await this.joinGroup();
+    this.renewLease(joinSent, true);
+    this.generation = join.generationId;
+    const leader = join.leader === join.memberId;
+    let moving = 0;
+    let assignments: Array<{ memberId: string; assignment: Uint8Array }> = [];
+    if (leader) {
+      const claims = join.members.map((m) => ({ memberId: m.memberId, owned: decodeMetadata(m.metadata)?.owned ?? [] }));
+      const round = assignPartitions(claims, this.options.partitions());
+      moving = round.moving.length;
+      assignments = join.members.map((m) => ({ memberId: m.memberId, assignment: encodeJson({ version: 1, partitions: round.assignments.get(m.memberId) ?? [], moving }) }));
+    }
+    const syncSent = performance.now();
+    const sync = await this.joinClient.coordinated(
+      this.groupId,
+      async (conn) =>
+        checkCoordinator(
+          await conn.request(
+            SyncGroup,
+            { groupId: this.groupId, generationId: join.generationId, memberId: join.memberId, groupInstanceId: null, protocolType: WORKER_PROTOCOL_TYPE, protocolName: WORKER_PROTOCOL, assignments },
+            this.rebalanceTimeoutMs + 5_000,
+          ),
+          "SyncGroup",
+          this.groupId,
+        ),
+      2 * (this.rebalanceTimeoutMs + 5_000),
+    );
+    if (sync.errorCode === Err.REBALANCE_IN_PROGRESS || sync.errorCode === Err.ILLEGAL_GENERATION) {
+      this.requestRejoin();
+      return;
+    }
+    if (sync.errorCode) throw new GroupProtocolError(sync.errorCode, "SyncGroup", `worker group ${this.groupId}`);
+    this.renewLease(syncSent, true);
+    const assigned = new Set(decodeAssignment(sync.assignment).partitions);
+    const revoked = this.owned.filter((p) => !assigned.has(p));
+    if (revoked.length) {
+      await this.options.onRevoked(revoked);
+      for (const p of revoked) this.ownedSet.delete(p);
+      this.emit({ type: "revoked", partitions: revoked });
+      this.requestRejoin(); // the round after gives them to their new owners
+    }
+    const added = [...assigned].filter((p) => !this.ownedSet.has(p)).sort(comparePartitions);
+    if (added.length && this.mayWrite()) {
+      for (const p of added) this.ownedSet.add(p);
+      this.emit({ type: "assigned", generation: join.generationId, partitions: added });
+      this.options.onAssigned(added, join.generationId);
+    } else if (added.length) {
+      this.requestRejoin(); // the lease ended during the round: take nothing, ask again
+    }
+    this.emit({ type: "joined", generation: join.generationId, memberId: join.memberId, leader, members: join.members.length, owned: this.ownedSet.size, moving });
+  }
+
+  private async joinGroup(): Promise<JoinGroupResponse> {
+    // the coordinator answers once every member rejoined or the rebalance timeout passed
+    const requestTimeout = this.rebalanceTimeoutMs + 5_000;
+    for (let attempt = 0; ; attempt++) {
+      const metadata = encodeJson({ version: 1, worker: this.options.worker, owned: this.owned });
+      const r = await this.joinClient.coordinated(
+        this.groupId,
+        async (conn) =>
+          checkCoordinator(
+            await conn.request(
+              JoinGroup,
+              {
+                groupId: this.groupId,
+                sessionTimeoutMs: this.sessionTimeoutMs,
+                rebalanceTimeoutMs: this.rebalanceTimeoutMs,
+                memberId: this.memberIdValue,
+                groupInstanceId: null,
+                protocolType: WORKER_PROTOCOL_TYPE,
+                protocols: [{ name: WORKER_PROTOCOL, metadata }],
+                reason: this.ownedSet.size ? "klink worker rejoining" : "klink worker joining",
+              },
+              requestTimeout,
+            ),
+            "JoinGroup",
+            this.groupId,
+          ),
+        2 * requestTimeout,
+      );
+      if (r.errorCode === Err.NONE) {
+        this.memberIdValue = r.memberId;
+        return r;
+      }
+      if (r.errorCode === Err.MEMBER_ID_REQUIRED) {
+        this.memberIdValue = r.memberId; // KIP-394: join again with the id the coordinator gave
+        continue;
+      }
+      if (GONE.has(r.errorCode)) {
+        this.dropMembership(`JoinGroup answered ${errorName(r.errorCode)}`, false);
+        continue;
+      }
+      if (r.errorCode === Err.REBALANCE_IN_PROGRESS && attempt < 10) {
+        await this.joinClient.sleep(500);
+        continue;
+      }
+      if (r.errorCode === Err.INCONSISTENT_GROUP_PROTOCOL) {
+        throw new GroupProtocolError(r.errorCode, "JoinGroup", `worker group ${this.groupId}`, `another kind of client (not a klink worker) uses the group id ${this.groupId}`);
+      }
+      throw new GroupProtocolError(r.errorCode, "JoinGroup", `worker group ${this.groupId}`);
+    }
+  }
+
+  // --- heartbeats and the lease
+
+  private async heartbeatLoop(): Promise<void> {
+    while (!this.stopped) {
+      await this.heartbeatClient.sleep(this.heartbeatIntervalMs).catch(() => undefined);
+      if (this.stopped || !this.memberIdValue || this.generation < 0) continue;
+      const [memberId, generationId, sent] = [this.memberIdValue, this.generation, performance.now()];
+      try {
+        const r = await this.heartbeatClient.coordinated(
+          this.groupId,
+          async (conn) => checkCoordinator(await conn.request(Heartbeat, { groupId: this.groupId, generationId, memberId, groupInstanceId: null }), "Heartbeat", this.groupId),
+          this.sessionTimeoutMs,
+        );
+        if (memberId !== this.memberIdValue || this.stopped) continue;
+        if (r.errorCode === Err.NONE) this.renewLease(sent, true);
+        else if (r.errorCode === Err.REBALANCE_IN_PROGRESS) {
+          this.renewLease(sent, false); // still a member: the coordinator checked id and generation first
+          if (!this.joining) this.requestRejoin();
+        } else if (GONE.has(r.errorCode)) {
+          if (!this.joining) this.dropMembership(`Heartbeat answered ${errorName(r.errorCode)}`);
+        } else if (r.errorCode === Err.ILLEGAL_GENERATION) {
+          if (!this.joining && generationId === this.generation) this.requestRejoin();
+        } else {
+          this.emit({ type: "error", error: new GroupProtocolError(r.errorCode, "Heartbeat", `worker group ${this.groupId}`) });
+        }
+      } catch (err) {
+        if (!this.stopped && !(err instanceof ConnectionError && this.heartbeatClient.isClosed)) this.emit({ type: "error", error: err as Error });
+      }
+    }
+  }
+
+  /** An answer to a request sent at `sent` proved membership; `stable`: it found no rebalance going on. */
+  private renewLease(sent: number, stable: boolean): void {
+    if (stable) this.stableSent = Math.max(this.stableSent, sent);
+    const end = Math.min(sent + this.sessionTimeoutMs, this.stableSent + this.rebalanceTimeoutMs) - this.leaseMarginMs;
+    if (end <= this.leaseEnd || this.stopped) return;
+    this.leaseEnd = end;
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    this.leaseTimer = setTimeout(() => this.checkLease(), Math.max(0, end - performance.now()));
+  }
+
+  private checkLease(): void {
+    this.leaseTimer = null;
+    if (this.stopped || performance.now() < this.leaseEnd) return;
+    if (this.ownedSet.size) {
+      this.loseAll("no answer from the group coordinator proved this worker's membership in time (or a rebalance outlasted the rebalance timeout): its lease ended");
+    }
+    this.requestRejoin();
+  }
+
+  /** The coordinator dropped this worker: it owns nothing, and joins again as a new member. */
+  private dropMembership(reason: string, rejoin = true): void {
+    this.loseAll(reason);
+    this.memberIdValue = "";
+    this.generation = -1;
+    if (rejoin) this.requestRejoin();
+  }
+
+  private loseAll(reason: string): void {
+    const lost = this.owned;
+    this.ownedSet.clear();
+    if (!lost.length) return;
+    this.emit({ type: "lost", partitions: lost, reason, leaseEndedAt: Math.min(Date.now(), this.leaseEndsAt) });
+    this.options.onLost(lost, reason);
+  }
+
+  private shutdown(): void {
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    this.leaseTimer = null;
+    this.joinClient.close();
+    this.heartbeatClient.close();
+  }
+
+  private emit(event: WorkerGroupEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch {
+      // a listener's failure is not the group's
+    }
+  }
+}
+
+/** performance.now() time → epoch ms. */
+function epochOf(t: number): number {
+  return performance.timeOrigin + t;
+}

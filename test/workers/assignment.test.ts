@@ -1,0 +1,86 @@
+/**
+ * The worker group's assignment rounds (no cluster): balanced, sticky, and cooperative — no round
+ * gives a partition to one worker while another worker that is still a member owns it.
+ */
+import { describe, expect, test } from "bun:test";
+import { assignPartitions, comparePartitions, partitionKey, splitPartitionKey, type PartitionKey } from "../../src/workers/assignment.ts";
+
+const parts = (n: number, topic = "t") => Array.from({ length: n }, (_, i) => partitionKey(topic, i));
+
+/** Runs rounds as the group would (each worker reports what it owns) until a round changes nothing; `rounds` counts those that changed something. */
+function converge(owned: Map<string, PartitionKey[]>, partitions: PartitionKey[]): { rounds: number; owned: Map<string, PartitionKey[]> } {
+  for (let rounds = 1; rounds <= 10; rounds++) {
+    const before = new Map([...owned].map(([m, ps]) => [m, new Set(ps)]));
+    const r = assignPartitions([...owned].map(([memberId, ps]) => ({ memberId, owned: ps })), partitions);
+    // cooperative: a partition goes to a new worker only if no current member owns it
+    for (const [m, ps] of r.assignments) {
+      for (const p of ps) for (const [other, theirs] of before) if (other !== m && theirs.has(p)) throw new Error(`round ${rounds}: ${p} given to ${m} while ${other} owns it`);
+    }
+    const next = new Map([...owned.keys()].map((m) => [m, r.assignments.get(m) ?? []]));
+    const same = [...next].every(([m, ps]) => ps.join() === [...before.get(m)!].sort(comparePartitions).join());
+    owned = next;
+    if (same && r.moving.length === 0) return { rounds: rounds - 1, owned };
+  }
+  throw new Error("no convergence in 10 rounds");
+}
+
+function expectBalancedCover(owned: Map<string, PartitionKey[]>, partitions: PartitionKey[]) {
+  const all = [...owned.values()].flat();
+  expect(all.length).toBe(partitions.length);
+  expect(new Set(all).size).toBe(partitions.length);
+  const sizes = [...owned.values()].map((ps) => ps.length);
+  expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+}
+
+describe("worker assignment", () => {
+  test("three new workers share 12 partitions 4/4/4 in one round", () => {
+    const r = assignPartitions(["a", "b", "c"].map((memberId) => ({ memberId, owned: [] })), parts(12));
+    expect([...r.assignments.values()].map((ps) => ps.length)).toEqual([4, 4, 4]);
+    expect(new Set([...r.assignments.values()].flat()).size).toBe(12);
+    expect(r.moving).toEqual([]);
+  });
+
+  test("a joining worker gets only what must move, and only in the round after its owners let go", () => {
+    const a = parts(12).slice(0, 6);
+    const b = parts(12).slice(6);
+    const first = assignPartitions([{ memberId: "a", owned: a }, { memberId: "b", owned: b }, { memberId: "c", owned: [] }], parts(12));
+    expect(first.assignments.get("c")).toEqual([]);
+    expect(first.moving).toEqual(["t/4", "t/5", "t/10", "t/11"]);
+    expect(first.assignments.get("a")).toEqual(a.slice(0, 4));
+    const second = assignPartitions(
+      [{ memberId: "a", owned: first.assignments.get("a")! }, { memberId: "b", owned: first.assignments.get("b")! }, { memberId: "c", owned: [] }],
+      parts(12),
+    );
+    expect(second.assignments.get("c")).toEqual(["t/4", "t/5", "t/10", "t/11"]);
+    expect(second.moving).toEqual([]);
+  });
+
+  test("a partition claimed by two workers stays with one of them", () => {
+    const r = assignPartitions([{ memberId: "a", owned: ["t/0"] }, { memberId: "b", owned: ["t/0", "t/1"] }], parts(2));
+    expect(r.assignments.get("a")).toEqual(["t/0"]);
+    expect(r.assignments.get("b")).toEqual(["t/1"]);
+  });
+
+  test("partitions of a topic that is gone are dropped; names with slashes and numbers sort by number", () => {
+    expect(splitPartitionKey("a/b/10")).toEqual({ topic: "a/b", partition: 10 });
+    expect(["t/10", "t/2", "s/0"].sort(comparePartitions)).toEqual(["s/0", "t/2", "t/10"]);
+    const r = assignPartitions([{ memberId: "a", owned: ["old/0", "t/0"] }], parts(2));
+    expect(r.assignments.get("a")).toEqual(["t/0", "t/1"]);
+  });
+
+  test("random joins and leaves: never two owners, balanced and complete within two rounds", () => {
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const partitions = [...parts(37, "orders"), ...parts(5, "audit")];
+    let owned = new Map<string, PartitionKey[]>();
+    let next = 0;
+    for (let step = 0; step < 200; step++) {
+      if (owned.size < 2 || (random() < 0.55 && owned.size < 9)) owned.set(`w${next++}`, []);
+      else owned.delete([...owned.keys()][Math.floor(random() * owned.size)]!);
+      const result = converge(owned, partitions);
+      expect(result.rounds).toBeLessThanOrEqual(2);
+      expectBalancedCover(result.owned, partitions);
+      owned = result.owned;
+    }
+  });
+});
