@@ -6,95 +6,14 @@
  * reports, or → its kill) never overlap, and the coordinator (DescribeGroups) agrees at the end.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { join } from "node:path";
 import { describeGroup, GroupClient } from "../../src/group/index.ts";
 import { target, uniqueName, until } from "../helpers.ts";
+import { balanced, expectNoOverlap, killAll, PARTITIONS, report, SESSION_MS, Worker } from "./worker-procs.ts";
 
 setDefaultTimeout(240_000);
 
-const SESSION_MS = 6_000;
-const PARTITIONS = 12;
-
-interface Interval {
-  pid: number;
-  partition: string;
-  from: number;
-  to: number;
-}
-
-class Worker {
-  readonly proc: ReturnType<typeof Bun.spawn>;
-  readonly events: any[] = [];
-  readonly owned = new Set<string>();
-  readonly intervals: Interval[] = [];
-  exited = false;
-  private stderr = "";
-
-  constructor(bootstrap: string, group: string) {
-    this.proc = Bun.spawn([process.execPath, join(import.meta.dir, "worker-proc.ts"), bootstrap, group, String(PARTITIONS), String(SESSION_MS)], { stdout: "pipe", stderr: "pipe" });
-    void this.read();
-    void new Response(this.proc.stderr as ReadableStream).text().then((t) => (this.stderr = t));
-    void this.proc.exited.then(() => (this.exited = true));
-  }
-
-  get pid(): number {
-    return this.proc.pid;
-  }
-
-  /** Ends every open interval at `t` (the process was killed then). */
-  endAll(t: number): void {
-    for (const p of this.owned) this.close(p, t);
-    this.owned.clear();
-  }
-
-  summary(): string {
-    return `worker ${this.pid}: ${this.events.map((e) => e.type + (e.partitions ? `(${e.partitions.length})` : "") + (e.message ? `: ${e.message}` : "")).join(", ")}${this.stderr ? `\nstderr: ${this.stderr}` : ""}`;
-  }
-
-  private async read(): Promise<void> {
-    let buffered = "";
-    for await (const chunk of this.proc.stdout as ReadableStream<Uint8Array>) {
-      buffered += new TextDecoder().decode(chunk);
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line.trim()) this.apply(JSON.parse(line));
-      }
-    }
-  }
-
-  private apply(e: any): void {
-    this.events.push(e);
-    if (e.type === "assigned") for (const p of e.partitions) (this.owned.add(p), this.intervals.push({ pid: this.pid, partition: p, from: e.t, to: Infinity }));
-    if (e.type === "revoked") for (const p of e.partitions) (this.owned.delete(p), this.close(p, e.t));
-    if (e.type === "lost") for (const p of e.partitions) (this.owned.delete(p), this.close(p, e.leaseEndedAt));
-  }
-
-  private close(partition: string, t: number): void {
-    const open = this.intervals.find((i) => i.partition === partition && i.to === Infinity);
-    if (open) open.to = t;
-  }
-}
-
 const workers: Worker[] = [];
-
-afterAll(() => {
-  for (const w of workers) {
-    if (w.exited) continue;
-    try {
-      process.kill(w.pid, "SIGCONT");
-      process.kill(w.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-});
-
-const sizes = (ws: Worker[]) => ws.map((w) => w.owned.size);
-const cover = (ws: Worker[]) => new Set(ws.flatMap((w) => [...w.owned])).size === PARTITIONS && ws.reduce((n, w) => n + w.owned.size, 0) === PARTITIONS;
-const balanced = (ws: Worker[], each: number) => cover(ws) && sizes(ws).every((n) => n === each);
-const report = (ws: Worker[]) => ({ exited: false, summary: () => ws.map((w) => w.summary()).join("\n") });
+afterAll(() => killAll(workers));
 
 /** When every one of `partitions` had been assigned to one of `ws` (the last of those times). */
 function takenOverAt(ws: Worker[], partitions: string[], after: number): number {
@@ -151,13 +70,7 @@ describe("worker group (Kafka's group protocol on the target)", () => {
     expect(w4.events.filter((e) => e.type === "lost")).toEqual([]);
 
     // the judge: per partition, no two ownership intervals overlap
-    const intervals = workers.flatMap((w) => w.intervals);
-    for (let i = 0; i < PARTITIONS; i++) {
-      const mine = intervals.filter((x) => x.partition === `orders/${i}`).sort((a, b) => a.from - b.from);
-      for (let k = 1; k < mine.length; k++) {
-        if (mine[k]!.from < mine[k - 1]!.to) throw new Error(`orders/${i}: worker ${mine[k]!.pid} owned it from ${mine[k]!.from}, before worker ${mine[k - 1]!.pid} let go at ${mine[k - 1]!.to}`);
-      }
-    }
+    expectNoOverlap(workers);
 
     // the paused worker's lease had ended within a session timeout of its pause
     const lost = w1.events.find((e) => e.type === "lost");
