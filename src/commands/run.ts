@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import type { Command } from "./command.ts";
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USER } from "./command.ts";
 import { checkSource } from "../plan/source-check.ts";
@@ -15,12 +16,14 @@ import { pluginContext } from "../config/clients.ts";
 import { formatPath } from "../config/issues.ts";
 import { StateInUseError, type Store } from "../state/store.ts";
 import { linkId } from "../status/identity.ts";
+import { stateKey } from "../link/partition/state.ts";
 import { metricsResponse, timeStateWrites } from "../status/metrics.ts";
 import { onStopSignals } from "./stop-signals.ts";
 import { TokenFileError, writeToken } from "../status/token.ts";
 import { LOG_OPTIONS_USAGE } from "./log-options.ts";
 import { log as logger } from "../log.ts";
 import { AclSync } from "../link/acl-sync.ts";
+import { ownLink, RELEASED_KEY, STANDBY_MESSAGE_TIMEOUT_MS, workerGroupId, type LinkOwnership } from "../workers/link-ownership.ts";
 
 const usage = `klink run [FILE] [--until-caught-up] [--log-format text|json] [-v|-q]
 
@@ -100,15 +103,42 @@ export const run: Command = {
       logger.report("error", `klink run: ${err.message}`);
       return EXIT_RUNTIME;
     }
+    // link.standby: wait until the worker group gives this process the link (src/workers/link-ownership.ts)
+    let ownership: LinkOwnership | null = null;
+    let linkEnded!: () => void;
+    const ended = new Promise<void>((r) => (linkEnded = r));
+    if (config.link.standby) {
+      view.phase = `standby: waiting for the link (worker group ${workerGroupId(config.link.name)} on the target)`;
+      let cancel!: () => void;
+      const cancelled = new Promise<void>((r) => (cancel = r));
+      process.on("SIGTERM", cancel);
+      process.on("SIGINT", cancel);
+      try {
+        ownership = await ownLink({
+          linkName: config.link.name, target: (await clusterClients(config, false)).target, status: `http://${config.status.host}:${config.status.port}`,
+          stopping: () => (link?.stop(), link ? ended : Promise.resolve()), log, cancel: cancelled,
+        });
+      } catch {
+        log("stopped while standing by");
+        server.stop(true);
+        return EXIT_OK;
+      } finally {
+        process.off("SIGTERM", cancel);
+        process.off("SIGINT", cancel);
+      }
+      log(`this klink runs link ${config.link.name} (worker group ${workerGroupId(config.link.name)})`);
+    }
     try {
       view.phase = "opening the state";
       store = timeStateWrites(await openStore(config, false));
     } catch (err) {
       server.stop(true);
+      await ownership?.leave();
       if (!(err instanceof StateInUseError)) throw err;
       logger.report("error", `klink run: ${err.message}`);
       return EXIT_RUNTIME;
     }
+    const hadState = (await store.get(stateKey.linkId)) !== null; // an earlier klink ran this link
     opened = { id: await linkId(store), state: store.location };
     let fenced: Error | null = null;
     void store.fenced?.then((err) => {
@@ -116,6 +146,21 @@ export const run: Command = {
       logger.error(`${err.message}; stopping`);
       link?.stop();
     });
+    void ownership?.lost.then((reason) => {
+      fenced = new Error(reason); // as a fence: stop copying, exit 2
+      logger.error(`${reason}; stopping`);
+      link?.stop();
+    });
+    if (ownership) {
+      // the previous owner let go cleanly (everything acknowledged), or what it queued must expire first
+      const released = await store.get(RELEASED_KEY);
+      await store.write([{ put: RELEASED_KEY, value: null }]);
+      if (!released && hadState) {
+        view.phase = "waiting until records the previous owner still held can no longer be written";
+        log(`the klink that ran link ${config.link.name} before did not let go of it cleanly: waiting ${STANDBY_MESSAGE_TIMEOUT_MS / 1000 + 1} s, until records it still held can no longer be written (message.timeout.ms)`);
+        await Bun.sleep(STANDBY_MESSAGE_TIMEOUT_MS + 1_000);
+      }
+    }
     view.phase = "listing the linked topics on the source";
     const clients = await clusterClients(config, false);
     // an old source: say what klink cannot do there (as `plan` does), and refuse before copying what it cannot copy
@@ -124,6 +169,7 @@ export const run: Command = {
     if (source.problems.some((p) => p.severity === "error")) {
       server.stop(true);
       await store.close();
+      await ownership?.leave();
       return EXIT_USER;
     }
     const sourceAdmin = new Admin(clients.source.config, clients.source.options);
@@ -141,17 +187,21 @@ export const run: Command = {
       log("no source topic matches link.topics: nothing to do");
       server.stop(true);
       await store.close();
+      await ownership?.leave();
       return EXIT_OK;
     }
     if (fenced) {
       server.stop(true);
       await store.close().catch(() => {});
+      await ownership?.leave();
       return EXIT_RUNTIME;
     }
     link = new Link({
       linkName: config.link.name, source: clients.source, target: clients.target, topics, store,
       maxInFlightBytes: config.limits.inFlightBytes, memoryBytes: config.limits.memoryBytes, log,
       groupOffsetSync: config.link.groupOffsetSync ? { groups: config.groups } : null,
+      mayWrite: ownership ? () => ownership!.mayWrite() : undefined,
+      messageTimeoutMs: ownership ? STANDBY_MESSAGE_TIMEOUT_MS : undefined,
       newTopics: {
         intervalMs: config.link.topicsRefreshSeconds * 1000,
         select: (existing) => selectTopics(config, existing).selected.filter((name) => !promoted.has(name)).map((name) => linkedTopic(config, name)),
@@ -179,6 +229,10 @@ export const run: Command = {
       reporter.start();
       view.start();
       if (!fenced) await running.run(flags.has("--until-caught-up"));
+      if (ownership && !ownership.mayWrite() && !fenced) {
+        fenced = new Error(`worker group ${workerGroupId(config.link.name)}: this klink's lease on the link ended (no answer from the group's coordinator in time)`);
+        logger.error(`${fenced.message}; stopping`);
+      }
     } catch (err) {
       if (!fenced) throw err; // after a fence, a failure is its consequence, and the fence is said
     } finally {
@@ -186,10 +240,15 @@ export const run: Command = {
       view.stop();
       server.stop(true);
       life.close();
-      await running.close().catch((err) => logger.warn(`closing: ${err.message}`));
+      const closed = await running.close().then(() => true, (err) => (logger.warn(`closing: ${err.message}`), false));
+      if (ownership && closed && !fenced) {
+        await store.write([{ put: RELEASED_KEY, value: JSON.stringify({ host: hostname(), pid: process.pid, at: new Date().toISOString() }) }]).catch(() => {});
+      }
       await acls?.close();
       await store.close().catch((err) => logger.warn(`closing the state: ${err.message}`));
       offSignals();
+      linkEnded();
+      await ownership?.leave(); // a standby takes over now, not after the session timeout
     }
     if (fenced) return EXIT_RUNTIME;
     reporter.report(true);

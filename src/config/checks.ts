@@ -70,6 +70,9 @@ export function semanticIssues(raw: unknown, data: unknown, now: number): Issue[
       if (!PRINCIPAL.test(name)) issues.push(error(["link", "aclSync", "principals", name], `'${name}' is not a principal such as User:alice (TYPE:NAME)`, "key"));
     }
   }
+  if (link?.standby === true && obj(obj(data)?.storage)?.plugin !== "kafka") {
+    issues.push(error(["link", "standby"], "needs storage: { plugin: kafka }: the state must live where every machine of the link reaches it (with sqlite, one klink runs a link)"));
+  }
   if (obj(data)?.groups !== undefined) selectionIssues(obj(data)!.groups, ["groups"], "consumer group", issues);
 
   // status, limits

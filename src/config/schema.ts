@@ -211,6 +211,14 @@ export const migrationSchema: JsonSchema = {
           type: "boolean",
           default: false,
         },
+        standby: {
+          description:
+            "run klink on several machines for this link (needs storage: plugin: kafka): each `klink run` joins the worker group klink-<link.name>-workers " +
+            "on the target, one of them runs the link and the others wait; when it stops, dies or loses contact with the target for longer than the " +
+            "session timeout (10 s), a waiting one takes over (docs/workers.md)",
+          type: "boolean",
+          default: false,
+        },
         failback: {
           description:
             "after promote, keep the source as a live replica of the target: klink goes on copying both ways (records written to the target " +

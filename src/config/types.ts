@@ -93,6 +93,8 @@ export interface LinkConfig {
   groupOffsetSync: boolean;
   /** After promote, the source stays a live replica of the target until `klink retire` (docs/lifecycle.md, "Failback"). */
   failback: boolean;
+  /** Several `klink run` of this link: one runs it, the others stand by (src/workers/link-ownership.ts). */
+  standby: boolean;
   /** ACL sync (acl-sync.ts). */
   aclSync: AclSyncSettings;
 }

@@ -49,6 +49,11 @@ export function copyingConsumer(limits: { maxInFlightBytes: number; memoryBytes:
  */
 export const QUEUE_FULL_WAIT_MS = 5;
 
+/** librdkafka's message.timeout.ms when one is set (link.standby), else nothing: librdkafka's default (5 min). */
+export function messageTimeout(ms: number | undefined): { "message.timeout.ms"?: number } {
+  return ms === undefined ? {} : { "message.timeout.ms": ms };
+}
+
 /** The target producer's settings. message.max.bytes at librdkafka's maximum: the target topic's max.message.bytes is the limit that counts (checkSize). */
 export const FORWARD_PRODUCER = {
   "linger.ms": 5,

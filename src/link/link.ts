@@ -54,6 +54,10 @@ export interface LinkOptions {
   groupOffsetSync?: { groups: Selection } | null;
   /** Topics created on the source while klink runs are linked (new-topics.ts). */
   newTopics?: NewTopicsSettings | null;
+  /** link.standby: whether this process still owns the link (the worker lease, docs/workers.md); asked before every batch. */
+  mayWrite?: () => boolean;
+  /** link.standby: the copying producers' message.timeout.ms, which bounds how late a paused owner's queued records could be sent. */
+  messageTimeoutMs?: number;
 }
 
 export class Link {
@@ -103,6 +107,8 @@ export class Link {
     this.router = new Router({
       source: o.source, target: o.target, ledger: this.ledger, maxInFlightBytes: o.maxInFlightBytes, memoryBytes: o.memoryBytes,
       pollFetcher: () => this.fetcher.poll(),
+      mayWrite: o.mayWrite,
+      messageTimeoutMs: o.messageTimeoutMs,
       onFirstRouted: (p, offset) => this.enterDualWrite(p.topic, `first record written straight to the target: ${p.topic}[${p.partition}] offset ${offset}`),
       onFailed: (p, err) => {
         const fp = this.get(p.topic, p.partition);
@@ -113,6 +119,7 @@ export class Link {
       linkName: o.linkName, source: o.source, target: o.target, targetAdmin: this.targetAdmin, ledger: this.ledger, router: this.router,
       maxInFlightBytes: o.maxInFlightBytes, memoryBytes: o.memoryBytes, partitions: () => this.partitions.values(), log: o.log,
       onDualWrite: (p, at, inFlight, seen) => this.dualWrite(p, at, inFlight, seen),
+      messageTimeoutMs: o.messageTimeoutMs,
     });
     this.starter = new PartitionStarter({
       linkName: o.linkName, source: o.source, target: o.target, sourceAdmin: this.sourceAdmin, targetAdmin: this.targetAdmin, store: o.store, producer: this.fetcher.producer,
@@ -303,6 +310,7 @@ export class Link {
     try {
       let idle = 0;
       while (!this.stopping) {
+        if (this.options.mayWrite && !this.options.mayWrite()) break; // the lease ended: not one batch more
         this.guardMemory();
         const done = await this.fetcher.step();
         if (done === "full") continue;

@@ -12,7 +12,7 @@ import { Producer, Consumer, type ConsumedMessage, type DeliveryReport } from ".
 import { PartitionsByHandle } from "./partitions-by-handle.ts";
 import type { Cluster } from "./cluster.ts";
 import { Ledger, type Lanes } from "./ledger.ts";
-import { FORWARD_PRODUCER, QUEUE_FULL_WAIT_MS, copyingConsumer } from "./client-settings.ts";
+import { FORWARD_PRODUCER, messageTimeout, QUEUE_FULL_WAIT_MS, copyingConsumer } from "./client-settings.ts";
 
 export interface RouterOptions {
   source: Cluster;
@@ -26,6 +26,10 @@ export interface RouterOptions {
   /** The first record routed for `topic` (the topic moves to dual-write). */
   onFirstRouted: (p: Lanes, targetOffset: number) => void;
   onFailed: (p: Lanes, err: Error) => void;
+  /** link.standby: whether this process still owns the link; asked before every batch. */
+  mayWrite?: () => boolean;
+  /** link.standby: records not acknowledged within this time fail instead of being sent later (docs/workers.md). */
+  messageTimeoutMs?: number;
 }
 
 export interface RoutedProgress {
@@ -55,7 +59,7 @@ export class Router {
   constructor(private readonly options: RouterOptions) {
     this.consumer = new Consumer({ ...options.target.config, ...copyingConsumer(options), "enable.partition.eof": true }, options.target.options);
     this.producer = new Producer(
-      { ...options.source.config, ...FORWARD_PRODUCER },
+      { ...options.source.config, ...FORWARD_PRODUCER, ...messageTimeout(options.messageTimeoutMs) },
       { ...options.source.options, onDelivery: (r) => this.delivered(r) },
     );
   }
@@ -126,6 +130,7 @@ export class Router {
   async run(): Promise<void> {
     let idle = 0;
     while (!this.stopping) {
+      if (this.options.mayWrite && !this.options.mayWrite()) break; // the lease ended: not one batch more
       if (this.inFlightBytes > this.options.maxInFlightBytes) {
         if (this.producer.poll() === 0) await Bun.sleep(1);
         continue;

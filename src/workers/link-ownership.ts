@@ -1,0 +1,86 @@
+/**
+ * `link.standby` (docs/workers.md, "Standby"): every `klink run` of the link joins its worker
+ * group, and the group hands the link — one unit, for now — to one of them. The others wait and
+ * take over when it leaves (SIGTERM: at once), dies (kill -9: after the session timeout) or loses
+ * its lease (paused, cut off from the target). The state store's own fence (storage: kafka) stays
+ * the second line: the new owner's start fences the old one's state writes.
+ */
+import { hostname } from "node:os";
+import type { Cluster } from "../link/cluster.ts";
+import { WorkerGroup, type WorkerGroupEvent } from "./worker-group.ts";
+
+const LINK_UNIT = "link/0";
+
+/**
+ * The copying producers' message.timeout.ms under link.standby: a record queued before the lease
+ * ended is failed by librdkafka, not sent, once this much time has passed (test/workers/
+ * paused-producer.test.ts); a new owner that finds no clean release waits this long (and a second).
+ */
+export const STANDBY_MESSAGE_TIMEOUT_MS = 10_000;
+/** The state key a clean stop writes: the next owner need not wait. */
+export const RELEASED_KEY = "klink.released";
+
+export interface LinkOwnership {
+  /** Resolves with the reason once this process no longer owns the link. */
+  readonly lost: Promise<string>;
+  /** Lets go of the link and leaves the group, so that a standby takes over at once. */
+  leave(): Promise<void>;
+  /** Whether the lease still holds (checked before writes, once the data path asks). */
+  mayWrite(): boolean;
+}
+
+export function workerGroupId(linkName: string): string {
+  return `klink-${linkName}-workers`;
+}
+
+/**
+ * Joins the link's worker group and resolves once this process owns the link. `stopping` is
+ * awaited when the link is taken from it in a rebalance, before the group hands it on.
+ */
+export function ownLink(o: {
+  linkName: string;
+  target: Cluster;
+  status: string;
+  stopping: () => Promise<void>;
+  log: (line: string) => void;
+  /** Resolves to abandon the wait (SIGTERM while standing by): the promise then rejects. */
+  cancel: Promise<void>;
+}): Promise<LinkOwnership> {
+  const groupId = workerGroupId(o.linkName);
+  let resolveLost!: (reason: string) => void;
+  const lost = new Promise<string>((r) => (resolveLost = r));
+  return new Promise<LinkOwnership>((resolve, reject) => {
+    let waitingSaid = false;
+    let owned = false;
+    let leaving = false;
+    const leave = () => ((leaving = true), group.leave());
+    const group = WorkerGroup.start({
+      settings: { config: o.target.config, ...(o.target.token ? { token: o.target.token } : {}) },
+      groupId,
+      worker: { host: hostname(), pid: process.pid, status: o.status },
+      partitions: () => [LINK_UNIT],
+      onAssigned: () => {
+        owned = true;
+        resolve({ lost, leave, mayWrite: () => group.mayWrite() });
+      },
+      onRevoked: async () => {
+        if (leaving) return; // this process lets go itself
+        resolveLost(`the worker group ${groupId} gave the link to another klink`);
+        await o.stopping();
+      },
+      onLost: (_, reason) => resolveLost(`worker group ${groupId}: ${reason}`),
+      onEvent: (e: WorkerGroupEvent) => {
+        if (e.type === "joined" && e.owned === 0 && !waitingSaid) {
+          waitingSaid = true;
+          o.log(`standby: another klink runs link ${o.linkName} (worker group ${groupId} on the target); this one takes over when it stops`);
+        }
+        if (e.type === "error") o.log(`worker group ${groupId}: ${e.error.message}`);
+      },
+    });
+    void o.cancel.then(async () => {
+      if (owned) return;
+      await leave();
+      reject(new Error("stopped while standing by"));
+    });
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * link.standby (#15, docs/workers.md "Standby"): several `klink run` of one link (storage/kafka)
+ * form its worker group; one copies, the others wait. kill -9 of the one that copies: a waiting
+ * one takes over after the session timeout; SIGTERM: the next one takes over at once. The oracle
+ * reads both clusters with a test consumer: every record once, at its source offset.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { source, target, uniqueName, until, withAdmin } from "../helpers.ts";
+import { readTopic } from "./dual-write-workload.ts";
+import { klink, spawnKlink, statusWhenRunning, steadyProducer, writeMigration } from "./klink-process.ts";
+
+const running = new Set<ReturnType<typeof spawnKlink>>();
+afterAll(() => {
+  for (const p of running) p.kill("SIGKILL");
+});
+
+/** A `klink run` whose log lines (stderr) are read as they come. */
+function start(file: string) {
+  const proc = spawnKlink(["run", file]);
+  running.add(proc);
+  let log = "";
+  void (async () => {
+    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) log += new TextDecoder().decode(chunk);
+  })();
+  const exited = proc.exited.then((code) => (running.delete(proc), code));
+  return { proc, exited, log: () => log, status: { get exited() { return proc.exitCode !== null; }, summary: () => log } };
+}
+
+async function expectExactCopy(topic: string, produced: number): Promise<void> {
+  const lines = async (c: typeof source) => (await readTopic(c(), topic)).map((r) => `${r.partition}/${r.offset} ${r.key?.toString()}=${r.value?.toString()}`).sort();
+  const [s, t] = [await lines(source), await lines(target)];
+  expect(s.length).toBe(produced);
+  expect(new Set(t).size).toBe(t.length);
+  expect(t).toEqual(s);
+}
+
+test("link.standby: a second run waits while the first copies; after kill -9 it takes over, after SIGTERM a third at once; every record once, at its source offset", async () => {
+  const topic = uniqueName("standby");
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 3 }]));
+  const link = uniqueName("standby");
+  const file = () => writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n", extra: "storage:\n  plugin: kafka\n" });
+  const [fileA, fileB, fileC] = [file(), file(), file()];
+  const load = steadyProducer(source(), topic, 3);
+  const a = start(fileA);
+  await statusWhenRunning(fileA);
+  await until("A runs the link", () => a.log().includes(`this klink runs link ${link}`), 60_000, a.status);
+
+  const b = start(fileB);
+  await until("B stands by", () => b.log().includes("standby: another klink runs link"), 60_000, b.status);
+  await Bun.sleep(3_000);
+  expect(a.proc.exitCode).toBeNull(); // no takeover while A runs
+  expect(b.log()).not.toContain("this klink runs link");
+
+  const killedAt = Date.now();
+  a.proc.kill("SIGKILL");
+  await a.exited;
+  await until("B takes over after A's kill -9", () => b.log().includes(`this klink runs link ${link}`), 120_000, b.status);
+  const afterKill = Date.now() - killedAt;
+  await statusWhenRunning(fileB);
+
+  const c = start(fileC);
+  await until("C stands by", () => c.log().includes("standby: another klink runs link"), 60_000, c.status);
+  const termAt = Date.now();
+  b.proc.kill("SIGTERM");
+  expect(await b.exited).toBe(0);
+  await until("C takes over after B's SIGTERM", () => c.log().includes(`this klink runs link ${link}`), 60_000, c.status);
+  const afterTerm = Date.now() - termAt;
+  await statusWhenRunning(fileC);
+  await Bun.sleep(2_000); // C copies while the producer goes on
+
+  const produced = await load.stop();
+  c.proc.kill("SIGTERM");
+  expect(await c.exited).toBe(0);
+  const last = await klink(["run", fileC, "--until-caught-up"]);
+  expect(last.code).toBe(0);
+  await expectExactCopy(topic, produced);
+  console.log(`standby took over ${afterKill} ms after kill -9, ${afterTerm} ms after SIGTERM (from the signal to its "runs link" line)`);
+}, 300_000);
+
+test("link.standby: the running klink paused (SIGSTOP) past its lease: the standby takes over; the paused one wakes, writes nothing more, says why and exits 2; every record once, at its source offset", async () => {
+  const topic = uniqueName("standby-pause");
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 3 }]));
+  const link = uniqueName("standby-pause");
+  const file = () => writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n", extra: "storage:\n  plugin: kafka\n" });
+  const [fileA, fileB] = [file(), file()];
+  const load = steadyProducer(source(), topic, 3);
+  const a = start(fileA);
+  await statusWhenRunning(fileA);
+  await until("A runs the link", () => a.log().includes(`this klink runs link ${link}`), 60_000, a.status);
+  const b = start(fileB);
+  await until("B stands by", () => b.log().includes("standby: another klink runs link"), 60_000, b.status);
+  await Bun.sleep(2_000); // A copies, with records in flight
+
+  const stoppedAt = Date.now();
+  process.kill(a.proc.pid, "SIGSTOP");
+  await until("B takes over from the paused A", () => b.log().includes(`this klink runs link ${link}`), 120_000, b.status);
+  const takeover = Date.now() - stoppedAt;
+  await statusWhenRunning(fileB);
+  expect(b.log()).toContain("did not let go of it cleanly: waiting");
+  await Bun.sleep(3_000); // B copies while A is still paused
+  process.kill(a.proc.pid, "SIGCONT");
+  expect(await a.exited).toBe(2);
+  expect(a.log()).toMatch(/lease|fenced/);
+  await Bun.sleep(2_000); // B goes on after A woke up
+
+  const produced = await load.stop();
+  b.proc.kill("SIGTERM");
+  expect(await b.exited).toBe(0);
+  const last = await klink(["run", fileB, "--until-caught-up"]);
+  expect(last.code).toBe(0);
+  await expectExactCopy(topic, produced);
+  console.log(`standby took over ${takeover} ms after the SIGSTOP`);
+}, 300_000);
+
+test("link.standby without storage: kafka is refused by validate, naming the key", async () => {
+  const file = writeMigration({ topics: ["t"], linkName: uniqueName("standby"), linkExtra: "  standby: true\n" });
+  const r = await klink(["validate", file]);
+  expect(r.code).toBe(1);
+  expect(r.stdout + r.stderr).toContain("link.standby: needs storage: { plugin: kafka }");
+}, 60_000);
