@@ -8,8 +8,8 @@ import { test, expect, afterAll } from "bun:test";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { source, target, uniqueName, withAdmin } from "../helpers.ts";
-import { readTopic } from "./dual-write-workload.ts";
 import { writeMigration, spawnKlink, klink, steadyProducer, statusWhenRunning } from "./klink-process.ts";
+import { expectExactCopy } from "./exact-copy.ts";
 
 const running = new Set<ReturnType<typeof spawnKlink>>();
 afterAll(() => {
@@ -21,20 +21,6 @@ function start(file: string) {
   running.add(proc);
   const stderr = new Response(proc.stderr).text();
   return { proc, stderr, exited: proc.exited.then((code) => (running.delete(proc), code)) };
-}
-
-/** Every record of `topic` on both clusters, as partition/offset/key/value lines: equal lists mean an exact copy. */
-async function bothClusters(topic: string): Promise<[string[], string[]]> {
-  const lines = async (c: typeof source) =>
-    (await readTopic(c(), topic)).map((r) => `${r.partition}/${r.offset} ${r.key?.toString()}=${r.value?.toString()}`).sort();
-  return [await lines(source), await lines(target)];
-}
-
-async function expectExactCopy(topic: string, produced: number): Promise<void> {
-  const [s, t] = await bothClusters(topic);
-  expect(s.length).toBe(produced);
-  expect(new Set(t).size).toBe(t.length);
-  expect(t).toEqual(s);
 }
 
 test("sqlite: a second run on the same state is refused (exit 2, the state file and the holder named) before it touches a cluster; the first keeps copying; read-only commands work; kill -9 leaves no stale lock", async () => {

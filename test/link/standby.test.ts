@@ -6,8 +6,8 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import { source, target, uniqueName, until, withAdmin } from "../helpers.ts";
-import { readTopic } from "./dual-write-workload.ts";
 import { klink, spawnKlink, statusWhenRunning, steadyProducer, writeMigration } from "./klink-process.ts";
+import { expectExactCopy } from "./exact-copy.ts";
 
 const running = new Set<ReturnType<typeof spawnKlink>>();
 afterAll(() => {
@@ -24,14 +24,6 @@ function start(file: string) {
   })();
   const exited = proc.exited.then((code) => (running.delete(proc), code));
   return { proc, exited, log: () => log, status: { get exited() { return proc.exitCode !== null; }, summary: () => log } };
-}
-
-async function expectExactCopy(topic: string, produced: number): Promise<void> {
-  const lines = async (c: typeof source) => (await readTopic(c(), topic)).map((r) => `${r.partition}/${r.offset} ${r.key?.toString()}=${r.value?.toString()}`).sort();
-  const [s, t] = [await lines(source), await lines(target)];
-  expect(s.length).toBe(produced);
-  expect(new Set(t).size).toBe(t.length);
-  expect(t).toEqual(s);
 }
 
 test("link.standby: a second run waits while the first copies; after kill -9 it takes over, after SIGTERM a third at once; every record once, at its source offset", async () => {
