@@ -19,6 +19,7 @@
 import { checkCoordinator, ConnectionError, Err, errorName, GroupClient, GroupProtocolError } from "../group/index.ts";
 import { Heartbeat, JoinGroup, LeaveGroup, SyncGroup, type JoinGroupResponse } from "../group/messages.ts";
 import type { GroupClientSettings } from "../group/settings.ts";
+import { Lease } from "./lease.ts";
 import { assignPartitions, comparePartitions, type PartitionKey } from "./assignment.ts";
 import { decodeAssignment, decodeMetadata, encodeJson, WORKER_PROTOCOL, WORKER_PROTOCOL_TYPE, type WorkerInfo } from "./member-metadata.ts";
 
@@ -63,11 +64,7 @@ export class WorkerGroup {
   private memberIdValue = "";
   private generation = -1;
   private readonly ownedSet = new Set<PartitionKey>();
-  /** performance.now() at which the lease ends. */
-  private leaseEnd = 0;
-  /** When the last request was sent that found the group stable: a rebalance began after it. */
-  private stableSent = 0;
-  private leaseTimer: Timer | null = null;
+  private readonly lease: Lease;
   private joining = false;
   private rejoinWanted = true;
   private wakeJoinLoop: (() => void) | null = null;
@@ -83,6 +80,7 @@ export class WorkerGroup {
     if (this.heartbeatIntervalMs * 3 > this.sessionTimeoutMs - this.leaseMarginMs) {
       throw new Error(`worker group ${this.groupId}: heartbeatIntervalMs (${this.heartbeatIntervalMs}) must fit three times in the lease (sessionTimeoutMs ${this.sessionTimeoutMs} less ${this.leaseMarginMs} ms)`);
     }
+    this.lease = new Lease({ sessionTimeoutMs: this.sessionTimeoutMs, rebalanceTimeoutMs: this.rebalanceTimeoutMs, marginMs: this.leaseMarginMs, onEnd: () => this.leaseEnded() });
     this.joinClient = new GroupClient(options.settings);
     this.heartbeatClient = new GroupClient(options.settings);
   }
@@ -109,12 +107,12 @@ export class WorkerGroup {
 
   /** Whether the lease still holds: the data path asks before every write. */
   mayWrite(): boolean {
-    return !this.stopped && performance.now() < this.leaseEnd;
+    return !this.stopped && this.lease.holds();
   }
 
   /** When the lease ends (epoch ms). */
   get leaseEndsAt(): number {
-    return epochOf(this.leaseEnd);
+    return this.lease.endsAt;
   }
 
   /** Lets go of every partition (onRevoked), leaves the group at once (others take over now) and stops. */
@@ -179,7 +177,7 @@ export class WorkerGroup {
   private async joinAndSync(): Promise<void> {
     const joinSent = performance.now();
     const join = await this.joinGroup();
-    this.renewLease(joinSent, true);
+    this.lease.renew(joinSent, true);
     this.generation = join.generationId;
     const leader = join.leader === join.memberId;
     let moving = 0;
@@ -210,7 +208,7 @@ export class WorkerGroup {
       return;
     }
     if (sync.errorCode) throw new GroupProtocolError(sync.errorCode, "SyncGroup", `worker group ${this.groupId}`);
-    this.renewLease(syncSent, true);
+    this.lease.renew(syncSent, true);
     const assigned = new Set(decodeAssignment(sync.assignment).partitions);
     const revoked = this.owned.filter((p) => !assigned.has(p));
     if (revoked.length) {
@@ -295,9 +293,9 @@ export class WorkerGroup {
           this.sessionTimeoutMs,
         );
         if (memberId !== this.memberIdValue || this.stopped) continue;
-        if (r.errorCode === Err.NONE) this.renewLease(sent, true);
+        if (r.errorCode === Err.NONE) this.lease.renew(sent, true);
         else if (r.errorCode === Err.REBALANCE_IN_PROGRESS) {
-          this.renewLease(sent, false); // still a member: the coordinator checked id and generation first
+          this.lease.renew(sent, false); // still a member: the coordinator checked id and generation first
           if (!this.joining) this.requestRejoin();
         } else if (GONE.has(r.errorCode)) {
           if (!this.joining) this.dropMembership(`Heartbeat answered ${errorName(r.errorCode)}`);
@@ -312,22 +310,9 @@ export class WorkerGroup {
     }
   }
 
-  /** An answer to a request sent at `sent` proved membership; `stable`: it found no rebalance going on. */
-  private renewLease(sent: number, stable: boolean): void {
-    if (stable) this.stableSent = Math.max(this.stableSent, sent);
-    const end = Math.min(sent + this.sessionTimeoutMs, this.stableSent + this.rebalanceTimeoutMs) - this.leaseMarginMs;
-    if (end <= this.leaseEnd || this.stopped) return;
-    this.leaseEnd = end;
-    if (this.leaseTimer) clearTimeout(this.leaseTimer);
-    this.leaseTimer = setTimeout(() => this.checkLease(), Math.max(0, end - performance.now()));
-  }
-
-  private checkLease(): void {
-    this.leaseTimer = null;
-    if (this.stopped || performance.now() < this.leaseEnd) return;
-    if (this.ownedSet.size) {
-      this.loseAll("no answer from the group coordinator proved this worker's membership in time (or a rebalance outlasted the rebalance timeout): its lease ended");
-    }
+  private leaseEnded(): void {
+    if (this.stopped) return; // leaving: onRevoked is letting go already
+    if (this.ownedSet.size) this.loseAll("no answer from the group coordinator proved this worker's membership in time (or a rebalance outlasted the rebalance timeout): its lease ended");
     this.requestRejoin();
   }
 
@@ -348,8 +333,7 @@ export class WorkerGroup {
   }
 
   private shutdown(): void {
-    if (this.leaseTimer) clearTimeout(this.leaseTimer);
-    this.leaseTimer = null;
+    this.lease.stop();
     this.joinClient.close();
     this.heartbeatClient.close();
   }
@@ -361,9 +345,4 @@ export class WorkerGroup {
       // a listener's failure is not the group's
     }
   }
-}
-
-/** performance.now() time → epoch ms. */
-function epochOf(t: number): number {
-  return performance.timeOrigin + t;
 }
