@@ -200,8 +200,7 @@ export const run: Command = {
       linkName: config.link.name, source: clients.source, target: clients.target, topics, store,
       maxInFlightBytes: config.limits.inFlightBytes, memoryBytes: config.limits.memoryBytes, log,
       groupOffsetSync: config.link.groupOffsetSync ? { groups: config.groups } : null,
-      mayWrite: ownership ? () => ownership!.mayWrite() : undefined,
-      messageTimeoutMs: ownership ? STANDBY_MESSAGE_TIMEOUT_MS : undefined,
+      standby: ownership ? { mayWrite: () => ownership!.mayWrite(), messageTimeoutMs: STANDBY_MESSAGE_TIMEOUT_MS } : null,
       newTopics: {
         intervalMs: config.link.topicsRefreshSeconds * 1000,
         select: (existing) => selectTopics(config, existing).selected.filter((name) => !promoted.has(name)).map((name) => linkedTopic(config, name)),

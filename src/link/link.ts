@@ -54,10 +54,8 @@ export interface LinkOptions {
   groupOffsetSync?: { groups: Selection } | null;
   /** Topics created on the source while klink runs are linked (new-topics.ts). */
   newTopics?: NewTopicsSettings | null;
-  /** link.standby: whether this process still owns the link (the worker lease, docs/workers.md); asked before every batch. */
-  mayWrite?: () => boolean;
-  /** link.standby: the copying producers' message.timeout.ms, which bounds how late a paused owner's queued records could be sent. */
-  messageTimeoutMs?: number;
+  /** link.standby (docs/workers.md): the worker lease, asked before every batch; the copying producers' message.timeout.ms. */
+  standby?: { mayWrite: () => boolean; messageTimeoutMs: number } | null;
 }
 
 export class Link {
@@ -106,9 +104,7 @@ export class Link {
     this.reach = new Reachability(o.source, o.target);
     this.router = new Router({
       source: o.source, target: o.target, ledger: this.ledger, maxInFlightBytes: o.maxInFlightBytes, memoryBytes: o.memoryBytes,
-      pollFetcher: () => this.fetcher.poll(),
-      mayWrite: o.mayWrite,
-      messageTimeoutMs: o.messageTimeoutMs,
+      pollFetcher: () => this.fetcher.poll(), mayWrite: o.standby?.mayWrite, messageTimeoutMs: o.standby?.messageTimeoutMs,
       onFirstRouted: (p, offset) => this.enterDualWrite(p.topic, `first record written straight to the target: ${p.topic}[${p.partition}] offset ${offset}`),
       onFailed: (p, err) => {
         const fp = this.get(p.topic, p.partition);
@@ -118,8 +114,7 @@ export class Link {
     this.fetcher = new Fetcher({
       linkName: o.linkName, source: o.source, target: o.target, targetAdmin: this.targetAdmin, ledger: this.ledger, router: this.router,
       maxInFlightBytes: o.maxInFlightBytes, memoryBytes: o.memoryBytes, partitions: () => this.partitions.values(), log: o.log,
-      onDualWrite: (p, at, inFlight, seen) => this.dualWrite(p, at, inFlight, seen),
-      messageTimeoutMs: o.messageTimeoutMs,
+      onDualWrite: (p, at, inFlight, seen) => this.dualWrite(p, at, inFlight, seen), messageTimeoutMs: o.standby?.messageTimeoutMs,
     });
     this.starter = new PartitionStarter({
       linkName: o.linkName, source: o.source, target: o.target, sourceAdmin: this.sourceAdmin, targetAdmin: this.targetAdmin, store: o.store, producer: this.fetcher.producer,
@@ -309,8 +304,7 @@ export class Link {
     const routing = this.router.run();
     try {
       let idle = 0;
-      while (!this.stopping) {
-        if (this.options.mayWrite && !this.options.mayWrite()) break; // the lease ended: not one batch more
+      while (!this.stopping && (this.options.standby?.mayWrite() ?? true)) { // standby: not one batch more once the lease ended
         this.guardMemory();
         const done = await this.fetcher.step();
         if (done === "full") continue;
