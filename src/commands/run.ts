@@ -45,11 +45,13 @@ Options:
 ${LOG_OPTIONS_USAGE}
 
 One instance runs a link: with storage/sqlite a second one is refused before it touches a
-cluster; with storage/kafka a new one takes over and the old one stops copying and exits.
+cluster; with storage/kafka a new one takes over and the old one stops copying and exits, unless
+link.standby is true: then it waits, and takes over when the running one stops, dies or loses its
+lease (docs/workers.md).
 
 Exit codes: 0 stopped on request or caught up, 1 invalid FILE, 2 a cluster cannot be reached,
 a partition stopped with an error (the error is printed), another instance holds the state or
-took it over, or status.listen cannot listen.`;
+took it over, its standby lease ended, or status.listen cannot listen.`;
 
 const spec: ArgSpec = { flags: ["--until-caught-up"], positionals: ["[FILE]"], log: true };
 
