@@ -1,7 +1,7 @@
 /**
  * What a worker tells the worker group (JoinGroup metadata) and what the leader hands each
- * worker (SyncGroup assignment): small JSON documents, so that Kafka's own tools show them
- * readably (`kafka-consumer-groups --describe --members --verbose` prints the bytes).
+ * worker (SyncGroup assignment): small JSON documents, readable as they are wherever a
+ * DescribeGroups answer shows a member's metadata and assignment bytes.
  */
 import type { PartitionKey } from "./assignment.ts";
 
