@@ -437,8 +437,18 @@ export async function killBroker(c: KafkaCluster, nodeId: number, signal: "SIGKI
 export async function restartBroker(c: KafkaCluster, nodeId: number): Promise<void> {
   const b = broker(c, nodeId);
   await stopProcess(b.pid, brokerMarker(c, nodeId), 30_000);
-  const { pid, logOffset } = await spawnBroker(c, nodeId);
-  b.pid = pid;
-  saveIfRecorded(c);
-  await waitReady(c, b, logOffset, Date.now() + READY_TIMEOUT_MS);
+  // Once in CI (2026-12-07) a KRaft node restarted after SIGKILL gave up after 60 s "unable to
+  // register with the controller quorum" and exited, and every later test on the cluster failed:
+  // a node that exits during start-up is started once more.
+  for (let attempt = 1; ; attempt++) {
+    const { pid, logOffset } = await spawnBroker(c, nodeId);
+    b.pid = pid;
+    saveIfRecorded(c);
+    try {
+      return await waitReady(c, b, logOffset, Date.now() + READY_TIMEOUT_MS);
+    } catch (err) {
+      if (attempt >= 2 || isOurs(b.pid, brokerMarker(c, nodeId))) throw err;
+      console.error(`${(err as Error).message.split("\n")[0]} Starting it once more.`);
+    }
+  }
 }
