@@ -107,6 +107,7 @@ export const run: Command = {
     }
     // link.standby: wait until the worker group gives this process the link (src/workers/link-ownership.ts)
     let ownership: LinkOwnership | null = null;
+    let standbyClients: Awaited<ReturnType<typeof clusterClients>> | null = null;
     let linkEnded!: () => void;
     const ended = new Promise<void>((r) => (linkEnded = r));
     if (config.link.standby) {
@@ -117,7 +118,7 @@ export const run: Command = {
       process.on("SIGINT", cancel);
       try {
         ownership = await ownLink({
-          linkName: config.link.name, target: (await clusterClients(config, false)).target, status: `http://${config.status.host}:${config.status.port}`,
+          linkName: config.link.name, target: (standbyClients = await clusterClients(config, false)).target, status: `http://${config.status.host}:${config.status.port}`,
           stopping: () => (link?.stop(), link ? ended : Promise.resolve()), log, cancel: cancelled,
         });
       } catch {
@@ -164,7 +165,7 @@ export const run: Command = {
       }
     }
     view.phase = "listing the linked topics on the source";
-    const clients = await clusterClients(config, false);
+    const clients = standbyClients ?? (await clusterClients(config, false));
     // an old source: say what klink cannot do there (as `plan` does), and refuse before copying what it cannot copy
     const source = await checkSource(config, clients.source);
     for (const p of source.problems) logger[p.severity === "error" ? "error" : "warn"](`${p.subject}: ${p.message}`);

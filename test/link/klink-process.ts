@@ -44,6 +44,23 @@ export function spawnKlink(args: string[]) {
   return Bun.spawn([KLINK, ...args], { stdout: "pipe", stderr: "pipe", env: process.env });
 }
 
+/**
+ * `klink run FILE` in the background, added to `running` (the test file kills what is left in
+ * afterAll) until it exits. `log()`: its stderr so far, read as it comes; `output`: all of it, once
+ * it exited; `status`: for until()'s early failure when it exited.
+ */
+export function runInBackground(file: string, running: Set<ReturnType<typeof spawnKlink>>) {
+  const proc = spawnKlink(["run", file]);
+  running.add(proc);
+  let log = "";
+  const output = (async () => {
+    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) log += new TextDecoder().decode(chunk);
+    return log;
+  })();
+  const exited = proc.exited.then((code) => (running.delete(proc), code));
+  return { file, proc, exited, output, log: () => log, status: { get exited() { return proc.exitCode !== null; }, summary: () => log } };
+}
+
 /** Runs klink to completion; returns exit code and output. */
 export async function klink(args: string[], timeoutMs = 300_000): Promise<{ code: number; stdout: string; stderr: string }> {
   const proc = spawnKlink(args);

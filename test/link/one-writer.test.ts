@@ -8,7 +8,7 @@ import { test, expect, afterAll } from "bun:test";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { source, target, uniqueName, withAdmin } from "../helpers.ts";
-import { writeMigration, spawnKlink, klink, steadyProducer, statusWhenRunning } from "./klink-process.ts";
+import { writeMigration, spawnKlink, klink, steadyProducer, statusWhenRunning, runInBackground } from "./klink-process.ts";
 import { expectExactCopy } from "./exact-copy.ts";
 
 const running = new Set<ReturnType<typeof spawnKlink>>();
@@ -16,12 +16,7 @@ afterAll(() => {
   for (const p of running) p.kill("SIGKILL");
 });
 
-function start(file: string) {
-  const proc = spawnKlink(["run", file]);
-  running.add(proc);
-  const stderr = new Response(proc.stderr).text();
-  return { proc, stderr, exited: proc.exited.then((code) => (running.delete(proc), code)) };
-}
+const start = (file: string) => runInBackground(file, running);
 
 test("sqlite: a second run on the same state is refused (exit 2, the state file and the holder named) before it touches a cluster; the first keeps copying; read-only commands work; kill -9 leaves no stale lock", async () => {
   const topic = uniqueName("writer");
@@ -99,7 +94,7 @@ test("storage/kafka: a second instance takes over; the first stops copying at on
   const b = start(fileB);
   const stillRunning = await Promise.race([a.exited, Bun.sleep(120_000).then(() => "still running")]);
   expect(stillRunning).toBe(2);
-  expect(await a.stderr).toContain("fenced");
+  expect(await a.output).toContain("fenced");
   const statusB = await statusWhenRunning(fileB);
   expect(statusB.id).toBe(idA); // the link id is kept with the state
   await Bun.sleep(3_000); // B copies while the producer goes on

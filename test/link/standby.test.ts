@@ -6,7 +6,7 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import { source, target, uniqueName, until, withAdmin } from "../helpers.ts";
-import { klink, spawnKlink, statusWhenRunning, steadyProducer, writeMigration } from "./klink-process.ts";
+import { klink, runInBackground, spawnKlink, statusWhenRunning, steadyProducer, writeMigration } from "./klink-process.ts";
 import { expectExactCopy } from "./exact-copy.ts";
 
 const running = new Set<ReturnType<typeof spawnKlink>>();
@@ -14,31 +14,25 @@ afterAll(() => {
   for (const p of running) p.kill("SIGKILL");
 });
 
-/** A `klink run` whose log lines (stderr) are read as they come. */
-function start(file: string) {
-  const proc = spawnKlink(["run", file]);
-  running.add(proc);
-  let log = "";
-  void (async () => {
-    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) log += new TextDecoder().decode(chunk);
-  })();
-  const exited = proc.exited.then((code) => (running.delete(proc), code));
-  return { proc, exited, log: () => log, status: { get exited() { return proc.exitCode !== null; }, summary: () => log } };
+const start = (file: string) => runInBackground(file, running);
+
+/** A topic of 3 partitions written steadily, a standby link on it, A running it and B standing by. */
+async function activeAndStandby(prefix: string) {
+  const topic = uniqueName(prefix);
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 3 }]));
+  const link = uniqueName(prefix);
+  const file = () => writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n", extra: "storage:\n  plugin: kafka\n" });
+  const load = steadyProducer(source(), topic, 3);
+  const a = start(file());
+  await statusWhenRunning(a.file);
+  await until("A runs the link", () => a.log().includes(`this klink runs link ${link}`), 60_000, a.status);
+  const b = start(file());
+  await until("B stands by", () => b.log().includes("standby: another klink runs link"), 60_000, b.status);
+  return { topic, link, file, load, a, b };
 }
 
 test("link.standby: a second run waits while the first copies; after kill -9 it takes over, after SIGTERM a third at once; every record once, at its source offset", async () => {
-  const topic = uniqueName("standby");
-  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 3 }]));
-  const link = uniqueName("standby");
-  const file = () => writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n", extra: "storage:\n  plugin: kafka\n" });
-  const [fileA, fileB, fileC] = [file(), file(), file()];
-  const load = steadyProducer(source(), topic, 3);
-  const a = start(fileA);
-  await statusWhenRunning(fileA);
-  await until("A runs the link", () => a.log().includes(`this klink runs link ${link}`), 60_000, a.status);
-
-  const b = start(fileB);
-  await until("B stands by", () => b.log().includes("standby: another klink runs link"), 60_000, b.status);
+  const { topic, link, file, load, a, b } = await activeAndStandby("standby");
   await Bun.sleep(3_000);
   expect(a.proc.exitCode).toBeNull(); // no takeover while A runs
   expect(b.log()).not.toContain("this klink runs link");
@@ -48,46 +42,36 @@ test("link.standby: a second run waits while the first copies; after kill -9 it 
   await a.exited;
   await until("B takes over after A's kill -9", () => b.log().includes(`this klink runs link ${link}`), 120_000, b.status);
   const afterKill = Date.now() - killedAt;
-  await statusWhenRunning(fileB);
+  await statusWhenRunning(b.file);
 
-  const c = start(fileC);
+  const c = start(file());
   await until("C stands by", () => c.log().includes("standby: another klink runs link"), 60_000, c.status);
   const termAt = Date.now();
   b.proc.kill("SIGTERM");
   expect(await b.exited).toBe(0);
   await until("C takes over after B's SIGTERM", () => c.log().includes(`this klink runs link ${link}`), 60_000, c.status);
   const afterTerm = Date.now() - termAt;
-  await statusWhenRunning(fileC);
+  await statusWhenRunning(c.file);
   await Bun.sleep(2_000); // C copies while the producer goes on
 
   const produced = await load.stop();
   c.proc.kill("SIGTERM");
   expect(await c.exited).toBe(0);
-  const last = await klink(["run", fileC, "--until-caught-up"]);
+  const last = await klink(["run", c.file, "--until-caught-up"]);
   expect(last.code).toBe(0);
   await expectExactCopy(topic, produced);
   console.log(`standby took over ${afterKill} ms after kill -9, ${afterTerm} ms after SIGTERM (from the signal to its "runs link" line)`);
 }, 300_000);
 
 test("link.standby: the running klink paused (SIGSTOP) past its lease: the standby takes over; the paused one wakes, writes nothing more, says why and exits 2; every record once, at its source offset", async () => {
-  const topic = uniqueName("standby-pause");
-  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 3 }]));
-  const link = uniqueName("standby-pause");
-  const file = () => writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n", extra: "storage:\n  plugin: kafka\n" });
-  const [fileA, fileB] = [file(), file()];
-  const load = steadyProducer(source(), topic, 3);
-  const a = start(fileA);
-  await statusWhenRunning(fileA);
-  await until("A runs the link", () => a.log().includes(`this klink runs link ${link}`), 60_000, a.status);
-  const b = start(fileB);
-  await until("B stands by", () => b.log().includes("standby: another klink runs link"), 60_000, b.status);
+  const { topic, link, load, a, b } = await activeAndStandby("standby-pause");
   await Bun.sleep(2_000); // A copies, with records in flight
 
   const stoppedAt = Date.now();
   process.kill(a.proc.pid, "SIGSTOP");
   await until("B takes over from the paused A", () => b.log().includes(`this klink runs link ${link}`), 120_000, b.status);
   const takeover = Date.now() - stoppedAt;
-  await statusWhenRunning(fileB);
+  await statusWhenRunning(b.file);
   expect(b.log()).toContain("did not let go of it cleanly: waiting");
   await Bun.sleep(3_000); // B copies while A is still paused
   process.kill(a.proc.pid, "SIGCONT");
@@ -98,7 +82,7 @@ test("link.standby: the running klink paused (SIGSTOP) past its lease: the stand
   const produced = await load.stop();
   b.proc.kill("SIGTERM");
   expect(await b.exited).toBe(0);
-  const last = await klink(["run", fileB, "--until-caught-up"]);
+  const last = await klink(["run", b.file, "--until-caught-up"]);
   expect(last.code).toBe(0);
   await expectExactCopy(topic, produced);
   console.log(`standby took over ${takeover} ms after the SIGSTOP`);
