@@ -7,7 +7,7 @@
  */
 import { Admin, Consumer, KafkaError, Offset, Producer, type ConsumedMessage } from "../rdkafka/index.ts";
 import { ErrorCode } from "../rdkafka/errors.ts";
-import type { Cluster } from "../link/cluster.ts";
+import { groupSettings, type Cluster } from "../link/cluster.ts";
 import type { BenchRecord } from "./dataset.ts";
 import { asRefusal } from "./scratch.ts";
 import { GroupClient } from "../group/index.ts";
@@ -116,7 +116,7 @@ export function pipe(source: Cluster, target: Cluster, from: string, to: string,
  */
 export function fastLane(source: Cluster, target: Cluster, from: string, to: string, partitions: number, totalBytes: number, progress: Progress): Promise<Measured> {
   return timed("fast lane (preview)", async () => {
-    const client = (c: Cluster) => new GroupClient({ config: c.config, ...(c.token ? { token: c.token } : {}) });
+    const client = (c: Cluster) => new GroupClient(groupSettings(c));
     const [s, t] = [client(source), client(target)];
     const admin = new Admin(source.config, source.options);
     try {

@@ -23,6 +23,8 @@ import { TokenFileError, writeToken } from "../status/token.ts";
 import { LOG_OPTIONS_USAGE } from "./log-options.ts";
 import { log as logger } from "../log.ts";
 import { AclSync } from "../link/acl-sync.ts";
+import { WorkerRoster } from "../workers/worker-roster.ts";
+import { groupSettings } from "../link/cluster.ts";
 import { ownLink, RELEASED_KEY, STANDBY_MESSAGE_TIMEOUT_MS, workerGroupId, type LinkOwnership } from "../workers/link-ownership.ts";
 
 const usage = `klink run [FILE] [--until-caught-up] [--log-format text|json] [-v|-q]
@@ -77,11 +79,14 @@ export const run: Command = {
     // first one there), then the state (its store refuses another writer, or fences it).
     let server: ReturnType<typeof Bun.serve>;
     let store: Store;
+    let roster: WorkerRoster | null = null;
+    const stopServing = () => (server.stop(true), roster?.close());
     try {
       server = await startStatusServer(config, {
         opened: () => opened,
         snapshot: (history) => view.snapshot(history),
         phase: () => view.phase,
+        workers: () => roster?.latest() ?? null,
         control: () => (lifecycle ? (r) => lifecycle!.control(r) : null),
         metrics: () => metricsResponse({
           link: config.link.name,
@@ -100,7 +105,7 @@ export const run: Command = {
       // Only once the address is ours: a second instance, refused above, must not replace the first one's token.
       token = writeToken(config.status.tokenFile);
     } catch (err) {
-      server.stop(true);
+      stopServing();
       if (!(err instanceof TokenFileError)) throw err;
       logger.report("error", `klink run: ${err.message}`);
       return EXIT_RUNTIME;
@@ -117,13 +122,15 @@ export const run: Command = {
       process.on("SIGTERM", cancel);
       process.on("SIGINT", cancel);
       try {
+        standbyClients = await clusterClients(config, false);
+        roster = new WorkerRoster(groupSettings(standbyClients.target), workerGroupId(config.link.name));
         ownership = await ownLink({
-          linkName: config.link.name, target: (standbyClients = await clusterClients(config, false)).target, status: `http://${config.status.host}:${config.status.port}`,
+          linkName: config.link.name, target: standbyClients.target, status: `http://${config.status.host}:${config.status.port}`,
           stopping: () => (link?.stop(), link ? ended : Promise.resolve()), log, cancel: cancelled,
         });
       } catch {
         log("stopped while standing by");
-        server.stop(true);
+        stopServing();
         return EXIT_OK;
       } finally {
         process.off("SIGTERM", cancel);
@@ -135,7 +142,7 @@ export const run: Command = {
       view.phase = "opening the state";
       store = timeStateWrites(await openStore(config, false));
     } catch (err) {
-      server.stop(true);
+      stopServing();
       await ownership?.leave();
       if (!(err instanceof StateInUseError)) throw err;
       logger.report("error", `klink run: ${err.message}`);
@@ -170,7 +177,7 @@ export const run: Command = {
     const source = await checkSource(config, clients.source);
     for (const p of source.problems) logger[p.severity === "error" ? "error" : "warn"](`${p.subject}: ${p.message}`);
     if (source.problems.some((p) => p.severity === "error")) {
-      server.stop(true);
+      stopServing();
       await store.close();
       await ownership?.leave();
       return EXIT_USER;
@@ -188,13 +195,13 @@ export const run: Command = {
     topics = topics.filter((t) => !promoted.has(t.name));
     if (topics.length === 0) {
       log("no source topic matches link.topics: nothing to do");
-      server.stop(true);
+      stopServing();
       await store.close();
       await ownership?.leave();
       return EXIT_OK;
     }
     if (fenced) {
-      server.stop(true);
+      stopServing();
       await store.close().catch(() => {});
       await ownership?.leave();
       return EXIT_RUNTIME;
@@ -240,7 +247,7 @@ export const run: Command = {
     } finally {
       reporter.stop();
       view.stop();
-      server.stop(true);
+      stopServing();
       life.close();
       const closed = await running.close().then(() => true, (err) => (logger.warn(`closing: ${err.message}`), false));
       if (ownership && closed && !fenced) {

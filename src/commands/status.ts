@@ -10,6 +10,7 @@ import type { TopicStatus } from "../status/status-view.ts";
 import { localLinkId, otherLink } from "../status/identity.ts";
 import { stopHint } from "../status/stop-hints.ts";
 import type { ClusterReach } from "../link/reachability.ts";
+import { workerRole, type Roster } from "../workers/worker-roster.ts";
 
 const usage = `klink status [FILE] [--json]
 
@@ -18,6 +19,8 @@ per topic its lifecycle state (mirroring, dual-write, ...), the records and byte
 the lag in records, in dual write the records routed target → source and the Router's lag,
 partitions that stopped, and each linked group: its state (fenced, handed-off,
 drain-then-switch, ...), members (client id@host) on both clusters, committed offsets.
+Under link.standby also every klink in the link's worker group (pid, host, status address) and
+which one runs the link; asked at a standby, it names the klink that runs the link and exits 2.
 FILE defaults to ./migration.yaml.
 
 Options:
@@ -46,7 +49,7 @@ export const status: Command = {
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;
     const url = `http://${config.status.host}:${config.status.port}/status`;
-    let body: StatusIdentity & { starting?: true; phase?: string; partitions: PartitionProgress[]; topics: TopicStatus[]; groups?: GroupProgress[]; clusters?: Record<string, ClusterReach> | null };
+    let body: StatusIdentity & { starting?: true; phase?: string; partitions: PartitionProgress[]; topics: TopicStatus[]; groups?: GroupProgress[]; clusters?: Record<string, ClusterReach> | null; workers?: Roster };
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       body = (await res.json()) as typeof body;
@@ -61,6 +64,13 @@ export const status: Command = {
       console.error(`klink status: ${other}`);
       return EXIT_RUNTIME;
     }
+    if (body.starting && body.workers) {
+      const runner = body.workers.workers.find((w) => workerRole(w, body.workers!.state) === "runs the link");
+      console.error(`klink status: the klink at ${config.status.listen} (pid ${body.pid} on host ${body.host}) does not run the link: ${body.phase ?? "starting"}`);
+      if (runner) console.error(`  the link runs on pid ${runner.pid} on host ${runner.host}${runner.status ? `: ask it at ${runner.status}` : ""}`);
+      printWorkers(body.workers, console.error);
+      return EXIT_RUNTIME;
+    }
     if (body.starting) {
       console.error(`klink status: klink run of link '${body.link}' (pid ${body.pid} on host ${body.host}) is still starting: ${body.phase ?? "no phase said"}; ask again in a moment`);
       return EXIT_RUNTIME;
@@ -71,6 +81,7 @@ export const status: Command = {
       return body.partitions.some((p) => p.error) || unreachable.length ? EXIT_RUNTIME : EXIT_OK;
     }
     console.log(`link ${body.link} (id ${body.id}), pid ${body.pid} on host ${body.host}, state ${body.state}`);
+    if (body.workers) printWorkers(body.workers, console.log);
     for (const [role, c] of unreachable) console.log(`  the ${role} cluster does not answer since ${c.unreachableSince}: ${c.error}; copying waits for it (lag figures are from before)`);
     // An older klink answers no per-topic rates.
     for (const t of body.topics ?? byTopic(body.partitions).map((t) => ({ ...t, recordsPerSecond: null, megabytesPerSecond: null }))) {
@@ -94,3 +105,9 @@ export const status: Command = {
     return stopped.length || unreachable.length ? EXIT_RUNTIME : EXIT_OK;
   },
 };
+
+/** The link's worker group (link.standby), one line per klink in it. */
+function printWorkers(r: Roster, print: (line: string) => void): void {
+  print(`  workers (group ${r.group}, ${r.state}, as its coordinator said at ${r.at}):`);
+  for (const w of r.workers) print(`    pid ${w.pid} on host ${w.host}${w.status ? ` (status ${w.status})` : ""}: ${workerRole(w, r.state)}`);
+}

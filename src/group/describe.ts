@@ -21,6 +21,9 @@ export interface GroupMemberDescription {
   subscription: Subscription | null;
   /** Decoded ConsumerProtocolAssignment (protocol type "consumer", Stable group), else null. */
   assignment: Assignment | null;
+  /** The member's metadata and assignment as sent, for a protocol type other than "consumer". */
+  metadataBytes: Buffer;
+  assignmentBytes: Buffer;
 }
 
 export interface GroupDescription {
@@ -57,6 +60,8 @@ export async function describeGroup(client: GroupClient, groupId: string): Promi
       clientHost: m.clientHost,
       subscription: consumer ? tryDecode(m.memberMetadata, decodeSubscription) : null,
       assignment: consumer ? tryDecode(m.memberAssignment, decodeAssignment) : null,
+      metadataBytes: m.memberMetadata,
+      assignmentBytes: m.memberAssignment,
     })),
   };
 }

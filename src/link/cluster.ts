@@ -5,10 +5,16 @@
 import type { ClientConfig } from "../rdkafka/index.ts";
 import type { ClientOptions } from "../rdkafka/client.ts";
 import type { OAuthToken } from "../../plugins/plugin.ts";
+import type { GroupClientSettings } from "../group/settings.ts";
 
 export interface Cluster {
   config: ClientConfig;
   options: ClientOptions;
   /** OAUTHBEARER: a fresh token for clients that are not librdkafka (the group-protocol client). */
   token?: () => Promise<OAuthToken>;
+}
+
+/** The settings klink's own protocol clients (group, fast lane) reach the cluster with. */
+export function groupSettings(c: Pick<Cluster, "config" | "token">): GroupClientSettings {
+  return { config: c.config, ...(c.token ? { token: c.token } : {}) };
 }

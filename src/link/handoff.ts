@@ -21,7 +21,7 @@ import { emptiedAt } from "../group/emptied-at.ts";
 import { stateKey } from "./partition/state.ts";
 import type { Cutover } from "../../plugins/plugin.ts";
 import type { GroupLifecycle, Store } from "../state/store.ts";
-import type { Cluster } from "./cluster.ts";
+import { groupSettings, type Cluster } from "./cluster.ts";
 
 /** Assignor names offered besides those the group uses on the source (so any member matches). */
 const COMMON_ASSIGNORS = ["range", "roundrobin", "sticky", "cooperative-sticky"];
@@ -178,7 +178,7 @@ export class GroupHandoff {
       g.direction = "to-target";
       g.emptySince = null;
       g.fence = await GroupFence.hold({
-        settings: { config: o.target.config, ...(o.target.token ? { token: o.target.token } : {}) },
+        settings: groupSettings(o.target),
         groupId: g.id, topics: g.topics, protocols,
         // Static membership: a restarted klink takes its place (and the group's leadership) back.
         groupInstanceId: `klink-${o.linkName}-fence`,
@@ -270,7 +270,7 @@ export class GroupHandoff {
     const [desc] = await this.targetAdmin.describeConsumerGroups([g.id]);
     const protocols = [...new Set([desc!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))];
     g.fence = await GroupFence.hold({
-      settings: { config: o.source.config, ...(o.source.token ? { token: o.source.token } : {}) },
+      settings: groupSettings(o.source),
       groupId: g.id, topics: g.topics, protocols, groupInstanceId: `klink-${o.linkName}-fence`, ...FENCE,
       onEvent: (e) => this.fenceEvent(g, e),
     });

@@ -6,7 +6,7 @@
  */
 import { KafkaError, ErrorCode, OffsetSpec, type Admin, type Producer } from "../rdkafka/index.ts";
 import type { Store } from "../state/store.ts";
-import type { Cluster } from "./cluster.ts";
+import { groupSettings, type Cluster } from "./cluster.ts";
 import { alignStart, type CleanupPolicySwitch } from "./align.ts";
 import { PartitionFillers, fillerTransactionalId } from "./fillers.ts";
 import { GroupClient } from "../group/client.ts";
@@ -120,7 +120,7 @@ export class PartitionStarter {
     const c = this.c;
     let client: GroupClient;
     try {
-      client = this.txnClient ??= new GroupClient({ config: c.target.config, ...(c.target.token ? { token: c.target.token } : {}) });
+      client = this.txnClient ??= new GroupClient(groupSettings(c.target));
     } catch {
       return false; // settings only librdkafka supports: rely on the delivery-report checks
     }

@@ -11,6 +11,7 @@
  */
 import type { ClientSettings } from "../config/clients.ts";
 import { GroupClient } from "../group/client.ts";
+import { groupSettings } from "../link/cluster.ts";
 import { DescribeGroups, FindCoordinator, Heartbeat, JoinGroup, LeaveGroup, OffsetCommit, SyncGroup, type Api } from "../group/messages.ts";
 import type { Problem } from "./types.ts";
 
@@ -83,7 +84,7 @@ export function sourceProblems(versions: ApiRanges, groups: boolean): Problem[] 
 
 /** The API versions of any bootstrap broker of the cluster `settings` reach (a one-line ConnectionError otherwise). */
 export async function readApiVersions(settings: ClientSettings): Promise<ApiRanges> {
-  const client = new GroupClient({ config: settings.config, ...(settings.token ? { token: settings.token } : {}) });
+  const client = new GroupClient(groupSettings(settings));
   try {
     return (await client.anyBroker()).brokerVersions();
   } finally {

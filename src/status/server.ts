@@ -16,6 +16,7 @@ import { dashboard } from "./dashboard.ts";
 import { listenerHosts, MAX_BODY_BYTES, refuseRequest, refusal } from "./request-guard.ts";
 import type { Control } from "./control-types.ts";
 import { redacting } from "./redact-response.ts";
+import type { Roster } from "../workers/worker-roster.ts";
 
 export type { Control, ControlAnswer, ControlRequest } from "./control-types.ts";
 
@@ -34,6 +35,8 @@ export interface StatusSource {
   snapshot: (history?: boolean) => object | null;
   /** What klink waits for while it starts. */
   phase?: () => string;
+  /** link.standby: the link's worker group as its coordinator last described it (null otherwise). */
+  workers?: () => Roster | null;
   /** null while klink is starting. */
   control: () => Control | null;
   /** GET /metrics (Prometheus text format). */
@@ -72,7 +75,11 @@ export async function startStatusServer(config: MigrationConfig, from: StatusSou
         if (req.method !== "GET" && req.method !== "HEAD") return refusal(405, `${url.pathname} takes GET`, { allow: "GET, HEAD" });
         if (url.pathname === "/status") {
           const snapshot = from.snapshot(url.searchParams.has("history"));
-          return Response.json({ ...identity(), ...(snapshot ?? { starting: true, phase: from.phase?.() ?? "starting" }) }, { status: snapshot ? 200 : 503 });
+          const workers = from.workers?.() ?? null;
+          return Response.json(
+            { ...identity(), ...(snapshot ?? { starting: true, phase: from.phase?.() ?? "starting" }), ...(workers ? { workers } : {}) },
+            { status: snapshot ? 200 : 503 },
+          );
         }
         if (url.pathname === "/metrics") return from.metrics();
         if (url.pathname === "/healthz") return healthz();

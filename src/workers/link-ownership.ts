@@ -6,10 +6,11 @@
  * the second line: the new owner's start fences the old one's state writes.
  */
 import { hostname } from "node:os";
-import type { Cluster } from "../link/cluster.ts";
+import { groupSettings, type Cluster } from "../link/cluster.ts";
 import { WorkerGroup, type WorkerGroupEvent } from "./worker-group.ts";
 
-const LINK_UNIT = "link/0";
+/** The one unit the group hands out under link.standby: the whole link. */
+export const LINK_UNIT = "link/0";
 
 /**
  * The copying producers' message.timeout.ms under link.standby: a record queued before the lease
@@ -55,7 +56,7 @@ export function ownLink(o: {
     let leaving = false;
     const leave = () => ((leaving = true), group.leave());
     const group = WorkerGroup.start({
-      settings: { config: o.target.config, ...(o.target.token ? { token: o.target.token } : {}) },
+      settings: groupSettings(o.target),
       groupId,
       worker: { host: hostname(), pid: process.pid, status: o.status },
       partitions: () => [LINK_UNIT],

@@ -33,6 +33,14 @@ async function activeAndStandby(prefix: string) {
 
 test("link.standby: a second run waits while the first copies; after kill -9 it takes over, after SIGTERM a third at once; every record once, at its source offset", async () => {
   const { topic, link, file, load, a, b } = await activeAndStandby("standby");
+  // klink status lists both klinks (by the pids the test started) and says which one copies
+  const roles = new RegExp(`pid ${a.proc.pid} on host .*: runs the link\\n.*pid ${b.proc.pid} on host .*: standby`);
+  let listed = "";
+  for (const deadline = Date.now() + 30_000; !roles.test(listed) && Date.now() < deadline; await Bun.sleep(500)) listed = (await klink(["status", a.file])).stdout;
+  expect(listed).toMatch(roles);
+  const atStandby = await klink(["status", b.file]);
+  expect(atStandby.code).toBe(2);
+  expect(atStandby.stderr).toContain(`the link runs on pid ${a.proc.pid} on host`);
   await Bun.sleep(3_000);
   expect(a.proc.exitCode).toBeNull(); // no takeover while A runs
   expect(b.log()).not.toContain("this klink runs link");

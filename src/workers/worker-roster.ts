@@ -1,0 +1,87 @@
+/**
+ * Who is in a link's worker group, as its coordinator says (DescribeGroups): each klink's host,
+ * pid, status address and what the group gave it. `klink status` lists them, and a standby's
+ * status answer names the klink that runs the link. The coordinator shows assignments only while
+ * the group is Stable; in a rebalance the members are listed with nothing assigned.
+ */
+import { describeGroup, GroupClient, type GroupClientSettings } from "../group/index.ts";
+import { decodeAssignment, decodeMetadata } from "./member-metadata.ts";
+import type { PartitionKey } from "./assignment.ts";
+import { LINK_UNIT } from "./link-ownership.ts";
+
+/** How often a running klink asks the coordinator again. */
+const REFRESH_MS = 5_000;
+
+export interface WorkerView {
+  host: string;
+  pid: number;
+  status: string | null;
+  /** What the group gave it ("link/0": the whole link); empty for a standby, or while rebalancing. */
+  units: PartitionKey[];
+}
+
+export interface Roster {
+  group: string;
+  /** The group's state: Stable, PreparingRebalance, CompletingRebalance, Empty, Dead. */
+  state: string;
+  workers: WorkerView[];
+  /** When the coordinator was asked (ISO time). */
+  at: string;
+}
+
+export async function describeWorkers(client: GroupClient, groupId: string): Promise<Roster> {
+  const d = await describeGroup(client, groupId);
+  const workers: WorkerView[] = [];
+  for (const m of d.members) {
+    const meta = decodeMetadata(m.metadataBytes);
+    if (!meta) continue; // not a klink worker: nothing to say about it
+    let units: PartitionKey[] = [];
+    try {
+      units = d.state === "Stable" ? decodeAssignment(m.assignmentBytes).partitions : [];
+    } catch {
+      units = []; // an unreadable assignment: shown as nothing assigned
+    }
+    workers.push({ host: meta.worker.host, pid: meta.worker.pid, status: meta.worker.status ?? null, units });
+  }
+  workers.sort((a, b) => b.units.length - a.units.length || a.host.localeCompare(b.host) || a.pid - b.pid);
+  return { group: groupId, state: d.state, workers, at: new Date().toISOString() };
+}
+
+/** Asks the coordinator every few seconds and keeps the last answer (status answers must not wait for it). */
+export class WorkerRoster {
+  private last: Roster | null = null;
+  private readonly client: GroupClient;
+  private readonly timer: Timer;
+  private asking = false;
+
+  constructor(settings: GroupClientSettings, private readonly groupId: string) {
+    this.client = new GroupClient(settings);
+    this.refresh();
+    this.timer = setInterval(() => this.refresh(), REFRESH_MS);
+  }
+
+  /** The last answer; null before the first one (or when none came yet). */
+  latest(): Roster | null {
+    return this.last;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.client.close();
+  }
+
+  private refresh(): void {
+    if (this.asking) return;
+    this.asking = true;
+    describeWorkers(this.client, this.groupId)
+      .then((r) => (this.last = r), () => {}) // the next round asks again; status shows the last answer and its time
+      .finally(() => (this.asking = false));
+  }
+}
+
+/** How `klink status` says what a worker does. */
+export function workerRole(w: WorkerView, rosterState: string): string {
+  if (w.units.includes(LINK_UNIT)) return "runs the link";
+  if (w.units.length) return `owns ${w.units.join(" ")}`;
+  return rosterState === "Stable" ? "standby" : "rebalancing";
+}
