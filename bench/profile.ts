@@ -3,9 +3,9 @@
  * and with the raw pipe, each under Bun's sampling CPU profiler, and writes both profiles as
  * Markdown (bench/results/raw/profile-<case>-<tool>/*.md). Uses the benchmark's clusters.
  *
- *   npx bun bench/profile.ts [--case 1k-none] [--mb 400] [--tools klink,pipe,lane] [--keep-clusters]
+ *   npx bun bench/profile.ts [--case 1k-none] [--mb 400] [--tools klink,pipe,lane] [--keep-clusters] [--cpu-only]
  */
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 process.env.KLINK_TEST_DIR = resolve(process.env.KLINK_BENCH_DIR ?? resolve(import.meta.dir, "../.klink-bench"));
@@ -24,6 +24,8 @@ const kase = ALL_CASES.find((c) => c.id === arg("case", "1k-none"));
 if (!kase) throw new Error(`unknown case; use one of ${ALL_CASES.map((c) => c.id).join(", ")}`);
 const mb = Number(arg("mb", "400"));
 const keep = process.argv.includes("--keep-clusters");
+/** No profiler: only the process's CPU time (user, system), for a quick before/after. */
+const cpuOnly = process.argv.includes("--cpu-only");
 const REPO = resolve(import.meta.dir, "..");
 const P = 12;
 const log = (s: string) => console.error(`[profile] ${s}`);
@@ -46,7 +48,7 @@ try {
     const dir = join(REPO, "bench/results/raw", `profile-${kase.id}-${tool}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const prof = [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${dir}`];
+    const prof = cpuOnly ? [process.execPath] : [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${dir}`];
     let argv: string[];
     if (tool === "klink") {
       const yaml = join(dir, "migration.yaml");
@@ -71,9 +73,15 @@ try {
       }
     });
     log(`${tool}: copied in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    if (tool !== "klink") proc.kill("SIGTERM");
+    if (tool !== "klink") {
+      const stat = readFileSync(`/proc/${proc.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      log(`${tool}: ${stat[7]} minor page faults so far`);
+      proc.kill("SIGTERM");
+    }
     await proc.exited;
-    log(`${tool}: profile ${readdirSync(dir).filter((f) => f.endsWith(".md")).map((f) => join(dir, f)).join(", ")}`);
+    const cpu = proc.resourceUsage()?.cpuTime; // µs, the whole process: every thread, and the kernel's work for it
+    if (cpu) log(`${tool}: CPU ${(Number(cpu.user) / 1e6).toFixed(2)} s user, ${(Number(cpu.system) / 1e6).toFixed(2)} s system ${cpuOnly ? "" : " (profiling included)"}`);
+    if (!cpuOnly) log(`${tool}: profile ${readdirSync(dir).filter((f) => f.endsWith(".md")).map((f) => join(dir, f)).join(", ")}`);
   }
   await deleteTopics(c.source, (n) => n === topic);
   await deleteTopics(c.target, (n) => n === topic);

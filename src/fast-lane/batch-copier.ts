@@ -13,6 +13,7 @@
  */
 import type { Connection, GroupClient } from "../group/index.ts";
 import { errorName, isCoordinatorError } from "../group/errors.ts";
+import { recycleFrame } from "../group/frame-pool.ts";
 import { Leaders, NoLeaderError, partitionKey, type LanePartition } from "./leaders.ts";
 import { Fetch, InitProducerId, Produce, type FetchedPartition, type ProducedPartition } from "./messages.ts";
 import { restamp, splitBatches, whyNotPlain, type BatchView } from "./record-batch.ts";
@@ -196,6 +197,9 @@ export class BatchCopier {
     }
     await this.sendWaves(parts.map((x) => x.partition), plans);
     for (const [i, result] of results.entries()) this.settle(result, plans[i]!);
+    // every batch of the responses was sent (copied into its request) and answered: their memory
+    // serves the next responses (frame-pool.ts); each response's frame given back once
+    for (const frame of new Set(fetched.flatMap((f) => (f instanceof FastLaneError ? [] : [f.records.buffer])))) recycleFrame(new Uint8Array(frame));
     return results;
   }
 

@@ -15,6 +15,7 @@ import { ConnectionError, Err } from "./errors.ts";
 import { ApiVersions, type Api } from "./messages.ts";
 import { authenticate } from "./sasl.ts";
 import { decode, encode } from "./schema.ts";
+import { takeFrame } from "./frame-pool.ts";
 import type { BrokerAddress, ConnectSettings } from "./settings.ts";
 import { Reader, Writer } from "./wire.ts";
 
@@ -139,15 +140,18 @@ export class Connection {
     w.int16(api.key).int16(version).int32(correlationId).string(this.settings.clientId);
     if (flexible) w.emptyTaggedFields(); // request header v2
     encode(api.request, version, flexible, body as Record<string, unknown>, w);
-    const frame = w.finish();
-    frame.writeInt32BE(frame.length - 4, 0);
+    // the pieces go to the socket as they are: a Produce request's record batches are not copied
+    // into one frame (the socket holds them until written; their owner reuses them only once the
+    // request is answered: batch-copier.ts)
+    const pieces = w.pieces();
+    Buffer.from(pieces[0]!.buffer, pieces[0]!.byteOffset, 4).writeInt32BE(w.length - 4, 0);
     return new Promise<Res>((resolve, reject) => {
       const timer = setTimeout(
         () => this.fail(new ConnectionError(this.broker, `${api.name} v${version}: no response within ${timeoutMs} ms`)),
         timeoutMs,
       );
       this.pending.set(correlationId, { api: api as Api<unknown, unknown>, version, resolve: resolve as (v: unknown) => void, reject, timer });
-      this.socket.write(frame);
+      for (const piece of pieces) this.socket.write(piece); // not corked: Bun then joins them into one copy
     });
   }
 
@@ -185,7 +189,7 @@ export class Connection {
           this.fail(new ConnectionError(this.broker, `not a Kafka response (frame size ${size})${hint}`, true));
           return;
         }
-        this.frame = Buffer.allocUnsafe(size);
+        this.frame = takeFrame(size);
         this.frameFilled = 0;
       }
       const take = Math.min(this.frame.length - this.frameFilled, chunk.length - at);

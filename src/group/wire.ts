@@ -5,8 +5,9 @@
  *
  * A Writer grows its own buffer; `finish()` returns a copy-free view of what was written, valid
  * until the Writer is written to again. Large byte arrays (a Produce request's record batches) are
- * kept by reference and copied once, by `finish()`, into the buffer it returns. A Reader reads from a Buffer it does not copy: values
- * returned by `bytes()` are views into it, so the caller must not reuse that Buffer while they live.
+ * kept by reference: `finish()` copies them once into the buffer it returns; `pieces()` does not
+ * copy them at all (a connection writes the pieces to its socket one by one). A Reader reads from
+ * a Buffer it does not copy: values returned by `bytes()` are views into it, so the caller must not reuse that Buffer while they live.
  */
 
 /** Byte arrays at least this long are kept by reference until `finish()`. */
@@ -124,7 +125,12 @@ export class Writer {
 
   finish(): Buffer {
     if (!this.earlier.length) return this.buf.subarray(0, this.pos);
-    return Buffer.concat([...this.earlier, this.buf.subarray(0, this.pos)], this.length);
+    return Buffer.concat(this.pieces(), this.length);
+  }
+
+  /** What was written, in order, uncopied: the Writer's own buffers and the large arrays it kept by reference. */
+  pieces(): Uint8Array[] {
+    return [...this.earlier, this.buf.subarray(0, this.pos)];
   }
 
   private int8Raw(v: number): this {
