@@ -90,6 +90,7 @@ export const run: Command = {
         control: () => (lifecycle ? (r) => lifecycle!.control(r) : null),
         metrics: () => metricsResponse({
           link: config.link.name,
+          workers: roster?.latest() ?? null,
           running: lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups(), producerQueues: link!.producerQueues(), clusters: link!.clusters() } : null,
         }),
         token: () => token,

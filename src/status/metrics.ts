@@ -9,6 +9,7 @@ import type { GroupProgress } from "../link/handoff.ts";
 import type { ClusterReach } from "../link/reachability.ts";
 import type { Store, TopicLifecycle } from "../state/store.ts";
 import { KLINK_VERSION } from "../version.ts";
+import { workerRole, type Roster } from "../workers/worker-roster.ts";
 import { CONTENT_TYPE, Exposition, Histogram, type Sample } from "./exposition.ts";
 
 export interface MetricsInput {
@@ -22,6 +23,8 @@ export interface MetricsInput {
     /** Whether each cluster answered klink's last ask (null before the link started). */
     clusters: Record<"source" | "target", ClusterReach> | null;
   } | null;
+  /** link.standby: the link's worker group as its coordinator last described it (null otherwise). */
+  workers?: Roster | null;
 }
 
 const MODES: PartitionProgress["mode"][] = ["exact", "translate"];
@@ -61,6 +64,11 @@ export function renderMetrics(input: MetricsInput, now = Date.now()): string {
     const clusters = Object.entries(input.running.clusters ?? {});
     m.add("klink_cluster_reachable", "gauge", "1 while the cluster answered klink's last ask (every 5 s), 0 when it did not.",
       clusters.map(([cluster, c]) => ({ labels: { cluster }, value: c.reachable ? 1 : 0 })));
+  }
+  if (input.workers) {
+    const r = input.workers;
+    m.add("klink_worker", "gauge", "Each klink in the link's worker group (link.standby), as the group's coordinator said last (1 per klink; role: runs the link, standby, rebalancing).",
+      r.workers.map((w) => ({ labels: { host: w.host, pid: w.pid, status: w.status ?? "", role: workerRole(w, r.state) }, value: 1 })));
   }
   m.add("klink_state_write_duration_seconds", "histogram", "Duration of each write to the state store (offset map, positions, lifecycle).", stateWrites.samples());
   processMetrics(m);

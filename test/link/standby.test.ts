@@ -5,6 +5,7 @@
  * reads both clusters with a test consumer: every record once, at its source offset.
  */
 import { afterAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { source, target, uniqueName, until, withAdmin } from "../helpers.ts";
 import { klink, runInBackground, spawnKlink, statusWhenRunning, steadyProducer, writeMigration } from "./klink-process.ts";
 import { expectExactCopy } from "./exact-copy.ts";
@@ -15,6 +16,7 @@ afterAll(() => {
 });
 
 const start = (file: string) => runInBackground(file, running);
+const listenOf = (file: string) => /listen: (\S+)/.exec(readFileSync(file, "utf8"))![1]!;
 
 /** A topic of 3 partitions written steadily, a standby link on it, A running it and B standing by. */
 async function activeAndStandby(prefix: string) {
@@ -38,6 +40,9 @@ test("link.standby: a second run waits while the first copies; after kill -9 it 
   let listed = "";
   for (const deadline = Date.now() + 30_000; !roles.test(listed) && Date.now() < deadline; await Bun.sleep(500)) listed = (await klink(["status", a.file])).stdout;
   expect(listed).toMatch(roles);
+  const metrics = await (await fetch(`http://${listenOf(a.file)}/metrics`)).text();
+  expect(metrics).toContain(`pid="${a.proc.pid}"`);
+  expect(metrics).toMatch(new RegExp(`klink_worker\\{[^}]*pid="${b.proc.pid}"[^}]*role="standby"\\} 1`));
   const atStandby = await klink(["status", b.file]);
   expect(atStandby.code).toBe(2);
   expect(atStandby.stderr).toContain(`the link runs on pid ${a.proc.pid} on host`);

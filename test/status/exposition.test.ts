@@ -57,6 +57,19 @@ test("klink's metrics: one TYPE line per family, lag, mode and stop reason per p
   expect(renderMetrics({ link: "l", running: null })).toContain("klink_starting 1\n");
 });
 
+test("link.standby: one klink_worker line per klink of the worker group, with its role", () => {
+  const text = renderMetrics({
+    link: "l",
+    running: null,
+    workers: {
+      group: "klink-l-workers", state: "Stable", at: "2026-12-07T07:00:00.000Z",
+      workers: [{ host: "a", pid: 1, status: "http://a:9", units: ["link/0"] }, { host: "b", pid: 2, status: null, units: [] }],
+    },
+  });
+  expect(text).toContain('klink_worker{host="a",pid="1",status="http://a:9",role="runs the link"} 1\nklink_worker{host="b",pid="2",status="",role="standby"} 1\n');
+  expect(renderMetrics({ link: "l", running: null })).not.toContain("klink_worker");
+});
+
 test("stop reasons are the last error code of the message", () => {
   expect(stopReason("routing target → source: x (UNKNOWN_TOPIC_OR_PART): y (_STATE)")).toBe("_STATE");
   expect(stopReason("something odd")).toBe("OTHER");
