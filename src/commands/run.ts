@@ -25,7 +25,7 @@ import { log as logger } from "../log.ts";
 import { AclSync } from "../link/acl-sync.ts";
 import { WorkerRoster } from "../workers/worker-roster.ts";
 import { groupSettings } from "../link/cluster.ts";
-import { ownLink, RELEASED_KEY, STANDBY_MESSAGE_TIMEOUT_MS, workerGroupId, type LinkOwnership } from "../workers/link-ownership.ts";
+import { ownLink, RELEASED_KEY, STANDBY_FENCE_SESSION_MS, STANDBY_MESSAGE_TIMEOUT_MS, workerGroupId, type LinkOwnership } from "../workers/link-ownership.ts";
 
 const usage = `klink run [FILE] [--until-caught-up] [--log-format text|json] [-v|-q]
 
@@ -226,7 +226,10 @@ export const run: Command = {
       ? new AclSync({ source: clients.source, target: clients.target, store, settings: config.link.aclSync, topics: topics.map((t) => t.name), groups: config.groups, log })
       : null;
     const cutover = await startPlugin(config.cutover.plugin, config.cutover.options, pluginContext(config, false), formatPath(config.cutover.path));
-    const life = new Lifecycle({ config, clients, store, link: running, cutover, topics: topics.map((t) => t.name), log });
+    const life = new Lifecycle({
+      config, clients, store, link: running, cutover, topics: topics.map((t) => t.name), log,
+      ...(ownership ? { fenceSessionTimeoutMs: STANDBY_FENCE_SESSION_MS } : {}),
+    });
     const offSignals = onStopSignals(() => running.stop(), (line) => logger.warn(line));
     try {
       view.phase = `starting ${topics.length} topic(s): creating missing ones on the target, aligning each partition's start`;

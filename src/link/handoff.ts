@@ -78,6 +78,8 @@ export interface HandoffOptions {
   translateBack: (topic: string, partition: number, offset: number) => Promise<number | null>;
   /** A group was handed off (its topics' consumers are moving). */
   onHandedOff?: (group: string, topics: string[]) => Promise<void>;
+  /** The fences' session timeout: how long a fence outlives a klink killed without a successor. */
+  fenceSessionTimeoutMs?: number;
   log: (line: string) => void;
 }
 
@@ -182,7 +184,7 @@ export class GroupHandoff {
         groupId: g.id, topics: g.topics, protocols,
         // Static membership: a restarted klink takes its place (and the group's leadership) back.
         groupInstanceId: `klink-${o.linkName}-fence`,
-        ...FENCE,
+        ...FENCE, ...this.fenceSession(),
         onEvent: (e) => this.fenceEvent(g, e),
       });
       if (g.progress.state === "rolled-back") {
@@ -271,9 +273,14 @@ export class GroupHandoff {
     const protocols = [...new Set([desc!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))];
     g.fence = await GroupFence.hold({
       settings: groupSettings(o.source),
-      groupId: g.id, topics: g.topics, protocols, groupInstanceId: `klink-${o.linkName}-fence`, ...FENCE,
+      groupId: g.id, topics: g.topics, protocols, groupInstanceId: `klink-${o.linkName}-fence`, ...FENCE, ...this.fenceSession(),
       onEvent: (e) => this.fenceEvent(g, e),
     });
+  }
+
+  private fenceSession(): { sessionTimeoutMs?: number } {
+    const ms = this.options.fenceSessionTimeoutMs;
+    return ms ? { sessionTimeoutMs: ms } : {};
   }
 
   /** A handed-off group, held on the source against stragglers (a failure is reported, not fatal). */

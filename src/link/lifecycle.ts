@@ -26,6 +26,8 @@ export interface LifecycleOptions {
   cutover: Cutover;
   /** Linked topics of this run. */
   topics: string[];
+  /** The read fences' session timeout (link.standby: it must outlast a standby's takeover); GroupFence's default otherwise. */
+  fenceSessionTimeoutMs?: number;
   log: (line: string) => void;
 }
 
@@ -52,6 +54,7 @@ export class Lifecycle {
       linkName: o.config.link.name, source: o.clients.source, target: o.clients.target, store: o.store, cutover: o.cutover,
       groups, topics: o.topics, translate: (t, p, offset) => o.link.groupOffset(t, p, offset),
       translateBack: (t, p, offset) => o.link.groupOffsetToSource(t, p, offset), log: o.log,
+      ...(o.fenceSessionTimeoutMs ? { fenceSessionTimeoutMs: o.fenceSessionTimeoutMs } : {}),
       onHandedOff: (_group, topics) => this.consumersMoving(topics),
     });
     await this.handoff.start();

@@ -18,6 +18,14 @@ export const LINK_UNIT = "link/0";
  * paused-producer.test.ts); a new owner that finds no clean release waits this long (and a second).
  */
 export const STANDBY_MESSAGE_TIMEOUT_MS = 10_000;
+/**
+ * The read fences' session timeout under link.standby. A fence is a static member of the group;
+ * when its klink is killed, the coordinator keeps it (and the members parked behind it) for this
+ * long, and the next klink's fence takes its place. It must outlast the takeover: the worker
+ * group's session (10 s), the state store's fence wait (5 s), the wait for what the old one held
+ * (11 s) and the start; the 30 s used otherwise left 4 s to spare (test/link/handoff.test.ts).
+ */
+export const STANDBY_FENCE_SESSION_MS = 90_000;
 /** The state key a clean stop writes: the next owner need not wait. */
 export const RELEASED_KEY = "klink.released";
 
