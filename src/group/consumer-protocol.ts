@@ -45,10 +45,15 @@ export interface Assignment {
   userData: Buffer | null;
 }
 
-/** klink's own subscription: version 0, the group's topics, no user data. */
+/**
+ * klink's own subscription: version 1, the group's topics, no user data, no owned partitions.
+ * Version 1, not 0: a librdkafka leader running cooperative-sticky reads the owned partitions of
+ * every member and crashed (SIGSEGV, librdkafka 2.15) on a version-0 member, which has none
+ * (test/group/protocols.test.ts).
+ */
 export function encodeSubscription(topics: string[]): Buffer {
-  const w = new Writer().int16(0);
-  encode(SUBSCRIPTION, 0, false, { topics, userData: null }, w);
+  const w = new Writer().int16(1);
+  encode(SUBSCRIPTION, 1, false, { topics, userData: null, ownedPartitions: [] }, w);
   return Buffer.from(w.finish());
 }
 

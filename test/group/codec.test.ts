@@ -149,8 +149,8 @@ describe("consumer protocol", () => {
     expect(decodeSubscription(subscription(3)).userData!.toString()).toBe("ud");
   });
 
-  test("klink's own subscription is version 0 with its topics", () => {
-    expect(decodeSubscription(encodeSubscription(["a", "b"]))).toEqual({ version: 0, topics: ["a", "b"], userData: null });
+  test("klink's own subscription is version 1 with its topics and no owned partitions", () => {
+    expect(decodeSubscription(encodeSubscription(["a", "b"]))).toEqual({ version: 1, topics: ["a", "b"], userData: null, ownedPartitions: [] });
   });
 });
 

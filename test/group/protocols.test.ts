@@ -4,6 +4,7 @@
  * fatal for the Java consumer), and the same member joins the fence once klink offers its name.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { join } from "node:path";
 import { plain, target, uniqueName, withAdmin, until } from "../helpers.ts";
 import { stopAllTools } from "../harness/tools.ts";
 import { groupSettings } from "./settings.ts";
@@ -71,3 +72,32 @@ describe("assignor names", () => {
     }
   });
 });
+
+describe("klink's fence joining a group another member leads", () => {
+  test("a librdkafka cooperative-sticky leader does not crash on klink's subscription (it needs ownedPartitions, version 1)", async () => {
+    const topic = uniqueName("coop-led");
+    const group = uniqueName("coop-led-group");
+    await withAdmin(target(), (a) => a.createTopics([{ name: topic, partitions: 2 }]));
+    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "coop-consumer.ts"), target().bootstrap, group, topic, "cooperative-sticky"], { stdout: "pipe", stderr: "pipe" });
+    let out = "";
+    void (async () => {
+      for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) out += new TextDecoder().decode(chunk);
+    })();
+    try {
+      await until("the consumer leads the group and owns both partitions", () => out.includes("assigned 2"), 60_000);
+      // klink's fence joins as a follower: the consumer, the leader, runs its assignor over klink's subscription
+      let outcome = "";
+      void fences.hold({ settings: groupSettings(target(), "plaintext"), groupId: group, topics: [topic], protocols: ["range", "cooperative-sticky"] })
+        .then((h) => (outcome = `held (${h.fence.state})`), (err) => (outcome = `refused: ${(err as Error).message}`));
+      const dead = () => proc.exitCode !== null || proc.signalCode !== null;
+      await until("klink's fence got its answer (or the consumer died)", () => dead() || outcome !== "", 60_000);
+      await Bun.sleep(3_000); // the rebalances klink's join and leave started are over
+      expect({ exitCode: proc.exitCode, signal: proc.signalCode }).toEqual({ exitCode: null, signal: null });
+      expect(outcome).toContain("is not the group's leader");
+    } finally {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    }
+  });
+});
+
