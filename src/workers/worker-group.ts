@@ -16,12 +16,13 @@
  * rejoins owning nothing. The data path must check `mayWrite()` before every write: a timer may
  * fire late (a paused process), the clock check does not.
  */
-import { checkCoordinator, ConnectionError, Err, errorName, GroupClient, GroupProtocolError } from "../group/index.ts";
-import { Heartbeat, JoinGroup, LeaveGroup, SyncGroup, type JoinGroupResponse } from "../group/messages.ts";
+import { ConnectionError, Err, errorName, GroupClient, GroupProtocolError } from "../group/index.ts";
+import type { JoinGroupResponse } from "../group/messages.ts";
+import { heartbeat, joinGroup, leaveGroup, syncGroup } from "./worker-requests.ts";
 import type { GroupClientSettings } from "../group/settings.ts";
 import { Lease } from "./lease.ts";
 import { assignPartitions, comparePartitions, type PartitionKey } from "./assignment.ts";
-import { decodeAssignment, decodeMetadata, encodeJson, WORKER_PROTOCOL, WORKER_PROTOCOL_TYPE, type WorkerInfo } from "./member-metadata.ts";
+import { decodeAssignment, decodeMetadata, encodeJson, type WorkerInfo } from "./member-metadata.ts";
 
 export interface WorkerGroupOptions {
   settings: GroupClientSettings;
@@ -128,8 +129,7 @@ export class WorkerGroup {
     }
     if (this.memberIdValue) {
       // on the heartbeats' connection: a JoinGroup waiting on the other would hold it back
-      await this.heartbeatClient
-        .coordinated(this.groupId, async (conn) => checkCoordinator(await conn.request(LeaveGroup, { groupId: this.groupId, members: [{ memberId: this.memberIdValue, groupInstanceId: null, reason: "klink worker stopping" }] }), "LeaveGroup", this.groupId), 5_000)
+      await leaveGroup(this.heartbeatClient, this.groupId, this.memberIdValue, "klink worker stopping")
         .catch(() => undefined); // the coordinator then drops it after the session timeout
     }
     this.shutdown();
@@ -176,7 +176,7 @@ export class WorkerGroup {
 
   private async joinAndSync(): Promise<void> {
     const joinSent = performance.now();
-    const join = await this.joinGroup();
+    const join = await this.joinWithRetries();
     this.lease.renew(joinSent, true);
     this.generation = join.generationId;
     const leader = join.leader === join.memberId;
@@ -189,20 +189,7 @@ export class WorkerGroup {
       assignments = join.members.map((m) => ({ memberId: m.memberId, assignment: encodeJson({ version: 1, partitions: round.assignments.get(m.memberId) ?? [], moving }) }));
     }
     const syncSent = performance.now();
-    const sync = await this.joinClient.coordinated(
-      this.groupId,
-      async (conn) =>
-        checkCoordinator(
-          await conn.request(
-            SyncGroup,
-            { groupId: this.groupId, generationId: join.generationId, memberId: join.memberId, groupInstanceId: null, protocolType: WORKER_PROTOCOL_TYPE, protocolName: WORKER_PROTOCOL, assignments },
-            this.rebalanceTimeoutMs + 5_000,
-          ),
-          "SyncGroup",
-          this.groupId,
-        ),
-      2 * (this.rebalanceTimeoutMs + 5_000),
-    );
+    const sync = await syncGroup(this.joinClient, { groupId: this.groupId, generationId: join.generationId, memberId: join.memberId }, this.rebalanceTimeoutMs, assignments);
     if (sync.errorCode === Err.REBALANCE_IN_PROGRESS || sync.errorCode === Err.ILLEGAL_GENERATION) {
       this.requestRejoin();
       return;
@@ -228,34 +215,14 @@ export class WorkerGroup {
     this.emit({ type: "joined", generation: join.generationId, memberId: join.memberId, leader, members: join.members.length, owned: this.ownedSet.size, moving });
   }
 
-  private async joinGroup(): Promise<JoinGroupResponse> {
-    // the coordinator answers once every member rejoined or the rebalance timeout passed
-    const requestTimeout = this.rebalanceTimeoutMs + 5_000;
+  /** JoinGroup until the coordinator answers with a generation: member-id round trips (KIP-394) and short waits included. */
+  private async joinWithRetries(): Promise<JoinGroupResponse> {
     for (let attempt = 0; ; attempt++) {
       const metadata = encodeJson({ version: 1, worker: this.options.worker, owned: this.owned });
-      const r = await this.joinClient.coordinated(
-        this.groupId,
-        async (conn) =>
-          checkCoordinator(
-            await conn.request(
-              JoinGroup,
-              {
-                groupId: this.groupId,
-                sessionTimeoutMs: this.sessionTimeoutMs,
-                rebalanceTimeoutMs: this.rebalanceTimeoutMs,
-                memberId: this.memberIdValue,
-                groupInstanceId: null,
-                protocolType: WORKER_PROTOCOL_TYPE,
-                protocols: [{ name: WORKER_PROTOCOL, metadata }],
-                reason: this.ownedSet.size ? "klink worker rejoining" : "klink worker joining",
-              },
-              requestTimeout,
-            ),
-            "JoinGroup",
-            this.groupId,
-          ),
-        2 * requestTimeout,
-      );
+      const r = await joinGroup(this.joinClient, {
+        groupId: this.groupId, memberId: this.memberIdValue, sessionTimeoutMs: this.sessionTimeoutMs, rebalanceTimeoutMs: this.rebalanceTimeoutMs, metadata,
+        reason: this.ownedSet.size ? "klink worker rejoining" : "klink worker joining",
+      });
       if (r.errorCode === Err.NONE) {
         this.memberIdValue = r.memberId;
         return r;
@@ -287,11 +254,7 @@ export class WorkerGroup {
       if (this.stopped || !this.memberIdValue || this.generation < 0) continue;
       const [memberId, generationId, sent] = [this.memberIdValue, this.generation, performance.now()];
       try {
-        const r = await this.heartbeatClient.coordinated(
-          this.groupId,
-          async (conn) => checkCoordinator(await conn.request(Heartbeat, { groupId: this.groupId, generationId, memberId, groupInstanceId: null }), "Heartbeat", this.groupId),
-          this.sessionTimeoutMs,
-        );
+        const r = await heartbeat(this.heartbeatClient, { groupId: this.groupId, generationId, memberId }, this.sessionTimeoutMs);
         if (memberId !== this.memberIdValue || this.stopped) continue;
         if (r.errorCode === Err.NONE) this.lease.renew(sent, true);
         else if (r.errorCode === Err.REBALANCE_IN_PROGRESS) {

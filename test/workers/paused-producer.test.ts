@@ -22,8 +22,11 @@ afterAll(() => {
   }
 });
 
+/** Long enough that a loaded machine (the control's 500-ms pause, the record after the wake) does not time records out by itself. */
+const MESSAGE_TIMEOUT_MS = 5_000;
+
 const cases = [
-  ...[1, 2, 3].map((round) => ({ name: `records queued in a producer paused past message.timeout.ms are not written when it wakes (round ${round})`, pauseMs: 4_000 })),
+  ...[1, 2, 3].map((round) => ({ name: `records queued in a producer paused past message.timeout.ms are not written when it wakes (round ${round})`, pauseMs: 10_000 })),
   // the control: the same pause, shorter than message.timeout.ms, and the records are written
   { name: "control: paused for less than message.timeout.ms, the queued records are written when it wakes", pauseMs: 500 },
 ];
@@ -32,7 +35,7 @@ for (const { name, pauseMs } of cases) {
   test(name, async () => {
     const topic = uniqueName("paused-producer");
     await withAdmin(target(), (a) => a.createTopics([{ name: topic, partitions: 1 }]));
-    const child = Bun.spawn([process.execPath, join(import.meta.dir, "paused-producer.ts"), target().bootstrap, topic, "50", "2000"], { stdout: "pipe", stderr: "pipe" });
+    const child = Bun.spawn([process.execPath, join(import.meta.dir, "paused-producer.ts"), target().bootstrap, topic, "50", String(MESSAGE_TIMEOUT_MS)], { stdout: "pipe", stderr: "pipe" });
     children.push(child);
     const events: any[] = [];
     void (async () => {
@@ -44,11 +47,11 @@ for (const { name, pauseMs } of cases) {
     })();
     await until("the child queued its records", () => events.some((e) => e.type === "queued"), 30_000);
     process.kill(child.pid, "SIGSTOP"); // within linger.ms (1.5 s) of queueing: nothing of them sent yet
-    await Bun.sleep(pauseMs); // message.timeout.ms is 2 s
+    await Bun.sleep(pauseMs);
     process.kill(child.pid, "SIGCONT");
     expect(await child.exited).toBe(0);
 
-    const expired = pauseMs > 2_000;
+    const expired = pauseMs > MESSAGE_TIMEOUT_MS;
     const reports = events.find((e) => e.type === "reports").reports as string[];
     expect(reports).toHaveLength(50);
     expect(new Set(reports)).toEqual(expired ? new Set(["_MSG_TIMED_OUT"]) : new Set(reports.map((_, i) => `offset ${i + 1}`)));
