@@ -197,8 +197,10 @@ export class BatchCopier {
     }
     await this.sendWaves(parts.map((x) => x.partition), plans);
     for (const [i, result] of results.entries()) this.settle(result, plans[i]!);
-    // every batch of the responses was sent (copied into its request) and answered: their memory
-    // serves the next responses (frame-pool.ts); each response's frame given back once
+    // every batch of the responses went out by reference in a Produce request that was answered
+    // (a broker answers only once all of it arrived) or whose connection was closed: the socket
+    // holds none of their bytes, so their memory serves the next responses (frame-pool.ts); each
+    // response's frame is given back once
     for (const frame of new Set(fetched.flatMap((f) => (f instanceof FastLaneError ? [] : [f.records.buffer])))) recycleFrame(new Uint8Array(frame));
     return results;
   }

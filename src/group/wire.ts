@@ -7,7 +7,8 @@
  * until the Writer is written to again. Large byte arrays (a Produce request's record batches) are
  * kept by reference: `finish()` copies them once into the buffer it returns; `pieces()` does not
  * copy them at all (a connection writes the pieces to its socket one by one). A Reader reads from
- * a Buffer it does not copy: values returned by `bytes()` are views into it, so the caller must not reuse that Buffer while they live.
+ * a Buffer it does not copy: values returned by `bytes()` are views into it, so the caller must
+ * not reuse that Buffer while they live.
  */
 
 /** Byte arrays at least this long are kept by reference until `finish()`. */
