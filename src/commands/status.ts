@@ -10,7 +10,7 @@ import type { TopicStatus } from "../status/status-view.ts";
 import { localLinkId, otherLink } from "../status/identity.ts";
 import { stopHint } from "../status/stop-hints.ts";
 import type { ClusterReach } from "../link/reachability.ts";
-import { workerRole, type Roster } from "../workers/worker-roster.ts";
+import { runsLink, workerRole, type Roster } from "../workers/worker-roster.ts";
 
 const usage = `klink status [FILE] [--json]
 
@@ -65,7 +65,7 @@ export const status: Command = {
       return EXIT_RUNTIME;
     }
     if (body.starting && body.workers) {
-      const runner = body.workers.workers.find((w) => workerRole(w, body.workers!.state) === "runs the link");
+      const runner = body.workers.workers.find(runsLink);
       console.error(`klink status: the klink at ${config.status.listen} (pid ${body.pid} on host ${body.host}) does not run the link: ${body.phase ?? "starting"}`);
       if (runner) console.error(`  the link runs on pid ${runner.pid} on host ${runner.host}${runner.status ? `: ask it at ${runner.status}` : ""}`);
       printWorkers(body.workers, console.error);

@@ -117,7 +117,12 @@ export class GroupHandoff {
   private ticking = false;
   private lastTickError = "";
 
-  constructor(private readonly options: HandoffOptions) {}
+  /** GroupFence's parking and timeouts, with the session this link's fences keep (HandoffOptions). */
+  private readonly fenceTimings: typeof FENCE & { sessionTimeoutMs?: number };
+
+  constructor(private readonly options: HandoffOptions) {
+    this.fenceTimings = { ...FENCE, ...(options.fenceSessionTimeoutMs ? { sessionTimeoutMs: options.fenceSessionTimeoutMs } : {}) };
+  }
 
   async start(): Promise<void> {
     const o = this.options;
@@ -184,7 +189,7 @@ export class GroupHandoff {
         groupId: g.id, topics: g.topics, protocols,
         // Static membership: a restarted klink takes its place (and the group's leadership) back.
         groupInstanceId: `klink-${o.linkName}-fence`,
-        ...FENCE, ...this.fenceSession(),
+        ...this.fenceTimings,
         onEvent: (e) => this.fenceEvent(g, e),
       });
       if (g.progress.state === "rolled-back") {
@@ -273,14 +278,9 @@ export class GroupHandoff {
     const protocols = [...new Set([desc!.partitionAssignor, ...COMMON_ASSIGNORS].filter(Boolean))];
     g.fence = await GroupFence.hold({
       settings: groupSettings(o.source),
-      groupId: g.id, topics: g.topics, protocols, groupInstanceId: `klink-${o.linkName}-fence`, ...FENCE, ...this.fenceSession(),
+      groupId: g.id, topics: g.topics, protocols, groupInstanceId: `klink-${o.linkName}-fence`, ...this.fenceTimings,
       onEvent: (e) => this.fenceEvent(g, e),
     });
-  }
-
-  private fenceSession(): { sessionTimeoutMs?: number } {
-    const ms = this.options.fenceSessionTimeoutMs;
-    return ms ? { sessionTimeoutMs: ms } : {};
   }
 
   /** A handed-off group, held on the source against stragglers (a failure is reported, not fatal). */

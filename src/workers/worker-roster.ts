@@ -79,9 +79,14 @@ export class WorkerRoster {
   }
 }
 
+/** Whether the group gave this worker the whole link (link.standby). */
+export function runsLink(w: WorkerView): boolean {
+  return w.units.includes(LINK_UNIT);
+}
+
 /** How `klink status` says what a worker does. */
 export function workerRole(w: WorkerView, rosterState: string): string {
-  if (w.units.includes(LINK_UNIT)) return "runs the link";
+  if (runsLink(w)) return "runs the link";
   if (w.units.length) return `owns ${w.units.join(" ")}`;
   return rosterState === "Stable" ? "standby" : "rebalancing";
 }
