@@ -30,6 +30,14 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 line="$passed passed, $failed failed"
 skipped=$(( ${skipped:-0} + ${todo:-0} ))
 [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
+# A CI log is often read only from its end: repeat what each failing test printed last (bun
+# prints a test's error just before its "(fail)" line), so the reason is next to the count.
+if [ "$failed" -gt 0 ]; then
+  echo
+  echo "---- the failing tests' last output (repeated from above) ----"
+  grep -B 40 '^(fail)' "$LOG" | grep -v '^(pass)' | head -150
+  echo "----"
+fi
 rm -f "$LOG"
 echo "$line"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -14,7 +14,7 @@ import { GroupClient } from "../../src/group/index.ts";
 import { BatchCopier } from "../../src/fast-lane/batch-copier.ts";
 import { splitBatches } from "../../src/fast-lane/record-batch.ts";
 import { Consumer, Producer } from "../../src/rdkafka/index.ts";
-import { copyingConsumer, FORWARD_PRODUCER } from "../../src/link/client-settings.ts";
+import { copyingConsumer, FORWARD_PRODUCER } from "../../src/config/copying-clients.ts";
 
 interface LaneOptions {
   source: string;

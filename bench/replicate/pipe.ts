@@ -7,11 +7,11 @@
  *   bun bench/replicate/pipe.ts '{"source":"h:p","target":"h:p","topic":"t","partitions":12,"compression":"lz4"}'
  *
  * Client settings are the Fetcher's own with klink's default limits (copyingConsumer,
- * FORWARD_PRODUCER from src/link/client-settings.ts), so the difference to klink is the Fetcher's
+ * FORWARD_PRODUCER from src/config/copying-clients.ts), so the difference to klink is the Fetcher's
  * own work.
  */
 import { Consumer, Producer, Offset } from "../../src/rdkafka/index.ts";
-import { copyingConsumer, FORWARD_PRODUCER, QUEUE_FULL_WAIT_MS } from "../../src/link/client-settings.ts";
+import { copyingConsumer, FORWARD_PRODUCER, QUEUE_FULL_WAIT_MS } from "../../src/config/copying-clients.ts";
 
 interface PipeOptions {
   source: string;

@@ -25,7 +25,8 @@ import { log as logger } from "../log.ts";
 import { AclSync } from "../link/acl-sync.ts";
 import { WorkerRoster } from "../workers/worker-roster.ts";
 import { groupSettings } from "../link/cluster.ts";
-import { ownLink, RELEASED_KEY, STANDBY_FENCE_SESSION_MS, STANDBY_MESSAGE_TIMEOUT_MS, workerGroupId, type LinkOwnership } from "../workers/link-ownership.ts";
+import { ownLink, RELEASED_KEY, STANDBY_FENCE_SESSION_MS, workerGroupId, type LinkOwnership } from "../workers/link-ownership.ts";
+import { STANDBY_MESSAGE_TIMEOUT_MS } from "../config/copying-clients.ts";
 
 const usage = `klink run [FILE] [--until-caught-up] [--log-format text|json] [-v|-q]
 

@@ -3,6 +3,7 @@
  * world (addresses, regular expressions against names, timestamps, librdkafka's own property
  * checks). They read the data defensively, so they run even when the schema found errors.
  */
+import { COPYING_CLIENTS_REPLACE, STANDBY_MESSAGE_TIMEOUT_MS } from "./copying-clients.ts";
 import { rdkafka, cbuf } from "../rdkafka/library.ts";
 import { isSecretKey } from "../rdkafka/config.ts";
 import { librdkafkaPropertyNames } from "../rdkafka/properties.ts";
@@ -49,7 +50,7 @@ export function semanticIssues(raw: unknown, data: unknown, now: number): Issue[
     const path: Path = ["clusters", role];
     bootstraps[role] = checkBootstrap(c.bootstrap, [...path, "bootstrap"], issues);
     const overrides = obj(c.librdkafka);
-    if (overrides) issues.push(...librdkafkaIssues(overrides, [...path, "librdkafka"], obj(c.auth) !== undefined));
+    if (overrides) issues.push(...librdkafkaIssues(overrides, [...path, "librdkafka"], obj(c.auth) !== undefined, link?.standby === true));
   }
   const [src, tgt] = [bootstraps.source, bootstraps.target];
   if (src?.length && tgt?.length && src.some((s) => tgt.includes(s))) {
@@ -110,15 +111,27 @@ function checkBootstrap(value: unknown, path: Path, issues: Issue[]): string[] {
   return servers;
 }
 
-function librdkafkaIssues(overrides: Obj, path: Path, hasAuth: boolean): Issue[] {
+function librdkafkaIssues(overrides: Obj, path: Path, hasAuth: boolean, standby: boolean): Issue[] {
   const issues: Issue[] = [];
   for (const [key, value] of Object.entries(overrides)) {
+    const at = [...path, key];
     const owned = KLINK_OWNED[key];
-    if (owned) issues.push(error([...path, key], `'${key}' cannot be overridden: ${owned}`, "key"));
-    else if (hasAuth && /^(security\.protocol|sasl\.|ssl\.|ssl_)/.test(key)) issues.push(error([...path, key], `'${key}' conflicts with the cluster's auth plugin, which sets the security properties: configure it there`, "key"));
-    else if (["string", "number", "boolean"].includes(typeof value)) {
+    if (owned) {
+      issues.push(error(at, `'${key}' cannot be overridden: ${owned}`, "key"));
+      continue;
+    }
+    if (hasAuth && /^(security\.protocol|sasl\.|ssl\.|ssl_)/.test(key)) {
+      issues.push(error(at, `'${key}' conflicts with the cluster's auth plugin, which sets the security properties: configure it there`, "key"));
+      continue;
+    }
+    const replaced = COPYING_CLIENTS_REPLACE[key];
+    if (replaced) issues.push(warning(at, `'${key}' applies to klink's other clients of this cluster, not to the ones that copy records: ${replaced}`));
+    if (standby && key === "message.timeout.ms") issues.push(warning(at, `'${key}' does not apply to the producers that copy records: under link.standby they fail a record after ${STANDBY_MESSAGE_TIMEOUT_MS} ms, so that a paused klink cannot write it after a takeover`));
+    if (standby && key === "linger.ms" && Number(value) >= STANDBY_MESSAGE_TIMEOUT_MS) {
+      issues.push(error(at, `must be below ${STANDBY_MESSAGE_TIMEOUT_MS} under link.standby: the producers that copy records fail a record not sent within ${STANDBY_MESSAGE_TIMEOUT_MS} ms`, "value"));
+    } else if (["string", "number", "boolean"].includes(typeof value)) {
       const problem = librdkafkaProblem(key, String(value));
-      if (problem) issues.push(error([...path, key], problem, problem.startsWith("unknown") ? "key" : "value"));
+      if (problem) issues.push(error(at, problem, problem.startsWith("unknown") ? "key" : "value"));
     }
   }
   return issues;

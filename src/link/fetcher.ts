@@ -17,7 +17,7 @@
  */
 import { Producer, Consumer, KafkaError, ErrorCode, type Admin, type ConsumedMessage, type DeliveryReport } from "../rdkafka/index.ts";
 import { isWaitTooLong, RETRY_STOPPED_MS } from "./interrupted.ts";
-import { FORWARD_PRODUCER, QUEUE_FULL_WAIT_MS, copyingConsumer, messageTimeout } from "./client-settings.ts";
+import { QUEUE_FULL_WAIT_MS, copyingConsumer, forwardingProducer } from "../config/copying-clients.ts";
 import type { Cluster } from "./cluster.ts";
 import { PartitionFillers } from "./fillers.ts";
 import { nextStep, type Step } from "./exact-plan.ts";
@@ -66,7 +66,7 @@ export class Fetcher {
 
   constructor(private readonly ctx: FetcherContext) {
     this.producer = new Producer(
-      { ...ctx.target.config, ...FORWARD_PRODUCER, ...messageTimeout(ctx.messageTimeoutMs) },
+      forwardingProducer(ctx.target.config, ctx.messageTimeoutMs),
       { ...ctx.target.options, onDelivery: (r) => this.delivered(r), onError: (e) => e.fatal && ctx.log(`target producer: ${e.message}`) },
     );
     this.consumer = new Consumer({ ...ctx.source.config, ...copyingConsumer(ctx), "enable.partition.eof": true }, ctx.source.options);

@@ -12,7 +12,7 @@ import { Producer, Consumer, type ConsumedMessage, type DeliveryReport } from ".
 import { PartitionsByHandle } from "./partitions-by-handle.ts";
 import type { Cluster } from "./cluster.ts";
 import { Ledger, type Lanes } from "./ledger.ts";
-import { FORWARD_PRODUCER, messageTimeout, QUEUE_FULL_WAIT_MS, copyingConsumer } from "./client-settings.ts";
+import { forwardingProducer, QUEUE_FULL_WAIT_MS, copyingConsumer } from "../config/copying-clients.ts";
 
 export interface RouterOptions {
   source: Cluster;
@@ -59,7 +59,7 @@ export class Router {
   constructor(private readonly options: RouterOptions) {
     this.consumer = new Consumer({ ...options.target.config, ...copyingConsumer(options), "enable.partition.eof": true }, options.target.options);
     this.producer = new Producer(
-      { ...options.source.config, ...FORWARD_PRODUCER, ...messageTimeout(options.messageTimeoutMs) },
+      forwardingProducer(options.source.config, options.messageTimeoutMs),
       { ...options.source.options, onDelivery: (r) => this.delivered(r) },
     );
   }

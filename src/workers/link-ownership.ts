@@ -13,12 +13,6 @@ import { WorkerGroup, type WorkerGroupEvent } from "./worker-group.ts";
 export const LINK_UNIT = "link/0";
 
 /**
- * The copying producers' message.timeout.ms under link.standby: a record queued before the lease
- * ended is failed by librdkafka, not sent, once this much time has passed (test/workers/
- * paused-producer.test.ts); a new owner that finds no clean release waits this long (and a second).
- */
-export const STANDBY_MESSAGE_TIMEOUT_MS = 10_000;
-/**
  * The read fences' session timeout under link.standby. A fence is a static member of the group;
  * when its klink is killed, the coordinator keeps it (and the members parked behind it) for this
  * long, and the next klink's fence takes its place. It must outlast the takeover: the worker

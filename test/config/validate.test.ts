@@ -74,6 +74,23 @@ test("warnings do not fail validation: a literal password, a status endpoint all
   expect(r.stdout + r.stderr).not.toContain("hunter2hunter2");
 });
 
+test("librdkafka: settings the copying clients replace are warned about; batching is the operator's; under standby linger.ms stays below the message timeout", async () => {
+  const tuned = BASE.replace("    bootstrap: 127.0.0.1:9093\n", "    bootstrap: 127.0.0.1:9093\n    librdkafka: { linger.ms: 50, batch.size: 200000, fetch.max.bytes: 100000000, message.timeout.ms: 60000 }\n");
+  const r = await validate(tuned);
+  expect(r.code).toBe(0);
+  expect(r.lines).toEqual([
+    "F:6:71: warning: clusters.target.librdkafka[\"fetch.max.bytes\"]: 'fetch.max.bytes' applies to klink's other clients of this cluster, not to the ones that copy records: klink sizes the copying consumer's fetching from limits.memory and limits.inFlightBytes",
+  ]);
+  const standby = `${tuned.replace("linger.ms: 50", "linger.ms: 10000")}  standby: true\nstorage: { plugin: kafka }\n`;
+  const s = await validate(standby);
+  expect(s.code).toBe(1);
+  expect(s.lines.filter((l) => !l.includes("fetch.max.bytes"))).toEqual([
+    "F:6:30: clusters.target.librdkafka[\"linger.ms\"]: must be below 10000 under link.standby: the producers that copy records fail a record not sent within 10000 ms",
+    "F:6:105: warning: clusters.target.librdkafka[\"message.timeout.ms\"]: 'message.timeout.ms' does not apply to the producers that copy records: under link.standby they fail a record after 10000 ms, so that a paused klink cannot write it after a takeover",
+    "klink validate: 1 error in F",
+  ]);
+});
+
 test("a selection regex with a repeated group that repeats itself is warned about (exponential matching)", async () => {
   const r = await validate(BASE.replace(/  topics: .*\n/, "  topics: { regex: ['(orders-[a-z]+)+', 'payments-.*'], exclude: ['(x*)*y'] }\n"));
   expect(r.code).toBe(0);

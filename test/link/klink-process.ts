@@ -10,7 +10,7 @@ import type { KafkaCluster } from "../harness/cluster.ts";
 const KLINK = process.env.KLINK_TEST_BIN ?? resolve(import.meta.dir, "../../dist/klink");
 
 /** A migration.yaml in a fresh temp dir (its state file lands beside it); `listen` defaults to a random loopback port. */
-export function writeMigration(opts: { topics: string[]; linkName: string; start?: string; offsets?: "exact" | "translate" | "auto"; extra?: string; linkExtra?: string; from?: KafkaCluster; to?: KafkaCluster; listen?: string }): string {
+export function writeMigration(opts: { topics: string[]; linkName: string; start?: string; offsets?: "exact" | "translate" | "auto"; extra?: string; linkExtra?: string; from?: KafkaCluster; to?: KafkaCluster; listen?: string; targetLibrdkafka?: string }): string {
   const dir = mkdtempSync(join(tmpdir(), "klink-run-"));
   const listen = opts.listen ?? `127.0.0.1:${freePort()}`;
   const file = join(dir, "migration.yaml");
@@ -18,7 +18,7 @@ export function writeMigration(opts: { topics: string[]; linkName: string; start
     file,
     `clusters:
   source: { bootstrap: "${(opts.from ?? source()).bootstrap}" }
-  target: { bootstrap: "${(opts.to ?? target()).bootstrap}" }
+  target: { bootstrap: "${(opts.to ?? target()).bootstrap}"${opts.targetLibrdkafka ? `, librdkafka: { ${opts.targetLibrdkafka} }` : ""} }
 link:
   name: ${opts.linkName}
   topics: { names: [${opts.topics.join(", ")}] }

@@ -19,11 +19,11 @@ const start = (file: string) => runInBackground(file, running);
 const listenOf = (file: string) => /listen: (\S+)/.exec(readFileSync(file, "utf8"))![1]!;
 
 /** A topic of 3 partitions written steadily, a standby link on it, A running it and B standing by. */
-async function activeAndStandby(prefix: string) {
+async function activeAndStandby(prefix: string, targetLibrdkafka?: string) {
   const topic = uniqueName(prefix);
   await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 3 }]));
   const link = uniqueName(prefix);
-  const file = () => writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n", extra: "storage:\n  plugin: kafka\n" });
+  const file = () => writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n", extra: "storage:\n  plugin: kafka\n", targetLibrdkafka });
   const load = steadyProducer(source(), topic, 3);
   const a = start(file());
   await statusWhenRunning(a.file);
@@ -77,8 +77,11 @@ test("link.standby: a second run waits while the first copies; after kill -9 it 
 }, 300_000);
 
 test("link.standby: the running klink paused (SIGSTOP) past its lease: the standby takes over; the paused one wakes, writes nothing more, says why and exits 2; every record once, at its source offset", async () => {
-  const { topic, link, load, a, b } = await activeAndStandby("standby-pause");
-  await Bun.sleep(2_000); // A copies, with records in flight
+  // linger.ms 3 s on the target: at the pause, A's producer holds up to 3 s of records it has not
+  // sent (400 small records a second fill no batch sooner). Only the message timeout keeps them
+  // from the target when A wakes; without it they land after B's copies (docs/workers.md).
+  const { topic, link, load, a, b } = await activeAndStandby("standby-pause", "linger.ms: 3000");
+  await Bun.sleep(4_000); // A copies, with records in flight
 
   const stoppedAt = Date.now();
   process.kill(a.proc.pid, "SIGSTOP");

@@ -3,6 +3,7 @@
  * producer that writes to the other. The Fetcher (source → target) and the Router (target →
  * source) use the same ones, and so does the benchmark's raw pipe (bench/replicate/pipe.ts).
  */
+import type { ClientConfig } from "../rdkafka/config.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -49,8 +50,15 @@ export function copyingConsumer(limits: { maxInFlightBytes: number; memoryBytes:
  */
 export const QUEUE_FULL_WAIT_MS = 5;
 
-/** librdkafka's message.timeout.ms when one is set (link.standby), else nothing: librdkafka's default (5 min). */
-export function messageTimeout(ms: number | undefined): { "message.timeout.ms"?: number } {
+/**
+ * The copying producers' message.timeout.ms under link.standby: a record queued before the lease
+ * ended is failed by librdkafka, not sent, once this much time has passed (test/workers/
+ * paused-producer.test.ts); a new owner that finds no clean release waits this long (and a second).
+ */
+export const STANDBY_MESSAGE_TIMEOUT_MS = 10_000;
+
+/** librdkafka's message.timeout.ms when one is set (link.standby), else nothing: librdkafka's default (5 min), or the cluster's `librdkafka:`. */
+function messageTimeout(ms: number | undefined): { "message.timeout.ms"?: number } {
   return ms === undefined ? {} : { "message.timeout.ms": ms };
 }
 
@@ -62,3 +70,27 @@ export const FORWARD_PRODUCER = {
   "max.in.flight.requests.per.connection": 5,
   "message.max.bytes": 1_000_000_000,
 } as const;
+
+/** What a cluster's `librdkafka:` may change in the forwarding producer: how records are batched (nothing a guarantee rests on). */
+export const FORWARD_PRODUCER_TUNABLE = ["linger.ms", "batch.size", "batch.num.messages"] as const;
+
+/**
+ * The settings of a producer that forwards copied records (the Fetcher's to the target, the
+ * Router's to the source): the cluster's settings, klink's FORWARD_PRODUCER over them but for the
+ * batching the operator tuned (FORWARD_PRODUCER_TUNABLE), and the standby's message timeout.
+ */
+export function forwardingProducer(cluster: ClientConfig, messageTimeoutMs: number | undefined): ClientConfig {
+  const tuned = Object.fromEntries(FORWARD_PRODUCER_TUNABLE.filter((k) => cluster[k] !== undefined).map((k) => [k, cluster[k]!]));
+  return { ...cluster, ...FORWARD_PRODUCER, ...tuned, ...messageTimeout(messageTimeoutMs) };
+}
+
+/**
+ * librdkafka properties a cluster's `librdkafka:` may set for klink's other clients of that
+ * cluster (admin, state store, fence) but that the copying clients replace with their own, with
+ * what to change instead; `klink validate` says so (checks.ts).
+ */
+export const COPYING_CLIENTS_REPLACE: Record<string, string> = {
+  ...Object.fromEntries(["fetch.max.bytes", "max.partition.fetch.bytes", ...Object.keys(COPYING_CONSUMER)].map((k) => [k, "klink sizes the copying consumer's fetching from limits.memory and limits.inFlightBytes"])),
+  "max.in.flight.requests.per.connection": "the forwarding producer keeps 5 (the most librdkafka's idempotent producer keeps in order)",
+  "message.max.bytes": "the copying consumer and the forwarding producer set their own (a topic's max.message.bytes is the limit that counts)",
+};
