@@ -72,7 +72,7 @@ export const FORWARD_PRODUCER = {
 } as const;
 
 /** What a cluster's `librdkafka:` may change in the forwarding producer: how records are batched (nothing a guarantee rests on). */
-export const FORWARD_PRODUCER_TUNABLE = ["linger.ms", "batch.size", "batch.num.messages"] as const;
+const FORWARD_PRODUCER_TUNABLE = ["linger.ms", "batch.size", "batch.num.messages"] as const;
 
 /**
  * The settings of a producer that forwards copied records (the Fetcher's to the target, the
