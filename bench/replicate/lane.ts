@@ -12,9 +12,7 @@
  */
 import { GroupClient } from "../../src/group/index.ts";
 import { BatchCopier } from "../../src/fast-lane/batch-copier.ts";
-import { splitBatches } from "../../src/fast-lane/record-batch.ts";
-import { Consumer, Producer } from "../../src/rdkafka/index.ts";
-import { copyingConsumer, FORWARD_PRODUCER } from "../../src/config/copying-clients.ts";
+import { copyHeads, laneStart } from "../../src/fast-lane/head-copy.ts";
 
 interface LaneOptions {
   source: string;
@@ -34,45 +32,6 @@ let stopping = false;
 process.on("SIGTERM", () => (stopping = true));
 process.on("SIGINT", () => (stopping = true));
 
-/** The first batch boundary at or after `from`: where the lane can start. */
-async function boundary(partition: number, from: number): Promise<number> {
-  const { records } = await lane.fetch({ topic: o.topic, partition }, from);
-  const first = splitBatches(records).batches.find((b) => b.lastOffset >= from);
-  return !first || first.baseOffset >= from ? from : first.lastOffset + 1;
-}
-
-/** Copies each partition's [from, to) record by record through librdkafka, and waits for every acknowledgement. */
-async function copyHeads(heads: Array<{ partition: number; from: number; to: number }>): Promise<void> {
-  const open = heads.filter((h) => h.to > h.from);
-  if (!open.length) return;
-  const consumer = new Consumer({ "bootstrap.servers": o.source, ...copyingConsumer({ maxInFlightBytes: 2 ** 26, memoryBytes: 2 ** 28 }) });
-  let failed = 0;
-  const producer = new Producer({ "bootstrap.servers": o.target, ...FORWARD_PRODUCER }, { onDelivery: (r) => r.error && failed++ });
-  try {
-    consumer.assign(open.map((h) => ({ topic: o.topic, partition: h.partition, offset: h.from })));
-    const to = new Map(open.map((h) => [h.partition, h.to]));
-    const left = new Set(open.map((h) => h.partition));
-    while (left.size) {
-      for (const m of consumer.consumeBatch(1000, 100)) {
-        const end = to.get(m.partition) ?? 0;
-        if (m.errorCode || m.offset >= end) {
-          m.destroy();
-          continue;
-        }
-        if (m.offset === end - 1) left.delete(m.partition);
-        while (producer.forward(m) === 0) producer.poll(10);
-      }
-      producer.poll();
-      await Bun.sleep(0);
-    }
-    await producer.flush();
-    if (failed) throw new Error(`${failed} head record(s) not acknowledged by the target`);
-  } finally {
-    await producer.close();
-    consumer.close();
-  }
-}
-
 /** All partitions in rounds (one fetch per source leader each); retriable failures go on from where they say. */
 async function copyAll(from: Array<{ partition: number; next: number }>): Promise<void> {
   let parts = from.map(({ partition, next }) => ({ partition: { topic: o.topic, partition }, next }));
@@ -91,9 +50,15 @@ async function run(): Promise<void> {
   const partitions = Array.from({ length: o.partitions }, (_, p) => p);
   const heads = await Promise.all(partitions.map(async (partition) => {
     const from = low[partition] ?? 0;
-    return { partition, from, to: await boundary(partition, from) };
+    const start = await laneStart(lane, { topic: o.topic, partition }, from);
+    if (start.kind === "refused") throw new Error(`${o.topic}[${partition}]: ${start.reason}`);
+    return { partition, from, to: start.kind === "head" ? start.to : from };
   }));
-  await copyHeads(heads);
+  await copyHeads(o.topic, heads, {
+    source: { config: { "bootstrap.servers": o.source } },
+    target: { config: { "bootstrap.servers": o.target } },
+    targetOffset: (partition, offset) => offset - (low[partition] ?? 0),
+  });
   await copyAll(heads.map((h) => ({ partition: h.partition, next: h.to })));
 }
 

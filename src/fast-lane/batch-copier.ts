@@ -106,6 +106,8 @@ export class BatchCopier {
        * refuses a late copy of one it already has. Without it: a producer id of the copier's own.
        */
       sharedProducer?: { id: bigint; epoch: number; anchor: (p: LanePartition) => number };
+      /** Asked right before every Produce request (a worker's lease, docs/workers.md): false refuses the wave. */
+      mayWrite?: () => boolean;
     } = {},
   ) {
     this.sourceLeaders = new Leaders(source);
@@ -298,6 +300,10 @@ export class BatchCopier {
     // `p` is the target partition (leaders, the request); `source` names the batch in errors
     const indexed = items.map(({ p, planned }, i) => ({ p: { topic: this.opts.targetTopic?.(p.topic) ?? p.topic, partition: p.partition }, source: p, planned, i }));
     const groups = await this.byLeader(this.targetLeaders, indexed, (i, err) => (indexed[i]!.planned.outcome = err(indexed[i]!.planned.batch.baseOffset)));
+    if (this.opts.mayWrite && !this.opts.mayWrite()) {
+      for (const { source, planned } of [...groups.values()].flat()) planned.outcome = new FastLaneError(source, planned.batch.baseOffset, "LEASE", "not sent: this worker's lease on the partition ended");
+      return { answered: Promise.resolve() };
+    }
     const requests = [...groups].map(([conn, members]) => {
       const answer = conn.request(Produce, {
         transactionalId: null,

@@ -1,0 +1,165 @@
+/**
+ * What a worker copies when the worker group gives it partitions of a link it does not run
+ * (link.spread, docs/workers.md "Spreading partitions"): plain data only, at identical offsets,
+ * on the fast lane (src/fast-lane/). It keeps no state: a partition continues at the target's end,
+ * which is where the last owner's acknowledged records ended (it let go cleanly, or what it still
+ * held expired during `takeoverWaitMs`). Anything the lane cannot copy as bytes (a transaction, a
+ * compacted gap, a record that lands at another offset because a producer wrote to the target)
+ * ends the partition here: it goes back to the worker that runs the link, whose exact lane and
+ * start checks (partition-start.ts) handle it.
+ */
+import { Admin, OffsetSpec } from "../rdkafka/index.ts";
+import { GroupClient } from "../group/index.ts";
+import { groupSettings, type Cluster } from "../link/cluster.ts";
+import { BatchCopier, type LanePartition } from "../fast-lane/batch-copier.ts";
+import { copyHeads, laneStart } from "../fast-lane/head-copy.ts";
+import { STANDBY_MESSAGE_TIMEOUT_MS } from "../config/copying-clients.ts";
+import { findDivergence } from "../link/reconcile.ts";
+import { partitionKey, splitPartitionKey, type PartitionKey } from "./assignment.ts";
+
+/** A cluster that does not answer: the partition is tried again after this long. */
+const RETRY_MS = 1_000;
+
+export interface PartitionCopierOptions {
+  source: Cluster;
+  target: Cluster;
+  /** The worker's lease: asked before every write. */
+  mayWrite: () => boolean;
+  /** How long after it is given a partition the copier waits before writing it (what an earlier owner queued expires first). */
+  takeoverWaitMs: number;
+  /** A partition this worker cannot copy on; it writes nothing more there. */
+  onReturned: (key: PartitionKey, reason: string) => void;
+  log: (line: string) => void;
+}
+
+interface Copied {
+  p: LanePartition;
+  /** Where the copy continues; null until it has found where (the target's end) and copied the head. */
+  next: number | null;
+  notBefore: number;
+  copiedRecords: number;
+}
+
+export interface CopiedProgress {
+  topic: string;
+  partition: number;
+  next: number | null;
+  copiedRecords: number;
+}
+
+export class PartitionCopier {
+  private readonly parts = new Map<PartitionKey, Copied>();
+  private readonly sourceClient: GroupClient;
+  private readonly targetClient: GroupClient;
+  private readonly lane: BatchCopier;
+  private readonly targetAdmin: Admin;
+  private readonly sourceAdmin: Admin;
+  private stopping = false;
+  /** The step running now: letting go of a partition waits for it (its writes answered). */
+  private current: Promise<void> = Promise.resolve();
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly o: PartitionCopierOptions) {
+    this.sourceClient = new GroupClient(groupSettings(o.source));
+    this.targetClient = new GroupClient(groupSettings(o.target));
+    this.lane = new BatchCopier(this.sourceClient, this.targetClient, { maxBytes: 1024 * 1024, mayWrite: o.mayWrite });
+    this.targetAdmin = new Admin(o.target.config, o.target.options);
+    this.sourceAdmin = new Admin(o.source.config, o.source.options);
+    this.loop = this.run();
+  }
+
+  /** Partitions the group gave this worker: copied once `takeoverWaitMs` has passed. */
+  add(keys: PartitionKey[]): void {
+    const notBefore = performance.now() + this.o.takeoverWaitMs;
+    for (const key of keys) this.parts.set(key, { p: splitPartitionKey(key), next: null, notBefore, copiedRecords: 0 });
+  }
+
+  /** Stops copying `keys`; resolves once nothing more of them can be written (the round in progress answered). */
+  async letGo(keys: PartitionKey[]): Promise<void> {
+    for (const key of keys) this.parts.delete(key);
+    await this.current;
+  }
+
+  progress(): CopiedProgress[] {
+    return [...this.parts.values()].map((c) => ({ topic: c.p.topic, partition: c.p.partition, next: c.next, copiedRecords: c.copiedRecords }));
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    this.parts.clear();
+    await this.loop;
+    this.targetAdmin.close();
+    this.sourceAdmin.close();
+    this.sourceClient.close();
+    this.targetClient.close();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      this.current = this.step().catch((err) => this.o.log(`fast lane: ${(err as Error).message}`));
+      await this.current;
+    }
+  }
+
+  private async step(): Promise<void> {
+    const now = performance.now();
+    for (const c of [...this.parts.values()]) if (c.next === null && c.notBefore <= now && this.o.mayWrite()) await this.begin(c);
+    const ready = [...this.parts.values()].filter((c) => c.next !== null);
+    if (!ready.length) return void (await Bun.sleep(100));
+    const results = await this.lane.copyRounds(ready.map((c) => ({ partition: c.p, next: c.next! })));
+    let retry = false;
+    for (const r of results) {
+      const c = this.parts.get(partitionKey(r.partition.topic, r.partition.partition));
+      if (!c) continue; // let go of during the round
+      c.next = r.next;
+      c.copiedRecords += r.copiedRecords;
+      if (r.error?.retriable) retry = true;
+      else if (r.error) this.giveBack(c, r.error.message);
+      else if (r.stoppedAt) this.giveBack(c, `offset ${r.stoppedAt.offset} cannot be copied as bytes: ${r.stoppedAt.reason}`);
+    }
+    if (retry) await Bun.sleep(100);
+  }
+
+  /** Where `c` continues: the target's end (checked to end with the source's records), after copying the rest of a batch the last owner stopped inside. */
+  private async begin(c: Copied): Promise<void> {
+    const { topic, partition } = c.p;
+    let from: number;
+    try {
+      const [[end], [stable]] = await Promise.all([
+        this.targetAdmin.listOffsets([{ topic, partition, offset: OffsetSpec.LATEST }], false),
+        this.targetAdmin.listOffsets([{ topic, partition, offset: OffsetSpec.LATEST }], true),
+      ]);
+      if (stable!.offset < end!.offset) return this.giveBack(c, `a transaction is open on the target partition at offset ${stable!.offset}`);
+      from = end!.offset;
+      // a producer may have written to the target since the last owner let go: its record is not the source's
+      const diverged = await findDivergence(this.o.source, this.sourceAdmin, this.o.target, topic, partition, Math.max(0, from - 50), from);
+      if (diverged < from) return this.giveBack(c, `the target's record at offset ${diverged} is not the source's (a producer wrote to the target?)`);
+      const start = await laneStart(this.lane, c.p, from);
+      if (start.kind === "refused") return this.giveBack(c, start.reason);
+      if (start.kind === "head") {
+        try {
+          await copyHeads(topic, [{ partition, from, to: start.to }], {
+            source: this.o.source, target: this.o.target, mayWrite: this.o.mayWrite, messageTimeoutMs: STANDBY_MESSAGE_TIMEOUT_MS,
+          });
+        } catch (err) {
+          return this.giveBack(c, `copying offsets ${from} to ${start.to - 1} inside a batch: ${(err as Error).message}`);
+        }
+        c.copiedRecords += start.to - from;
+        from = start.to;
+      }
+    } catch (err) {
+      c.notBefore = performance.now() + RETRY_MS;
+      this.o.log(`${topic}[${partition}]: cannot start copying yet: ${(err as Error).message}`);
+      return;
+    }
+    if (this.parts.get(partitionKey(topic, partition)) === c) c.next = from;
+  }
+
+  private giveBack(c: Copied, reason: string): void {
+    const key = partitionKey(c.p.topic, c.p.partition);
+    if (this.parts.get(key) !== c) return;
+    this.parts.delete(key);
+    this.o.log(`${c.p.topic}[${c.p.partition}]: back to the worker that runs the link: ${reason}`);
+    this.o.onReturned(key, reason);
+  }
+}

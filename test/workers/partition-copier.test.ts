@@ -1,0 +1,87 @@
+/**
+ * What a worker of a spread link copies (src/workers/partition-copier.ts), against the real test
+ * clusters, judged by reading both clusters (exact-check.ts): it continues at the target's end,
+ * also inside a batch another copy stopped in, at identical offsets while the source grows; it
+ * gives back what it cannot copy as bytes, and writes nothing while its lease does not hold.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { PartitionCopier } from "../../src/workers/partition-copier.ts";
+import { copyHeads } from "../../src/fast-lane/head-copy.ts";
+import { Producer } from "../../src/rdkafka/index.ts";
+import { plain, source, target, uniqueName, until } from "../helpers.ts";
+import { exactDifferences } from "../link/exact-check.ts";
+import { end, produce, topicPair } from "../fast-lane/lane-helpers.ts";
+
+const copiers: PartitionCopier[] = [];
+afterAll(async () => {
+  for (const c of copiers) await c.close();
+});
+
+function copier(o: { mayWrite?: () => boolean; returned?: Array<[string, string]> } = {}): PartitionCopier {
+  const c = new PartitionCopier({
+    source: { config: plain(source()), options: {} },
+    target: { config: plain(target()), options: {} },
+    mayWrite: o.mayWrite ?? (() => true),
+    takeoverWaitMs: 0,
+    onReturned: (key, reason) => o.returned?.push([key, reason]),
+    log: (line) => console.log(line),
+  });
+  copiers.push(c);
+  return c;
+}
+
+test("continues at the target's end inside a batch, and copies at identical offsets while the source grows", async () => {
+  const topic = await topicPair("spread-copy");
+  await produce(topic, 2000, "lz4");
+  // an earlier owner stopped inside a batch (batches hold up to 500 records)
+  await copyHeads(topic, [{ partition: 0, from: 0, to: 777 }], { source: { config: plain(source()) }, target: { config: plain(target()) } });
+  expect(await end(target(), topic)).toBe(777);
+  const returned: Array<[string, string]> = [];
+  const c = copier({ returned });
+  c.add([`${topic}/0`]);
+  await produce(topic, 3000, "zstd", 2000);
+  await until("the target holds all 5000 records", async () => (await end(target(), topic)) === 5000, 60_000);
+  await c.letGo([`${topic}/0`]);
+  expect(returned).toEqual([]);
+  expect(await exactDifferences(source(), target(), topic, 1)).toEqual([]);
+}, 120_000);
+
+test("gives a partition back where a transaction begins, having written nothing of it", async () => {
+  const topic = await topicPair("spread-txn");
+  await produce(topic, 300, "lz4");
+  const txn = new Producer(plain(source(), { "transactional.id": uniqueName("spread-txn") }));
+  await txn.initTransactionsAsync();
+  txn.beginTransaction();
+  for (let i = 0; i < 10; i++) txn.produce({ topic, partition: 0, key: `t${i}`, value: "in a transaction" });
+  await txn.commitTransaction();
+  await txn.close();
+  await produce(topic, 50, "lz4", 300);
+  const returned: Array<[string, string]> = [];
+  copier({ returned }).add([`${topic}/0`]);
+  await until("the partition is given back", () => returned.length > 0, 30_000);
+  expect(returned[0]![0]).toBe(`${topic}/0`);
+  expect(returned[0]![1]).toContain("offset 300 cannot be copied as bytes: a transactional batch");
+  expect(await end(target(), topic)).toBe(300);
+}, 120_000);
+
+test("gives a partition back when a producer wrote to the target (its record at the end is not the source's)", async () => {
+  const topic = await topicPair("spread-dual");
+  await produce(topic, 500, "none");
+  await produce(topic, 1, "none", 9999, target()); // a client's record on the target at offset 0 (not the source's)
+  const returned: Array<[string, string]> = [];
+  copier({ returned }).add([`${topic}/0`]);
+  await until("the partition is given back", () => returned.length > 0, 30_000);
+  expect(returned[0]![1]).toContain("the target's record at offset 0 is not the source's");
+}, 120_000);
+
+test("writes nothing while its lease does not hold, and copies once it does", async () => {
+  const topic = await topicPair("spread-lease");
+  await produce(topic, 400, "snappy");
+  let lease = false;
+  copier({ mayWrite: () => lease }).add([`${topic}/0`]);
+  await Bun.sleep(2_000);
+  expect(await end(target(), topic)).toBe(0);
+  lease = true;
+  await until("the target holds the 400 records", async () => (await end(target(), topic)) === 400, 30_000);
+  expect(await exactDifferences(source(), target(), topic, 1)).toEqual([]);
+}, 120_000);
