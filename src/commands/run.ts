@@ -27,6 +27,7 @@ import { WorkerRoster } from "../workers/worker-roster.ts";
 import { groupSettings } from "../link/cluster.ts";
 import { ownLink, RELEASED_KEY, STANDBY_FENCE_SESSION_MS, workerGroupId, type LinkOwnership } from "../workers/link-ownership.ts";
 import { STANDBY_MESSAGE_TIMEOUT_MS } from "../config/copying-clients.ts";
+import { SpreadPartitions, TAKEOVER_WAIT_MS } from "../workers/spread-partitions.ts";
 
 const usage = `klink run [FILE] [--until-caught-up] [--log-format text|json] [-v|-q]
 
@@ -68,6 +69,10 @@ export const run: Command = {
     const loaded = await loadForCommand("run", fileArg(positionals));
     if (typeof loaded === "number") return loaded;
     const { config } = loaded;
+    if (config.link.spread && flags.has("--until-caught-up")) {
+      logger.report("error", "klink run: --until-caught-up cannot be used with link.spread (the partitions other workers copy are not seen from one klink); run without it");
+      return EXIT_USER;
+    }
     let link: Link | null = null;
     let lifecycle: Lifecycle | null = null;
     let opened: { id: string; state: string } | null = null;
@@ -114,6 +119,7 @@ export const run: Command = {
     }
     // link.standby: wait until the worker group gives this process the link (src/workers/link-ownership.ts)
     let ownership: LinkOwnership | null = null;
+    let spread: SpreadPartitions | null = null;
     let standbyClients: Awaited<ReturnType<typeof clusterClients>> | null = null;
     let linkEnded!: () => void;
     const ended = new Promise<void>((r) => (linkEnded = r));
@@ -126,12 +132,14 @@ export const run: Command = {
       try {
         standbyClients = await clusterClients(config, false);
         roster = new WorkerRoster(groupSettings(standbyClients.target), workerGroupId(config.link.name));
+        if (config.link.spread) spread = new SpreadPartitions({ source: standbyClients.source, target: standbyClients.target, log });
         ownership = await ownLink({
           linkName: config.link.name, target: standbyClients.target, status: `http://${config.status.host}:${config.status.port}`,
-          stopping: () => (link?.stop(), link ? ended : Promise.resolve()), log, cancel: cancelled,
+          stopping: () => (link?.stop(), link ? ended : Promise.resolve()), log, cancel: cancelled, spread,
         });
       } catch {
         log("stopped while standing by");
+        await spread?.close();
         stopServing();
         return EXIT_OK;
       } finally {
@@ -146,6 +154,7 @@ export const run: Command = {
     } catch (err) {
       stopServing();
       await ownership?.leave();
+      await spread?.close();
       if (!(err instanceof StateInUseError)) throw err;
       logger.report("error", `klink run: ${err.message}`);
       return EXIT_RUNTIME;
@@ -163,11 +172,20 @@ export const run: Command = {
       logger.error(`${reason}; stopping`);
       link?.stop();
     });
+    if (spread && ownership) {
+      // the Link starts every partition: only once no other worker copies one (they let go of them in the round that gave this one the link)
+      view.phase = "waiting until no other worker copies a partition of the link";
+      await ownership.alone();
+    }
     if (ownership) {
       // the previous owner let go cleanly (everything acknowledged), or what it queued must expire first
       const released = await store.get(RELEASED_KEY);
       await store.write([{ put: RELEASED_KEY, value: null }]);
-      if (!released && hadState) {
+      if (spread && hadState) {
+        view.phase = "waiting until records other workers still held can no longer be written";
+        log(`link.spread: waiting ${TAKEOVER_WAIT_MS / 1000} s, until records the workers that copied this link's partitions before still held can no longer be written (message.timeout.ms)`);
+        await Bun.sleep(TAKEOVER_WAIT_MS);
+      } else if (!released && hadState) {
         view.phase = "waiting until records the previous owner still held can no longer be written";
         log(`the klink that ran link ${config.link.name} before did not let go of it cleanly: waiting ${STANDBY_MESSAGE_TIMEOUT_MS / 1000 + 1} s, until records it still held can no longer be written (message.timeout.ms)`);
         await Bun.sleep(STANDBY_MESSAGE_TIMEOUT_MS + 1_000);
@@ -182,6 +200,7 @@ export const run: Command = {
       stopServing();
       await store.close();
       await ownership?.leave();
+      await spread?.close();
       return EXIT_USER;
     }
     const sourceAdmin = new Admin(clients.source.config, clients.source.options);
@@ -200,12 +219,14 @@ export const run: Command = {
       stopServing();
       await store.close();
       await ownership?.leave();
+      await spread?.close();
       return EXIT_OK;
     }
     if (fenced) {
       stopServing();
       await store.close().catch(() => {});
       await ownership?.leave();
+      await spread?.close();
       return EXIT_RUNTIME;
     }
     link = new Link({
@@ -235,6 +256,7 @@ export const run: Command = {
     try {
       view.phase = `starting ${topics.length} topic(s): creating missing ones on the target, aligning each partition's start`;
       await running.start();
+      await spread?.runLink(running);
       acls?.start();
       view.phase = "holding the linked groups on the target (the read fence)";
       await life.start();
@@ -259,6 +281,7 @@ export const run: Command = {
         await store.write([{ put: RELEASED_KEY, value: JSON.stringify({ host: hostname(), pid: process.pid, at: new Date().toISOString() }) }]).catch(() => {});
       }
       await acls?.close();
+      await spread?.close();
       await store.close().catch((err) => logger.warn(`closing the state: ${err.message}`));
       offSignals();
       linkEnded();

@@ -74,6 +74,9 @@ export function semanticIssues(raw: unknown, data: unknown, now: number): Issue[
   if (link?.standby === true && obj(obj(data)?.storage)?.plugin !== "kafka") {
     issues.push(error(["link", "standby"], "needs storage: { plugin: kafka }: the state must live where every machine of the link reaches it (with sqlite, one klink runs a link)"));
   }
+  if (link?.spread === true && link?.standby !== true) {
+    issues.push(error(["link", "spread"], "needs link.standby: true (the workers that spread a link are its standbys)"));
+  }
   if (obj(data)?.groups !== undefined) selectionIssues(obj(data)!.groups, ["groups"], "consumer group", issues);
 
   // status, limits

@@ -219,6 +219,14 @@ export const migrationSchema: JsonSchema = {
           type: "boolean",
           default: false,
         },
+        spread: {
+          description:
+            "with standby: the waiting klinks copy too. The one that runs the link lends plain mirroring partitions to the others, which copy " +
+            "them as record batches at identical offsets (the fast lane); transactions, translate mode, and topics in a lifecycle step stay " +
+            "with it (docs/workers.md, \"Spreading partitions\")",
+          type: "boolean",
+          default: false,
+        },
         failback: {
           description:
             "after promote, keep the source as a live replica of the target: klink goes on copying both ways (records written to the target " +

@@ -95,6 +95,8 @@ export interface LinkConfig {
   failback: boolean;
   /** Several `klink run` of this link: one runs it, the others stand by (src/workers/link-ownership.ts). */
   standby: boolean;
+  /** With standby: the standing-by workers copy the partitions the runner lends them (src/workers/spread-partitions.ts). */
+  spread: boolean;
   /** ACL sync (acl-sync.ts). */
   aclSync: AclSyncSettings;
 }

@@ -468,6 +468,12 @@ export class Fetcher {
     this.pause(p);
   }
 
+  /** link.spread: `p` goes to another worker; what it holds is dropped (read again there), its source partition paused. */
+  letGo(p: LinkedPartition): void {
+    this.dropHeld(p);
+    this.pause(p);
+  }
+
   private dropHeld(p: LinkedPartition): void {
     this.heldBytes -= p.held.bytes;
     p.held.destroyAll();

@@ -74,12 +74,19 @@ export class Link {
   private newTopics: NewTopics | null = null;
   private reach: Reachability | null = null;
   private stopping = false;
+  private closed = false;
   private readonly startedAt = performance.now();
   /** `klink resume` requests, served by the run loop between batches. */
   private readonly resumes: Array<{ topic: string; partition: number | null; done: (lines: string[]) => void; failed: (err: Error) => void }> = [];
   private readonly memory: MemoryGuard;
   private readonly topicsToStart: InterruptedTopics;
   private lastRetryLook = 0;
+  /** link.spread: partitions another worker copies now (Link.lend), by key. */
+  private readonly lent = new Map<string, { topic: string; partition: number }>();
+  /** Topics a lifecycle step waits for: their lent partitions must come back (spreadable() says no). */
+  private readonly wanted = new Set<string>();
+  /** lend / takeBack requests, served by the run loop between batches. */
+  private readonly moves: Array<{ run: () => Promise<void>; done: () => void; failed: (err: Error) => void }> = [];
 
   constructor(private readonly options: LinkOptions) {
     this.ledger = new Ledger(options.store);
@@ -162,7 +169,7 @@ export class Link {
     const provisioned = await provisionTopic(this.sourceAdmin, this.targetAdmin, t.name, t.create, (from) => this.markCreated(t.name, from));
     if (provisioned.action !== "exists") o.log(`${t.name}: target topic ${provisioned.action} (${provisioned.partitions} partitions)`);
     const desc = await describeSourceTopic(this.sourceAdmin, t.name);
-    const ids = desc.partitions.map((p) => p.partition).filter((id) => !this.get(t.name, id));
+    const ids = desc.partitions.map((p) => p.partition).filter((id) => !this.get(t.name, id) && !this.lent.has(this.key(t.name, id)));
     if (ids.length === 0) return [];
     const stored = await storedPartitions(o.store, t.name);
     const resumed = ids.filter((id) => stored.has(id));
@@ -315,6 +322,7 @@ export class Link {
         await this.newTopics?.tick();
         this.reach!.tick();
         await this.serveResumes();
+        await this.serveMoves();
         await this.retryInterrupted();
         if (done === "read") {
           idle = 0;
@@ -371,15 +379,7 @@ export class Link {
     if (stopped.length === 0) return [`${which}: no stopped partition`];
     const lines: string[] = [];
     const restart = stopped;
-    // Translate mode: the lanes end as a stop of klink would end them (positions stored, copies
-    // acknowledged after that matched by content when the partition starts again: reconcile.ts).
-    const lanes = restart.flatMap((p) => (p.lanes ? [p.lanes] : []));
-    for (const l of lanes) l.fetch.failed = true;
-    await Promise.all(lanes.map((l) => this.router.release(l)));
-    await this.fetcher.release(restart);
-    await this.ledger.flush(true);
-    for (const l of lanes) this.ledger.remove(l);
-    for (const p of restart) this.partitions.delete(this.key(p.topic, p.partition));
+    await this.release(restart);
     const assignment = await this.linkTopic(t, t.start);
     this.fetcher.assign(assignment, true);
     this.fetcher.unpause(assignment);
@@ -392,6 +392,85 @@ export class Link {
       lines.push(line);
     }
     return lines;
+  }
+
+  /**
+   * Ends copying `parts` as a stop of klink would: in translate mode the lanes end (positions
+   * stored, copies acknowledged after that matched by content when the partition starts again:
+   * reconcile.ts), what is in flight is acknowledged, and the partitions leave this Link.
+   */
+  private async release(parts: LinkedPartition[]): Promise<void> {
+    const lanes = parts.flatMap((p) => (p.lanes ? [p.lanes] : []));
+    for (const l of lanes) l.fetch.failed = true;
+    await Promise.all(lanes.map((l) => this.router.release(l)));
+    await this.fetcher.release(parts);
+    await this.ledger.flush(true);
+    for (const l of lanes) this.ledger.remove(l);
+    for (const p of parts) this.partitions.delete(this.key(p.topic, p.partition));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // link.spread: partitions copied by other workers (docs/workers.md, "Spreading partitions")
+
+  /**
+   * Stops copying `parts`, which another worker copies from now on: records held are dropped (read
+   * again by whoever copies next), those in flight acknowledged, the filler producer closed.
+   * Resolves once this Link writes nothing more to them.
+   */
+  lend(parts: Array<{ topic: string; partition: number }>): Promise<void> {
+    return this.move(async () => {
+      const going = parts.map((x) => this.get(x.topic, x.partition)).filter((p): p is LinkedPartition => p !== undefined);
+      for (const p of going) this.fetcher.letGo(p);
+      await this.release(going);
+      for (const x of parts) this.lent.set(this.key(x.topic, x.partition), { topic: x.topic, partition: x.partition });
+    });
+  }
+
+  /** Copies lent partitions again, from where the target ends, as a restart of klink would resume them. */
+  takeBack(parts: Array<{ topic: string; partition: number }>): Promise<void> {
+    return this.move(async () => {
+      for (const x of parts) this.lent.delete(this.key(x.topic, x.partition));
+      for (const topic of new Set(parts.map((x) => x.topic))) {
+        const t = this.options.topics.find((x) => x.name === topic);
+        if (!t) continue;
+        const assignment = await this.linkTopic(t, t.start);
+        this.assignAdded(topic, assignment);
+        this.fetcher.unpause(assignment);
+        for (const a of assignment) this.options.log(`${topic}[${a.partition}]: taken back from another worker; copying from source offset ${a.offset}`);
+        if (!this.lentOf(topic).length) this.wanted.delete(topic);
+      }
+    });
+  }
+
+  /** Every partition of the link, copied here or lent. */
+  linkedPartitions(): Array<{ topic: string; partition: number }> {
+    return [...[...this.partitions.values()].map((p) => ({ topic: p.topic, partition: p.partition })), ...this.lent.values()];
+  }
+
+  /**
+   * Partitions that must be copied here, not by another worker: not plain mirroring at identical
+   * offsets (translate mode, stopped, a topic past mirroring), or of a topic a lifecycle step waits for.
+   */
+  keptHere(): Array<{ topic: string; partition: number }> {
+    const keep = (topic: string) => this.wanted.has(topic) || this.topicState(topic) !== "mirroring";
+    return this.linkedPartitions().filter((x) => {
+      const p = this.get(x.topic, x.partition);
+      return keep(x.topic) || (p !== undefined && (p.state !== "exact" || p.error !== null));
+    });
+  }
+
+  private lentOf(topic: string): Array<{ topic: string; partition: number }> {
+    return [...this.lent.values()].filter((x) => x.topic === topic);
+  }
+
+  /** Served by the run loop; once the Link is closed there is nothing left to move (close() wrote or dropped all). */
+  private move(run: () => Promise<void>): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((done, failed) => this.moves.push({ run, done, failed }));
+  }
+
+  private async serveMoves(): Promise<void> {
+    for (let m = this.moves.shift(); m; m = this.moves.shift()) await m.run().then(m.done, m.failed);
   }
 
   /** limits.memory: fetching pauses or resumes as memory-guard.ts decides. */
@@ -421,6 +500,8 @@ export class Link {
     this.starter?.close();
     this.sourceAdmin?.close();
     this.targetAdmin?.close();
+    this.closed = true;
+    for (const m of this.moves.splice(0)) m.done(); // the run loop ended: everything was flushed or dropped above
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -459,13 +540,17 @@ export class Link {
 
   /** True when every partition has copied up to the source end seen last, with nothing in flight. */
   caughtUp(): boolean {
-    if (this.topicsToStart.size) return false;
+    if (this.topicsToStart.size || this.lent.size) return false;
     for (const p of this.partitions.values()) if ((p.copying && !p.settled) || p.retryAt !== null) return false;
     return this.ledger.pending() === 0 && this.router.caughtUp();
   }
 
   /** Everything of `topic` the source had when last seen is copied and routed; nothing in flight. */
   drained(topic: string): boolean {
+    if (this.lentOf(topic).length) {
+      this.wanted.add(topic); // copied elsewhere: it comes back here first
+      return false;
+    }
     for (const p of this.partitions.values()) {
       if (p.topic !== topic || !p.copying) continue;
       if (!p.settled) return false;

@@ -8,9 +8,8 @@
 import { hostname } from "node:os";
 import { groupSettings, type Cluster } from "../link/cluster.ts";
 import { WorkerGroup, type WorkerGroupEvent } from "./worker-group.ts";
-
-/** The one unit the group hands out under link.standby: the whole link. */
-export const LINK_UNIT = "link/0";
+import { assignLink, LINK_UNIT } from "./link-assignment.ts";
+import type { SpreadPartitions } from "./spread-partitions.ts";
 
 /**
  * The read fences' session timeout under link.standby. A fence is a static member of the group;
@@ -30,6 +29,8 @@ export interface LinkOwnership {
   leave(): Promise<void>;
   /** Whether the lease still holds (checked before writes, once the data path asks). */
   mayWrite(): boolean;
+  /** Resolves at the first round in which no other worker claims a partition (link.spread: the Link may start them all). */
+  alone(): Promise<void>;
 }
 
 export function workerGroupId(linkName: string): string {
@@ -48,6 +49,8 @@ export function ownLink(o: {
   log: (line: string) => void;
   /** Resolves to abandon the wait (SIGTERM while standing by): the promise then rejects. */
   cancel: Promise<void>;
+  /** link.spread: where the partitions the group gives this worker go. */
+  spread?: SpreadPartitions | null;
 }): Promise<LinkOwnership> {
   const groupId = workerGroupId(o.linkName);
   let resolveLost!: (reason: string) => void;
@@ -56,30 +59,44 @@ export function ownLink(o: {
     let waitingSaid = false;
     let owned = false;
     let leaving = false;
+    let resolveAlone!: () => void;
+    const alone = new Promise<void>((r) => (resolveAlone = r));
+    const spread = o.spread ?? null;
     const leave = () => ((leaving = true), group.leave());
+    const parts = (keys: string[]) => keys.filter((k) => k !== LINK_UNIT);
     const group = WorkerGroup.start({
       settings: groupSettings(o.target),
       groupId,
       worker: { host: hostname(), pid: process.pid, status: o.status },
       partitions: () => [LINK_UNIT],
-      onAssigned: () => {
+      assign: (members) => assignLink(members.map((m) => ({ memberId: m.memberId, owned: m.metadata?.owned ?? [], units: m.metadata?.units, kept: m.metadata?.kept, returned: m.metadata?.returned }))),
+      ...(spread ? { metadata: () => spread.metadata() } : {}),
+      onAssigned: (keys) => {
+        if (parts(keys).length) spread?.assigned(parts(keys));
+        if (!keys.includes(LINK_UNIT)) return;
         owned = true;
-        resolve({ lost, leave, mayWrite: () => group.mayWrite() });
+        resolve({ lost, leave, mayWrite: () => group.mayWrite(), alone: () => alone });
       },
-      onRevoked: async () => {
-        if (leaving) return; // this process lets go itself
+      onRevoked: async (keys) => {
+        if (parts(keys).length) await spread?.revoked(parts(keys));
+        if (!keys.includes(LINK_UNIT) || leaving) return; // leaving: this process lets go itself
         resolveLost(`the worker group ${groupId} gave the link to another klink`);
         await o.stopping();
       },
-      onLost: (_, reason) => resolveLost(`worker group ${groupId}: ${reason}`),
+      onLost: (keys, reason) => {
+        if (parts(keys).length) spread?.lost(parts(keys));
+        if (keys.includes(LINK_UNIT)) resolveLost(`worker group ${groupId}: ${reason}`);
+      },
       onEvent: (e: WorkerGroupEvent) => {
-        if (e.type === "joined" && e.owned === 0 && !waitingSaid) {
+        if (e.type === "joined" && owned && e.elsewhere === 0) resolveAlone();
+        if (e.type === "joined" && !owned && !waitingSaid) {
           waitingSaid = true;
-          o.log(`standby: another klink runs link ${o.linkName} (worker group ${groupId} on the target); this one takes over when it stops`);
+          o.log(`standby: another klink runs link ${o.linkName} (worker group ${groupId} on the target); this one takes over when it stops${spread ? ", and copies the partitions it is lent meanwhile" : ""}`);
         }
         if (e.type === "error") o.log(`worker group ${groupId}: ${e.error.message}`);
       },
     });
+    spread?.joined(group);
     void o.cancel.then(async () => {
       if (owned) return;
       await leave();

@@ -21,6 +21,12 @@ export interface WorkerMetadata {
   worker: WorkerInfo;
   /** What the worker owns now: the leader keeps these with it where it can. */
   owned: PartitionKey[];
+  /** link.spread, from the runner (the owner of link/0): every partition of the link. */
+  units?: PartitionKey[];
+  /** link.spread, from the runner: the partitions that must stay with it. */
+  kept?: PartitionKey[];
+  /** link.spread: partitions this worker could not copy on; they go back to the runner. */
+  returned?: PartitionKey[];
 }
 
 export interface WorkerAssignment {
@@ -28,6 +34,8 @@ export interface WorkerAssignment {
   partitions: PartitionKey[];
   /** Partitions held back this round until their owner lets go of them. */
   moving: number;
+  /** link.spread: how many partitions other workers claimed in this round. */
+  elsewhere?: number;
 }
 
 export function encodeJson(value: WorkerMetadata | WorkerAssignment): Buffer {

@@ -152,7 +152,9 @@ export class PartitionCopier {
       this.o.log(`${topic}[${partition}]: cannot start copying yet: ${(err as Error).message}`);
       return;
     }
-    if (this.parts.get(partitionKey(topic, partition)) === c) c.next = from;
+    if (this.parts.get(partitionKey(topic, partition)) !== c) return;
+    c.next = from;
+    this.o.log(`${topic}[${partition}]: copying from offset ${from} (lent by the worker that runs the link)`);
   }
 
   private giveBack(c: Copied, reason: string): void {

@@ -21,8 +21,9 @@ import type { JoinGroupResponse } from "../group/messages.ts";
 import { heartbeat, joinGroup, leaveGroup, syncGroup } from "./worker-requests.ts";
 import type { GroupClientSettings } from "../group/settings.ts";
 import { Lease } from "./lease.ts";
-import { assignPartitions, comparePartitions, type PartitionKey } from "./assignment.ts";
-import { decodeAssignment, decodeMetadata, encodeJson, type WorkerInfo } from "./member-metadata.ts";
+import { assignPartitions, comparePartitions, type AssignmentRound, type PartitionKey } from "./assignment.ts";
+import { decodeAssignment, decodeMetadata, encodeJson, type WorkerInfo, type WorkerMetadata } from "./member-metadata.ts";
+import type { LinkRound } from "./link-assignment.ts";
 
 export interface WorkerGroupOptions {
   settings: GroupClientSettings;
@@ -30,6 +31,10 @@ export interface WorkerGroupOptions {
   worker: WorkerInfo;
   /** The link's partitions as this worker sees them; the leader's view is the one assigned. */
   partitions: () => PartitionKey[];
+  /** Instead of spreading `partitions()`: the leader's round from every member's metadata (link-assignment.ts). */
+  assign?: (members: Array<{ memberId: string; metadata: WorkerMetadata | null }>) => LinkRound;
+  /** More for this worker's JoinGroup metadata (link.spread: the runner's units and kept partitions, what it returned). */
+  metadata?: () => Pick<WorkerMetadata, "units" | "kept" | "returned">;
   sessionTimeoutMs?: number;
   /** How long the coordinator waits for every member to rejoin (and so for a revocation). */
   rebalanceTimeoutMs?: number;
@@ -44,7 +49,7 @@ export interface WorkerGroupOptions {
 }
 
 export type WorkerGroupEvent =
-  | { type: "joined"; generation: number; memberId: string; leader: boolean; members: number; owned: number; moving: number }
+  | { type: "joined"; generation: number; memberId: string; leader: boolean; members: number; owned: number; moving: number; elsewhere: number }
   | { type: "assigned"; generation: number; partitions: PartitionKey[] }
   | { type: "revoked"; partitions: PartitionKey[] }
   | { type: "lost"; partitions: PartitionKey[]; reason: string; leaseEndedAt: number }
@@ -116,6 +121,20 @@ export class WorkerGroup {
     return this.lease.endsAt;
   }
 
+  /**
+   * This worker owns `keys` already (the runner of a spread link claims the partitions its Link
+   * started): the next round knows it, and moves them cooperatively if they must move.
+   */
+  claim(keys: PartitionKey[]): void {
+    for (const k of keys) this.ownedSet.add(k);
+    this.requestRejoin();
+  }
+
+  /** What this worker says in its metadata changed: join again so that the leader sees it. */
+  rejoin(): void {
+    this.requestRejoin();
+  }
+
   /** Lets go of every partition (onRevoked), leaves the group at once (others take over now) and stops. */
   async leave(): Promise<void> {
     if (this.stopped) return;
@@ -183,10 +202,15 @@ export class WorkerGroup {
     let moving = 0;
     let assignments: Array<{ memberId: string; assignment: Uint8Array }> = [];
     if (leader) {
-      const claims = join.members.map((m) => ({ memberId: m.memberId, owned: decodeMetadata(m.metadata)?.owned ?? [] }));
-      const round = assignPartitions(claims, this.options.partitions());
+      const members = join.members.map((m) => ({ memberId: m.memberId, metadata: decodeMetadata(m.metadata) }));
+      const round: AssignmentRound & { elsewhere?: Map<string, number> } = this.options.assign?.(members)
+        ?? assignPartitions(members.map((m) => ({ memberId: m.memberId, owned: m.metadata?.owned ?? [] })), this.options.partitions());
       moving = round.moving.length;
-      assignments = join.members.map((m) => ({ memberId: m.memberId, assignment: encodeJson({ version: 1, partitions: round.assignments.get(m.memberId) ?? [], moving }) }));
+      const elsewhere = round.elsewhere;
+      assignments = join.members.map((m) => ({
+        memberId: m.memberId,
+        assignment: encodeJson({ version: 1, partitions: round.assignments.get(m.memberId) ?? [], moving, ...(elsewhere ? { elsewhere: elsewhere.get(m.memberId) ?? 0 } : {}) }),
+      }));
     }
     const syncSent = performance.now();
     const sync = await syncGroup(this.joinClient, { groupId: this.groupId, generationId: join.generationId, memberId: join.memberId }, this.rebalanceTimeoutMs, assignments);
@@ -196,7 +220,8 @@ export class WorkerGroup {
     }
     if (sync.errorCode) throw new GroupProtocolError(sync.errorCode, "SyncGroup", `worker group ${this.groupId}`);
     this.lease.renew(syncSent, true);
-    const assigned = new Set(decodeAssignment(sync.assignment).partitions);
+    const answer = decodeAssignment(sync.assignment);
+    const assigned = new Set(answer.partitions);
     const revoked = this.owned.filter((p) => !assigned.has(p));
     if (revoked.length) {
       await this.options.onRevoked(revoked);
@@ -212,13 +237,13 @@ export class WorkerGroup {
     } else if (added.length) {
       this.requestRejoin(); // the lease ended during the round: take nothing, ask again
     }
-    this.emit({ type: "joined", generation: join.generationId, memberId: join.memberId, leader, members: join.members.length, owned: this.ownedSet.size, moving });
+    this.emit({ type: "joined", generation: join.generationId, memberId: join.memberId, leader, members: join.members.length, owned: this.ownedSet.size, moving, elsewhere: answer.elsewhere ?? 0 });
   }
 
   /** JoinGroup until the coordinator answers with a generation: member-id round trips (KIP-394) and short waits included. */
   private async joinWithRetries(): Promise<JoinGroupResponse> {
     for (let attempt = 0; ; attempt++) {
-      const metadata = encodeJson({ version: 1, worker: this.options.worker, owned: this.owned });
+      const metadata = encodeJson({ version: 1, worker: this.options.worker, owned: this.owned, ...this.options.metadata?.() });
       const r = await joinGroup(this.joinClient, {
         groupId: this.groupId, memberId: this.memberIdValue, sessionTimeoutMs: this.sessionTimeoutMs, rebalanceTimeoutMs: this.rebalanceTimeoutMs, metadata,
         reason: this.ownedSet.size ? "klink worker rejoining" : "klink worker joining",

@@ -7,7 +7,7 @@
 import { describeGroup, GroupClient, type GroupClientSettings } from "../group/index.ts";
 import { decodeAssignment, decodeMetadata } from "./member-metadata.ts";
 import type { PartitionKey } from "./assignment.ts";
-import { LINK_UNIT } from "./link-ownership.ts";
+import { LINK_UNIT } from "./link-assignment.ts";
 
 /** How often a running klink asks the coordinator again. */
 const REFRESH_MS = 5_000;
@@ -84,9 +84,11 @@ export function runsLink(w: WorkerView): boolean {
   return w.units.includes(LINK_UNIT);
 }
 
-/** How `klink status` says what a worker does. */
+/** How `klink status` and `/metrics` say what a worker does (link.spread: how many partitions it copies). */
 export function workerRole(w: WorkerView, rosterState: string): string {
-  if (runsLink(w)) return "runs the link";
-  if (w.units.length) return `owns ${w.units.join(" ")}`;
+  const partitions = w.units.filter((u) => u !== LINK_UNIT).length;
+  const copies = `copies ${partitions} partition${partitions === 1 ? "" : "s"}`;
+  if (runsLink(w)) return partitions ? `runs the link, ${copies}` : "runs the link";
+  if (partitions) return `standby, ${copies}`;
   return rosterState === "Stable" ? "standby" : "rebalancing";
 }

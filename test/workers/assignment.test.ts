@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { assignPartitions, comparePartitions, partitionKey, splitPartitionKey, type PartitionKey } from "../../src/workers/assignment.ts";
+import { assignLink, LINK_UNIT } from "../../src/workers/link-assignment.ts";
 
 const parts = (n: number, topic = "t") => Array.from({ length: n }, (_, i) => partitionKey(topic, i));
 
@@ -81,6 +82,64 @@ describe("worker assignment", () => {
       expect(result.rounds).toBeLessThanOrEqual(2);
       expectBalancedCover(result.owned, partitions);
       owned = result.owned;
+    }
+  });
+});
+
+describe("link assignment (link.spread)", () => {
+  const L = LINK_UNIT;
+
+  test("without a runner: link/0 goes to the worker with the least to let go of, and every partition a worker still claims is revoked", () => {
+    const r = assignLink([{ memberId: "a", owned: ["t/0", "t/1"] }, { memberId: "b", owned: [] }]);
+    expect(r.assignments.get("b")).toEqual([L]);
+    expect(r.assignments.get("a")).toEqual([]);
+    expect(r.elsewhere.get("b")).toBe(2); // the new runner waits until a round says 0
+    const next = assignLink([{ memberId: "a", owned: [] }, { memberId: "b", owned: [L] }]);
+    expect(next.elsewhere.get("b")).toBe(0);
+    expect(next.assignments.get("b")).toEqual([L]);
+  });
+
+  test("the runner's units are spread, cooperatively; what it keeps and what a worker returned stay with it", () => {
+    const units = parts(6);
+    const runner = { memberId: "r", owned: [L, ...units], units, kept: ["t/5"] };
+    const first = assignLink([runner, { memberId: "w", owned: [] }]);
+    expect(first.assignments.get("w")).toEqual([]); // nothing handed over while the runner owns it
+    expect(first.moving.length).toBeGreaterThan(0);
+    expect(first.assignments.get("r")).toContain("t/5");
+    const second = assignLink([{ ...runner, owned: first.assignments.get("r")! }, { memberId: "w", owned: [] }]);
+    expect(second.assignments.get("w")).toEqual(first.moving);
+    expect(second.assignments.get("r")).toContain(L);
+    const lent = second.assignments.get("w")!;
+    // w cannot copy one of them on: it goes back to the runner once w let go of it
+    const back = assignLink([{ ...runner, owned: second.assignments.get("r")! }, { memberId: "w", owned: lent, returned: [lent[0]!] }]);
+    expect(back.moving).toContain(lent[0]!);
+    expect(back.assignments.get("w")).not.toContain(lent[0]!);
+    expect(back.assignments.get("r")).not.toContain(lent[0]!);
+    const home = assignLink([{ ...runner, owned: back.assignments.get("r")! }, { memberId: "w", owned: back.assignments.get("w")!, returned: [lent[0]!] }]);
+    expect(home.assignments.get("r")).toContain(lent[0]!);
+  });
+
+  test("random joins and leaves of workers beside a runner: no partition is ever given while another member owns it, and it settles", () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const units = [...parts(20, "orders"), ...parts(3, "audit")];
+    const kept = ["audit/0", "orders/7"];
+    let owned = new Map<string, PartitionKey[]>([["r", [L, ...units]]]);
+    let next = 0;
+    for (let step = 0; step < 100; step++) {
+      if (owned.size < 2 || (random() < 0.55 && owned.size < 6)) owned.set(`w${next++}`, []);
+      else owned.delete([...owned.keys()].filter((m) => m !== "r")[Math.floor(random() * (owned.size - 1))]!);
+      for (let round = 0; round < 4; round++) {
+        const before = new Map([...owned].map(([m, ps]) => [m, new Set(ps)]));
+        const r = assignLink([...owned].map(([memberId, ps]) => ({ memberId, owned: ps, ...(memberId === "r" ? { units, kept } : {}) })));
+        for (const [m, ps] of r.assignments) {
+          for (const p of ps) for (const [other, theirs] of before) if (other !== m && theirs.has(p)) throw new Error(`step ${step}: ${p} given to ${m} while ${other} owns it`);
+        }
+        owned = new Map([...owned.keys()].map((m) => [m, r.assignments.get(m) ?? []]));
+      }
+      const all = [...owned.values()].flat();
+      expect(new Set(all).size).toBe(units.length + 1);
+      for (const k of [L, ...kept]) expect(owned.get("r")).toContain(k);
     }
   });
 });

@@ -1,0 +1,94 @@
+/**
+ * link.spread (#15, docs/workers.md "Spreading partitions"): the klinks standing by for a link
+ * copy the partitions its runner lends them. Several workers on one link under a steady producer:
+ * a worker killed (-9), the runner killed (-9) while others hold partitions, one stopped with
+ * SIGTERM, new ones joining. The oracle reads both clusters with a test consumer: every record
+ * once, at its source offset.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { source, uniqueName, until, withAdmin } from "../helpers.ts";
+import { klink, runInBackground, spawnKlink, steadyProducer, writeMigration } from "./klink-process.ts";
+import { expectExactCopy } from "./exact-copy.ts";
+
+const running = new Set<ReturnType<typeof spawnKlink>>();
+afterAll(() => {
+  for (const p of running) p.kill("SIGKILL");
+});
+
+const start = (file: string) => runInBackground(file, running);
+const count = (log: string, what: RegExp) => (log.match(what) ?? []).length;
+const lends = /lent \d+ partition\(s\) to other workers/;
+const copying = /: copying from offset \d+ \(lent by the worker that runs the link\)/g;
+
+test("link.spread: workers copy lent partitions; kill -9 of a worker and of the runner, SIGTERM, joins; every record once, at its source offset", async () => {
+  const topic = uniqueName("spread");
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 6 }]));
+  const link = uniqueName("spread");
+  const spreadFile = () => writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n  spread: true\n", extra: "storage:\n  plugin: kafka\n" });
+  const load = steadyProducer(source(), topic, 6);
+
+  const all: Array<ReturnType<typeof start>> = [];
+  const worker = () => {
+    const w = start(spreadFile());
+    all.push(w);
+    return w;
+  };
+  try {
+    await scenario();
+  } catch (err) {
+    for (const [i, w] of all.entries()) console.log(`--- worker ${i} (pid ${w.proc.pid}) ---\n${w.log().split("\n").filter((l) => !l.includes("records/s")).join("\n")}`);
+    throw err;
+  }
+  async function scenario() {
+  const a = worker();
+  await until("A runs the link", () => a.log().includes(`this klink runs link ${link}`), 60_000, a.status);
+  const b = worker();
+  await until("A lends partitions to B", () => lends.test(a.log()), 90_000, a.status);
+  await until("B copies them", () => count(b.log(), copying) > 0, 60_000, b.status);
+  const c = worker();
+  await until("C copies partitions too", () => count(c.log(), copying) > 0, 90_000, c.status);
+  // klink status at the runner: every worker, and how many partitions each copies
+  const roles = new RegExp(`pid ${a.proc.pid} on host .*: runs the link, copies \\d+ partitions?\\n(.*\\n)*.*pid ${c.proc.pid} on host .*: standby, copies \\d+ partitions?`);
+  let listed = "";
+  for (const deadline = Date.now() + 30_000; !roles.test(listed) && Date.now() < deadline; await Bun.sleep(500)) listed = (await klink(["status", a.file])).stdout;
+  expect(listed).toMatch(roles);
+
+  // a worker killed: its partitions go to the others after its session timeout
+  const bKilled = Date.now();
+  b.proc.kill("SIGKILL");
+  await b.exited;
+  const takenBefore = count(a.log(), /taken back from another worker/g) + count(c.log(), copying);
+  await until("B's partitions are copied by others", () => count(a.log(), /taken back from another worker/g) + count(c.log(), copying) > takenBefore, 120_000, a.status);
+  const afterWorkerKill = Date.now() - bKilled;
+
+  // the runner killed while C holds partitions: C (or D) runs the link once no one else copies
+  const d = worker();
+  await until("D stands by", () => d.log().includes("standby: another klink runs link"), 60_000, d.status);
+  const aKilled = Date.now();
+  a.proc.kill("SIGKILL");
+  await a.exited;
+  await until("C or D runs the link", () => c.log().includes(`this klink runs link ${link}`) || d.log().includes(`this klink runs link ${link}`), 120_000);
+  const runner = c.log().includes(`this klink runs link ${link}`) ? c : d;
+  const other = runner === c ? d : c;
+  await until("the new runner lends partitions again", () => lends.test(runner.log()), 120_000, runner.status);
+  const afterRunnerKill = Date.now() - aKilled;
+  await until("the other worker copies lent partitions", () => count(other.log(), copying) > 0, 90_000, other.status);
+
+  // a worker stopped with SIGTERM lets go at once
+  const termAt = Date.now();
+  const takenBack = count(runner.log(), /taken back from another worker/g);
+  other.proc.kill("SIGTERM");
+  expect(await other.exited).toBe(0);
+  await until("the runner takes the partitions back", () => count(runner.log(), /taken back from another worker/g) > takenBack, 60_000, runner.status);
+  const afterTerm = Date.now() - termAt;
+
+  const produced = await load.stop();
+  runner.proc.kill("SIGTERM");
+  expect(await runner.exited).toBe(0);
+  // the last records: one klink of the same link (standby, not spread) until caught up
+  const last = await klink(["run", writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n", extra: "storage:\n  plugin: kafka\n" }), "--until-caught-up"]);
+  expect(last.code).toBe(0);
+  await expectExactCopy(topic, produced);
+  console.log(`spread: a killed worker's partitions copied again ${afterWorkerKill} ms after its kill -9; the runner's kill -9 to lending again ${afterRunnerKill} ms; SIGTERM to taken back ${afterTerm} ms`);
+  }
+}, 600_000);
