@@ -84,7 +84,7 @@ export function ownLink(o: {
         await o.stopping();
       },
       onLost: (keys, reason) => {
-        if (parts(keys).length) spread?.lost(parts(keys));
+        if (parts(keys).length) spread?.lost(parts(keys), reason);
         if (keys.includes(LINK_UNIT)) resolveLost(`worker group ${groupId}: ${reason}`);
       },
       onEvent: (e: WorkerGroupEvent) => {

@@ -87,8 +87,10 @@ export class SpreadPartitions {
     }
   }
 
-  lost(keys: PartitionKey[]): void {
-    void this.copier.letGo(keys); // the lease ended: the copier writes nothing more anyway (mayWrite)
+  /** The lease ended: the copier writes nothing more anyway (it asks the lease before every write). */
+  lost(keys: PartitionKey[], reason: string): void {
+    this.o.log(`no longer copies ${keys.join(", ")}: ${reason}`);
+    void this.copier.letGo(keys);
   }
 
   /** This worker's part of its JoinGroup metadata. */

@@ -92,3 +92,34 @@ test("link.spread: workers copy lent partitions; kill -9 of a worker and of the 
   console.log(`spread: a killed worker's partitions copied again ${afterWorkerKill} ms after its kill -9; the runner's kill -9 to lending again ${afterRunnerKill} ms; SIGTERM to taken back ${afterTerm} ms`);
   }
 }, 600_000);
+
+test("link.spread: a worker paused (SIGSTOP) past its session with partitions lent to it: the runner takes them back and copies on; woken, the worker writes nothing of its old partitions and rejoins; every record once, at its source offset", async () => {
+  const topic = uniqueName("spread-stop");
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 4 }]));
+  const link = uniqueName("spread-stop");
+  const spreadFile = () => writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n  spread: true\n", extra: "storage:\n  plugin: kafka\n" });
+  const load = steadyProducer(source(), topic, 4, 200); // 4,000 records/s: a round of the fast lane is never empty
+  const a = start(spreadFile());
+  await until("A runs the link", () => a.log().includes(`this klink runs link ${link}`), 60_000, a.status);
+  const b = start(spreadFile());
+  await until("B copies lent partitions", () => count(b.log(), copying) >= 2, 90_000, b.status);
+  await Bun.sleep(2_000);
+
+  const taken = count(a.log(), /taken back from another worker/g);
+  b.proc.kill("SIGSTOP");
+  await until("A takes B's partitions back", () => count(a.log(), /taken back from another worker/g) > taken, 90_000, a.status);
+  await Bun.sleep(3_000); // A copies them on while B sleeps
+  b.proc.kill("SIGCONT");
+  await until("B, woken, says its lease ended", () => /lease ended|no longer knows this worker/.test(b.log()), 60_000, b.status);
+  await Bun.sleep(5_000); // B rejoins; whatever it still held would be written now
+  expect(b.proc.exitCode).toBeNull();
+
+  const produced = await load.stop();
+  b.proc.kill("SIGTERM");
+  expect(await b.exited).toBe(0);
+  a.proc.kill("SIGTERM");
+  expect(await a.exited).toBe(0);
+  const last = await klink(["run", writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n", extra: "storage:\n  plugin: kafka\n" }), "--until-caught-up"]);
+  expect(last.code).toBe(0);
+  await expectExactCopy(topic, produced);
+}, 300_000);
