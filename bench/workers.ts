@@ -10,15 +10,18 @@
  * and writes bench/results/workers-<date>.md.
  * Usage: npx bun bench/workers.ts [--gb 12] [--window 10] [--keep-clusters]
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 
 process.env.KLINK_TEST_DIR = resolve(process.env.KLINK_BENCH_DIR ?? resolve(import.meta.dir, "../.klink-bench"));
 
 const { startClusters, stopClusters, withAdmin, createTopics, deleteTopics } = await import("./replicate/clusters.ts");
 const { loadRecords, KEY_BYTES } = await import("./replicate/dataset.ts");
-const { spawnKlink, writeMigration } = await import("../test/link/klink-process.ts");
+const { writeMigration } = await import("../test/link/klink-process.ts");
 const { klinkSnapshot } = await import("./test-clusters.ts");
+/** A copy of dist/klink taken at the start: a build meanwhile does not change what is measured. */
+const snapshot = klinkSnapshot(mkdtempSync(join(tmpdir(), "klink-workers-bench-")));
 type KafkaCluster = import("../test/harness/cluster.ts").KafkaCluster;
 
 const arg = (name: string, def: string) => {
@@ -56,7 +59,7 @@ interface Worker {
 }
 
 function startWorker(file: string): Worker {
-  const proc = spawnKlink(["run", file]);
+  const proc = Bun.spawn([...snapshot.argv, "run", file], { stdout: "ignore", stderr: "pipe" });
   let text = "";
   void (async () => {
     for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) text += new TextDecoder().decode(chunk);
@@ -125,7 +128,6 @@ try {
   const row = (r: Result) => r.perWorker.map((w, i) =>
     `| ${r.workers} | ${i === 0 ? "runner" : "lent half"} | ${w.partitions} | ${i === 0 ? Math.round(r.recordsPerSecond).toLocaleString("en-US") : ""} | ${i === 0 ? ((r.recordsPerSecond * RECORD_BYTES) / 1e6).toFixed(1) : ""} | ${w.gb.toFixed(2)} | ${w.cpu.toFixed(1)} | ${w.cpuPerGb.toFixed(2)} |`).join("\n");
   const date = new Date().toISOString().slice(0, 10);
-  const snapshot = klinkSnapshot(resolve(import.meta.dir, ".."));
   const md = `# One klink worker against two on the same data (${date})
 
 Produced by \`npx bun bench/workers.ts --gb ${GB} --window ${WINDOW_S}\`. Build: ${snapshot.build}. Source Kafka ${source.version}, target Kafka ${target.version}, one broker each, on this 2-core machine (the brokers and the workers share the 2 cores).

@@ -15,8 +15,11 @@ import { BatchCopier, type LanePartition } from "../fast-lane/batch-copier.ts";
 import { copyHeads, laneStart } from "../fast-lane/head-copy.ts";
 import { STANDBY_MESSAGE_TIMEOUT_MS } from "../config/copying-clients.ts";
 import { findDivergence } from "../link/reconcile.ts";
+import { inParallel } from "../link/in-parallel.ts";
 import { partitionKey, splitPartitionKey, type PartitionKey } from "./assignment.ts";
 
+/** How many partitions find their start (the target's end, its tail checked, the head copied) at once. */
+const STARTED_AT_ONCE = 8;
 /** A cluster that does not answer: the partition is tried again after this long. */
 const RETRY_MS = 1_000;
 
@@ -103,7 +106,8 @@ export class PartitionCopier {
 
   private async step(): Promise<void> {
     const now = performance.now();
-    for (const c of [...this.parts.values()]) if (c.next === null && c.notBefore <= now && this.o.mayWrite()) await this.begin(c);
+    const due = [...this.parts.values()].filter((c) => c.next === null && c.notBefore <= now);
+    if (due.length && this.o.mayWrite()) await inParallel(due, STARTED_AT_ONCE, (c) => this.begin(c)); // begin() catches its errors
     const ready = [...this.parts.values()].filter((c) => c.next !== null);
     if (!ready.length) return void (await Bun.sleep(100));
     const results = await this.lane.copyRounds(ready.map((c) => ({ partition: c.p, next: c.next! })));
