@@ -6,7 +6,8 @@
  * once, at its source offset.
  */
 import { afterAll, expect, test } from "bun:test";
-import { source, uniqueName, until, withAdmin } from "../helpers.ts";
+import { source, target, uniqueName, until, withAdmin } from "../helpers.ts";
+import { DualWriteWorkload } from "./dual-write-workload.ts";
 import { klink, runInBackground, spawnKlink, steadyProducer, writeMigration } from "./klink-process.ts";
 import { expectExactCopy } from "./exact-copy.ts";
 
@@ -123,3 +124,40 @@ test("link.spread: a worker paused (SIGSTOP) past its session with partitions le
   expect(last.code).toBe(0);
   await expectExactCopy(topic, produced);
 }, 300_000);
+
+test("link.spread under dual write: librdkafka and Verifiable producers move to the target while a worker copies lent partitions (and one is killed); both clusters end with every acknowledged record once, in order, identical", async () => {
+  const topic = uniqueName("spread-dual");
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 6 }]));
+  const link = uniqueName("spread-dual");
+  const spreadFile = () => writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n  spread: true\n", extra: "storage:\n  plugin: kafka\n" });
+  const w = new DualWriteWorkload({ topic, clusters: { source: source(), target: target() }, rate: 250, log: () => {} });
+  const workers: Array<ReturnType<typeof start>> = [];
+  try {
+    await w.start("source");
+    const a = start(spreadFile());
+    workers.push(a);
+    await until("A runs the link", () => a.log().includes(`this klink runs link ${link}`), 60_000, a.status);
+    const b = start(spreadFile());
+    workers.push(b);
+    await until("B copies lent partitions", () => count(b.log(), copying) >= 2, 90_000, b.status);
+    const c = start(spreadFile());
+    workers.push(c);
+    await until("C copies lent partitions", () => count(c.log(), copying) >= 1, 90_000, c.status);
+    for (const p of w.producers) {
+      await w.move(p.index, "target");
+      if (p.index === 1) b.proc.kill("SIGKILL"); // a worker dies in the middle of the move
+      await Bun.sleep(3_000);
+    }
+    await until("A routes the target's records back (dual write)", () => a.log().includes("dual-write"), 60_000, a.status);
+    await Bun.sleep(5_000);
+    await w.stop();
+    const converged = await w.converge({ deadlineMs: 240_000, quietMs: 40_000 });
+    const report = await w.check();
+    if (!report.ok || !converged.converged) {
+      throw new Error(`${report.text}\n${workers.map((x, i) => `--- worker ${i} (pid ${x.proc.pid}) ---\n${x.log().split("\n").filter((l) => !l.includes("records/s")).join("\n")}`).join("\n")}`);
+    }
+  } finally {
+    await w.kill();
+    for (const x of workers) x.proc.kill("SIGKILL");
+  }
+}, 600_000);
