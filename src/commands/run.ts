@@ -256,7 +256,7 @@ export const run: Command = {
     try {
       view.phase = `starting ${topics.length} topic(s): creating missing ones on the target, aligning each partition's start`;
       await running.start();
-      await spread?.runLink(running);
+      await spread?.runLink(running.lending);
       acls?.start();
       view.phase = "holding the linked groups on the target (the read fence)";
       await life.start();

@@ -8,13 +8,12 @@
  * To follow one record from source to target, read fetcher.ts; this file is the frame around it.
  */
 import { Admin } from "../rdkafka/index.ts";
-import { targetIsPrimary, type Store, type TopicLifecycle } from "../state/store.ts";
-import type { Selection, StartPosition } from "../config/types.ts";
-import type { Cluster } from "./cluster.ts";
+import { targetIsPrimary, type TopicLifecycle } from "../state/store.ts";
+import type { StartPosition } from "../config/types.ts";
 import { provisionTopic, describeSourceTopic, targetMaxMessageBytes } from "./provision.ts";
 import { CleanupPolicySwitch } from "./align.ts";
 import { Ledger, Lanes } from "./ledger.ts";
-import { Router, type RoutedProgress } from "./router.ts";
+import { Router } from "./router.ts";
 import { reconcile } from "./reconcile.ts";
 import { settleReplication } from "./settle.ts";
 import { Fetcher, type Assignment } from "./fetcher.ts";
@@ -27,36 +26,20 @@ import { PartitionStarter } from "./partition-start.ts";
 import { readStartFacts } from "./start-facts.ts";
 import { Reachability } from "./reachability.ts";
 import { LinkedPartition } from "./partition/partition.ts";
-import type { PartitionProgress } from "./partition/progress.ts";
+import { partitionProgress, type PartitionProgress } from "./partition/progress.ts";
 import { stateKey, storedPartitions, translateWrites, type StoredPartition } from "./partition/state.ts";
 import { checkClusterPair } from "./cluster-pair.ts";
 import { inParallel } from "./in-parallel.ts";
 import { InterruptedTopics } from "./interrupted-topics.ts";
 import { groupOffsetOnTarget, groupOffsetOnSource, type GroupOffsetContext } from "./group-offsets.ts";
 import type { LinkedTopic } from "./linked-topic.ts";
-import { NewTopics, type NewTopicsSettings } from "./new-topics.ts";
+import { NewTopics } from "./new-topics.ts";
+import type { LinkOptions } from "./link-options.ts";
+import { BetweenBatches } from "./between-batches.ts";
+import { Lending } from "./lending.ts";
 
 /** How many topics are provisioned, aligned and resumed at once when klink starts. */
 const TOPICS_STARTED_AT_ONCE = 16;
-
-export interface LinkOptions {
-  linkName: string;
-  source: Cluster;
-  target: Cluster;
-  topics: LinkedTopic[];
-  store: Store;
-  /** Cap on bytes read and not yet acknowledged by the target (backpressure). */
-  maxInFlightBytes: number;
-  /** limits.memory: fetching pauses above it (memory-guard.ts). */
-  memoryBytes: number;
-  log: (line: string) => void;
-  /** link.groupOffsetSync, and `groups:` (those klink hands off itself). */
-  groupOffsetSync?: { groups: Selection } | null;
-  /** Topics created on the source while klink runs are linked (new-topics.ts). */
-  newTopics?: NewTopicsSettings | null;
-  /** link.standby (docs/workers.md): the worker lease, asked before every batch; the copying producers' message.timeout.ms. */
-  standby?: { mayWrite: () => boolean; messageTimeoutMs: number } | null;
-}
 
 export class Link {
   private readonly partitions = new Map<string, LinkedPartition>();
@@ -74,24 +57,23 @@ export class Link {
   private newTopics: NewTopics | null = null;
   private reach: Reachability | null = null;
   private stopping = false;
-  private closed = false;
   private readonly startedAt = performance.now();
-  /** `klink resume` requests, served by the run loop between batches. */
-  private readonly resumes: Array<{ topic: string; partition: number | null; done: (lines: string[]) => void; failed: (err: Error) => void }> = [];
+  /** `klink resume`, lending and taking back: served by the run loop between batches. */
+  private readonly between = new BetweenBatches();
   private readonly memory: MemoryGuard;
   private readonly topicsToStart: InterruptedTopics;
   private lastRetryLook = 0;
-  /** link.spread: partitions another worker copies now (Link.lend), by key. */
-  private readonly lent = new Map<string, { topic: string; partition: number }>();
-  /** Topics a lifecycle step waits for: their lent partitions must come back (spreadable() says no). */
-  private readonly wanted = new Set<string>();
-  /** lend / takeBack requests, served by the run loop between batches. */
-  private readonly moves: Array<{ run: () => Promise<void>; done: () => void; failed: (err: Error) => void }> = [];
+  /** link.spread: the partitions other workers copy (lending.ts). */
+  readonly lending: Lending;
 
   constructor(private readonly options: LinkOptions) {
     this.ledger = new Ledger(options.store);
     this.memory = processMemoryGuard(options.memoryBytes);
     this.topicsToStart = new InterruptedTopics(options.log);
+    this.lending = new Lending({
+      get: (t, p) => this.get(t, p), running: () => this.partitions.values(), topicState: (t) => this.topicState(t), log: options.log,
+      letGo: (parts) => this.release(parts, true), restart: (topic) => this.restartTopic(topic),
+    }, this.between);
   }
 
   private key(topic: string, partition: number): string {
@@ -169,7 +151,7 @@ export class Link {
     const provisioned = await provisionTopic(this.sourceAdmin, this.targetAdmin, t.name, t.create, (from) => this.markCreated(t.name, from));
     if (provisioned.action !== "exists") o.log(`${t.name}: target topic ${provisioned.action} (${provisioned.partitions} partitions)`);
     const desc = await describeSourceTopic(this.sourceAdmin, t.name);
-    const ids = desc.partitions.map((p) => p.partition).filter((id) => !this.get(t.name, id) && !this.lent.has(this.key(t.name, id)));
+    const ids = desc.partitions.map((p) => p.partition).filter((id) => !this.get(t.name, id) && !this.lending.isLent(t.name, id));
     if (ids.length === 0) return [];
     const stored = await storedPartitions(o.store, t.name);
     const resumed = ids.filter((id) => stored.has(id));
@@ -321,8 +303,7 @@ export class Link {
         this.groupOffsetSync?.tick();
         await this.newTopics?.tick();
         this.reach!.tick();
-        await this.serveResumes();
-        await this.serveMoves();
+        await this.between.serve();
         await this.retryInterrupted();
         if (done === "read") {
           idle = 0;
@@ -332,7 +313,7 @@ export class Link {
         await Bun.sleep(Math.min(++idle, 10));
       }
     } finally {
-      for (const r of this.resumes.splice(0)) r.failed(new Error("klink is stopping; the partitions resume when it runs again"));
+      this.between.stopped();
       this.router.stop();
       await routing;
     }
@@ -345,13 +326,7 @@ export class Link {
    * translate mode starts again from its stored lane positions, as after a restart.
    */
   resume(topic: string, partition: number | null): Promise<string[]> {
-    return new Promise((done, failed) => this.resumes.push({ topic, partition, done, failed }));
-  }
-
-  private async serveResumes(): Promise<void> {
-    for (let r = this.resumes.shift(); r; r = this.resumes.shift()) {
-      await this.restartStopped(r.topic, r.partition).then(r.done, r.failed);
-    }
+    return this.between.ask(() => this.restartStopped(topic, partition), new Error("klink is stopping; the partitions resume when it runs again"));
   }
 
   /** Exact partitions a cluster interrupted (Fetcher.fail) start again once their time has come (looked at every second: 10,000 partitions 100 times a second cost a tenth of a core). */
@@ -373,17 +348,13 @@ export class Link {
   }
 
   private async restartStopped(topic: string, partition: number | null): Promise<string[]> {
-    const t = this.options.topics.find((x) => x.name === topic)!;
     const which = partition === null ? topic : `${topic}[${partition}]`;
     const stopped = [...this.partitions.values()].filter((p) => p.topic === topic && p.state === "stopped" && (partition === null || p.partition === partition));
     if (stopped.length === 0) return [`${which}: no stopped partition`];
     const lines: string[] = [];
-    const restart = stopped;
-    await this.release(restart);
-    const assignment = await this.linkTopic(t, t.start);
-    this.fetcher.assign(assignment, true);
-    this.fetcher.unpause(assignment);
-    for (const old of restart) {
+    await this.release(stopped);
+    await this.restartTopic(topic);
+    for (const old of stopped) {
       const p = this.get(topic, old.partition)!;
       const line = !p.error ? `${topic}[${p.partition}]: resumed at source offset ${p.next}`
         : p.retryAt !== null ? `${topic}[${p.partition}]: still interrupted: ${p.error}; trying again in ${RETRY_STOPPED_MS / 1000} s`
@@ -394,12 +365,23 @@ export class Link {
     return lines;
   }
 
+  /** Starts the partitions of `topic` that are neither copied nor lent, as a restart of klink would resume them. */
+  private async restartTopic(topic: string): Promise<Assignment> {
+    const t = this.options.topics.find((x) => x.name === topic);
+    if (!t) return [];
+    const assignment = await this.linkTopic(t, t.start);
+    this.assignAdded(topic, assignment);
+    this.fetcher.unpause(assignment); // librdkafka keeps the pause of their stop across assignments
+    return assignment;
+  }
+
   /**
    * Ends copying `parts` as a stop of klink would: in translate mode the lanes end (positions
    * stored, copies acknowledged after that matched by content when the partition starts again:
    * reconcile.ts), what is in flight is acknowledged, and the partitions leave this Link.
    */
-  private async release(parts: LinkedPartition[]): Promise<void> {
+  private async release(parts: LinkedPartition[], dropHeld = false): Promise<void> {
+    if (dropHeld) for (const p of parts) this.fetcher.letGo(p); // lent: what they hold is read again by the next owner
     const lanes = parts.flatMap((p) => (p.lanes ? [p.lanes] : []));
     for (const l of lanes) l.fetch.failed = true;
     await Promise.all(lanes.map((l) => this.router.release(l)));
@@ -407,70 +389,6 @@ export class Link {
     await this.ledger.flush(true);
     for (const l of lanes) this.ledger.remove(l);
     for (const p of parts) this.partitions.delete(this.key(p.topic, p.partition));
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // link.spread: partitions copied by other workers (docs/workers.md, "Spreading partitions")
-
-  /**
-   * Stops copying `parts`, which another worker copies from now on: records held are dropped (read
-   * again by whoever copies next), those in flight acknowledged, the filler producer closed.
-   * Resolves once this Link writes nothing more to them.
-   */
-  lend(parts: Array<{ topic: string; partition: number }>): Promise<void> {
-    return this.move(async () => {
-      const going = parts.map((x) => this.get(x.topic, x.partition)).filter((p): p is LinkedPartition => p !== undefined);
-      for (const p of going) this.fetcher.letGo(p);
-      await this.release(going);
-      for (const x of parts) this.lent.set(this.key(x.topic, x.partition), { topic: x.topic, partition: x.partition });
-    });
-  }
-
-  /** Copies lent partitions again, from where the target ends, as a restart of klink would resume them. */
-  takeBack(parts: Array<{ topic: string; partition: number }>): Promise<void> {
-    return this.move(async () => {
-      for (const x of parts) this.lent.delete(this.key(x.topic, x.partition));
-      for (const topic of new Set(parts.map((x) => x.topic))) {
-        const t = this.options.topics.find((x) => x.name === topic);
-        if (!t) continue;
-        const assignment = await this.linkTopic(t, t.start);
-        this.assignAdded(topic, assignment);
-        this.fetcher.unpause(assignment);
-        for (const a of assignment) this.options.log(`${topic}[${a.partition}]: taken back from another worker; copying from source offset ${a.offset}`);
-        if (!this.lentOf(topic).length) this.wanted.delete(topic);
-      }
-    });
-  }
-
-  /** Every partition of the link, copied here or lent. */
-  linkedPartitions(): Array<{ topic: string; partition: number }> {
-    return [...[...this.partitions.values()].map((p) => ({ topic: p.topic, partition: p.partition })), ...this.lent.values()];
-  }
-
-  /**
-   * Partitions that must be copied here, not by another worker: not plain mirroring at identical
-   * offsets (translate mode, stopped, a topic past mirroring), or of a topic a lifecycle step waits for.
-   */
-  keptHere(): Array<{ topic: string; partition: number }> {
-    const keep = (topic: string) => this.wanted.has(topic) || this.topicState(topic) !== "mirroring";
-    return this.linkedPartitions().filter((x) => {
-      const p = this.get(x.topic, x.partition);
-      return keep(x.topic) || (p !== undefined && (p.state !== "exact" || p.error !== null));
-    });
-  }
-
-  private lentOf(topic: string): Array<{ topic: string; partition: number }> {
-    return [...this.lent.values()].filter((x) => x.topic === topic);
-  }
-
-  /** Served by the run loop; once the Link is closed there is nothing left to move (close() wrote or dropped all). */
-  private move(run: () => Promise<void>): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise((done, failed) => this.moves.push({ run, done, failed }));
-  }
-
-  private async serveMoves(): Promise<void> {
-    for (let m = this.moves.shift(); m; m = this.moves.shift()) await m.run().then(m.done, m.failed);
   }
 
   /** limits.memory: fetching pauses or resumes as memory-guard.ts decides. */
@@ -500,24 +418,14 @@ export class Link {
     this.starter?.close();
     this.sourceAdmin?.close();
     this.targetAdmin?.close();
-    this.closed = true;
-    for (const m of this.moves.splice(0)) m.done(); // the run loop ended: everything was flushed or dropped above
+    this.between.close(); // lending asked after the loop ended: everything was flushed or dropped above
   }
 
   // ---------------------------------------------------------------------------------------------
   // questions of the lifecycle and of status
 
   progress(): PartitionProgress[] {
-    return [...this.partitions.values()].map((p) => {
-      const progress: PartitionProgress = {
-        topic: p.topic, partition: p.partition, mode: p.mode, next: p.next - p.inFlight, sourceEnd: p.sourceEnd, copiedRecords: p.copiedRecords,
-        copiedBytes: p.copiedBytes, copiedTimestamp: p.copiedTimestamp, error: p.error, topicState: this.topicStates.get(p.topic) ?? "mirroring",
-        ...(p.error && p.retryAt !== null ? { retrying: true } : {}),
-        lastCopiedAt: p.lastOriginalAt ? new Date(Date.now() - (performance.now() - p.lastOriginalAt)).toISOString() : null, // a monotonic reading, as a time
-      };
-      const routed = p.lanes ? this.router.progress(p.lanes) : undefined;
-      return routed ? { ...progress, routed } : progress;
-    });
+    return [...this.partitions.values()].map((p) => partitionProgress(p, this.topicState(p.topic), p.lanes ? this.router.progress(p.lanes) : undefined));
   }
 
   /** Whether each cluster answered klink's last ask (reachability.ts). */
@@ -540,17 +448,14 @@ export class Link {
 
   /** True when every partition has copied up to the source end seen last, with nothing in flight. */
   caughtUp(): boolean {
-    if (this.topicsToStart.size || this.lent.size) return false;
+    if (this.topicsToStart.size || this.lending.any) return false;
     for (const p of this.partitions.values()) if ((p.copying && !p.settled) || p.retryAt !== null) return false;
     return this.ledger.pending() === 0 && this.router.caughtUp();
   }
 
   /** Everything of `topic` the source had when last seen is copied and routed; nothing in flight. */
   drained(topic: string): boolean {
-    if (this.lentOf(topic).length) {
-      this.wanted.add(topic); // copied elsewhere: it comes back here first
-      return false;
-    }
+    if (this.lending.holdsBack(topic)) return false; // copied elsewhere: it comes back here first
     for (const p of this.partitions.values()) {
       if (p.topic !== topic || !p.copying) continue;
       if (!p.settled) return false;

@@ -1,6 +1,7 @@
 /** One linked partition as status, metrics and the progress lines see it (Link.progress). */
 import type { TopicLifecycle } from "../../state/store.ts";
 import type { RoutedProgress } from "../router.ts";
+import type { LinkedPartition } from "./partition.ts";
 
 export interface PartitionProgress {
   topic: string;
@@ -24,4 +25,15 @@ export interface PartitionProgress {
   routed?: RoutedProgress;
   /** The topic's lifecycle state (docs/lifecycle.md). */
   topicState?: TopicLifecycle;
+}
+
+/** What status shows of `p`: its progress, its topic's state, and the Router's when it routes. */
+export function partitionProgress(p: LinkedPartition, topicState: TopicLifecycle, routed: RoutedProgress | undefined): PartitionProgress {
+  const progress: PartitionProgress = {
+    topic: p.topic, partition: p.partition, mode: p.mode, next: p.next - p.inFlight, sourceEnd: p.sourceEnd, copiedRecords: p.copiedRecords,
+    copiedBytes: p.copiedBytes, copiedTimestamp: p.copiedTimestamp, error: p.error, topicState,
+    ...(p.error && p.retryAt !== null ? { retrying: true } : {}),
+    lastCopiedAt: p.lastOriginalAt ? new Date(Date.now() - (performance.now() - p.lastOriginalAt)).toISOString() : null, // a monotonic reading, as a time
+  };
+  return routed ? { ...progress, routed } : progress;
 }

@@ -1,0 +1,92 @@
+/**
+ * link.spread (docs/workers.md, "Spreading partitions"): the partitions the runner's Link lends to
+ * other workers and takes back, and which of its partitions must stay with it. Lending and taking
+ * back run between two batches of the run loop (between-batches.ts).
+ */
+import type { TopicLifecycle } from "../state/store.ts";
+import type { LinkedPartition } from "./partition/partition.ts";
+import type { Assignment } from "./fetcher.ts";
+import type { BetweenBatches } from "./between-batches.ts";
+
+type Part = { topic: string; partition: number };
+
+/** What of the Link lending needs (link.ts). */
+export interface LendingHost {
+  get(topic: string, partition: number): LinkedPartition | undefined;
+  running(): Iterable<LinkedPartition>;
+  topicState(topic: string): TopicLifecycle;
+  /** Ends copying these partitions as a stop of klink would (held records dropped, in-flight ones acknowledged). */
+  letGo(parts: LinkedPartition[]): Promise<void>;
+  /** Starts the partitions of `topic` that are neither copied nor lent, as a restart would resume them. */
+  restart(topic: string): Promise<Assignment>;
+  log: (line: string) => void;
+}
+
+const key = (p: Part) => `${p.topic}\u0000${p.partition}`;
+
+export class Lending {
+  private readonly lent = new Map<string, Part>();
+  /** Topics a lifecycle step waits for: their lent partitions come back (keptHere says so). */
+  private readonly wanted = new Set<string>();
+
+  constructor(private readonly host: LendingHost, private readonly between: BetweenBatches) {}
+
+  isLent(topic: string, partition: number): boolean {
+    return this.lent.has(key({ topic, partition }));
+  }
+
+  get any(): boolean {
+    return this.lent.size > 0;
+  }
+
+  /**
+   * Stops copying `parts`, which another worker copies from now on: records held are dropped (read
+   * again by whoever copies next), those in flight acknowledged, the filler producer closed.
+   * Resolves once the Link writes nothing more to them.
+   */
+  lend(parts: Part[]): Promise<void> {
+    return this.between.ask(async () => {
+      await this.host.letGo(parts.map((x) => this.host.get(x.topic, x.partition)).filter((p): p is LinkedPartition => p !== undefined));
+      for (const x of parts) this.lent.set(key(x), { topic: x.topic, partition: x.partition });
+    });
+  }
+
+  /** Copies lent partitions again, from where the target ends, as a restart of klink would resume them. */
+  takeBack(parts: Part[]): Promise<void> {
+    return this.between.ask(async () => {
+      for (const x of parts) this.lent.delete(key(x));
+      for (const topic of new Set(parts.map((x) => x.topic))) {
+        for (const a of await this.host.restart(topic)) this.host.log(`${topic}[${a.partition}]: taken back from another worker; copying from source offset ${a.offset}`);
+        if (!this.lentOf(topic).length) this.wanted.delete(topic);
+      }
+    });
+  }
+
+  /** Every partition of the link, copied here or lent. */
+  linkedPartitions(): Part[] {
+    return [...[...this.host.running()].map((p) => ({ topic: p.topic, partition: p.partition })), ...this.lent.values()];
+  }
+
+  /**
+   * Partitions that must be copied here, not by another worker: not plain mirroring at identical
+   * offsets (translate mode, stopped, a topic past mirroring), or of a topic a lifecycle step waits for.
+   */
+  keptHere(): Part[] {
+    const keep = (topic: string) => this.wanted.has(topic) || this.host.topicState(topic) !== "mirroring";
+    return this.linkedPartitions().filter((x) => {
+      const p = this.host.get(x.topic, x.partition);
+      return keep(x.topic) || (p !== undefined && (p.state !== "exact" || p.error !== null));
+    });
+  }
+
+  /** A lifecycle step waits for `topic` (Link.drained): true while some of it is lent, and it is called back. */
+  holdsBack(topic: string): boolean {
+    if (!this.lentOf(topic).length) return false;
+    this.wanted.add(topic);
+    return true;
+  }
+
+  private lentOf(topic: string): Part[] {
+    return [...this.lent.values()].filter((x) => x.topic === topic);
+  }
+}
