@@ -125,10 +125,6 @@ export class SpreadPartitions {
   }
 
 
-  copying(): Array<{ topic: string; partition: number; next: number | null; copiedRecords: number }> {
-    return this.copier.progress();
-  }
-
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.copier.close();

@@ -9,9 +9,9 @@ import { afterAll, expect, test } from "bun:test";
 import { FastLaneError } from "../../src/fast-lane/batch-copier.ts";
 import { restamp, splitBatches } from "../../src/fast-lane/record-batch.ts";
 import { Producer } from "../../src/rdkafka/index.ts";
-import { plain, source, target, uniqueName } from "../helpers.ts";
+import { plain, source, target } from "../helpers.ts";
 import { exactDifferences } from "../link/exact-check.ts";
-import { closeClients, copier, copyAll, end, produce, topicPair } from "./lane-helpers.ts";
+import { closeClients, copier, copyAll, end, produce, produceCommitted, topicPair } from "./lane-helpers.ts";
 
 afterAll(closeClients);
 
@@ -35,12 +35,7 @@ for (const codec of ["none", "gzip", "snappy", "lz4", "zstd"]) {
 test("a transaction on the source stops the lane where it begins", async () => {
   const topic = await topicPair("lane-txn");
   await produce(topic, 200, "lz4");
-  const txn = new Producer(plain(source(), { "transactional.id": uniqueName("lane-txn") }));
-  await txn.initTransactionsAsync();
-  txn.beginTransaction();
-  for (let i = 0; i < 10; i++) txn.produce({ topic, partition: 0, key: `t${i}`, value: "in a transaction" });
-  await txn.commitTransaction();
-  await txn.close();
+  await produceCommitted(topic, 10);
   await produce(topic, 50, "lz4", 200);
 
   const r = await copyAll(copier(), { topic, partition: 0 });

@@ -41,6 +41,16 @@ export async function produce(topic: string, n: number, codec: string, from = 0,
   await producer.close();
 }
 
+/** `n` records in one committed transaction on partition 0 of the source (a transactional batch and its marker). */
+export async function produceCommitted(topic: string, n: number): Promise<void> {
+  const txn = new Producer(plain(source(), { "transactional.id": uniqueName(`${topic}-txn`) }));
+  await txn.initTransactionsAsync();
+  txn.beginTransaction();
+  for (let i = 0; i < n; i++) txn.produce({ topic, partition: 0, key: `t${i}`, value: "in a transaction" });
+  await txn.commitTransaction();
+  await txn.close();
+}
+
 export async function end(cluster: KafkaCluster, topic: string): Promise<number> {
   return (await withAdmin(cluster, (a) => a.watermarks([{ topic, partition: 0 }])))[0]!.high;
 }

@@ -18,14 +18,27 @@ afterAll(() => {
 
 const start = (file: string) => runInBackground(file, running);
 const count = (log: string, what: RegExp) => (log.match(what) ?? []).length;
+/** A source topic of `partitions`, and the migration.yaml of a worker of its link (`spread: false`: a plain standby). */
+async function spreadLink(prefix: string, partitions: number) {
+  const topic = uniqueName(prefix);
+  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions }]));
+  const link = uniqueName(prefix);
+  const file = (spread = true) => writeMigration({ topics: [topic], linkName: link, linkExtra: `  standby: true\n${spread ? "  spread: true\n" : ""}`, extra: "storage:\n  plugin: kafka\n" });
+  return { topic, link, spreadFile: () => file(), plainFile: () => file(false) };
+}
+
+/** The last records: one klink of the link (standby, not spread) until caught up; then every record once at its source offset. */
+async function lastRunThenExactCopy(plainFile: string, topic: string, produced: number): Promise<void> {
+  const last = await klink(["run", plainFile, "--until-caught-up"]);
+  expect(last.code).toBe(0);
+  await expectExactCopy(topic, produced);
+}
+
 const lends = /lent \d+ partition\(s\) to other workers/;
 const copying = /: copying from offset \d+ \(lent by the worker that runs the link\)/g;
 
 test("link.spread: workers copy lent partitions; kill -9 of a worker and of the runner, SIGTERM, joins; every record once, at its source offset", async () => {
-  const topic = uniqueName("spread");
-  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 6 }]));
-  const link = uniqueName("spread");
-  const spreadFile = () => writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n  spread: true\n", extra: "storage:\n  plugin: kafka\n" });
+  const { topic, link, spreadFile, plainFile } = await spreadLink("spread", 6);
   const load = steadyProducer(source(), topic, 6);
 
   const all: Array<ReturnType<typeof start>> = [];
@@ -86,19 +99,13 @@ test("link.spread: workers copy lent partitions; kill -9 of a worker and of the 
   const produced = await load.stop();
   runner.proc.kill("SIGTERM");
   expect(await runner.exited).toBe(0);
-  // the last records: one klink of the same link (standby, not spread) until caught up
-  const last = await klink(["run", writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n", extra: "storage:\n  plugin: kafka\n" }), "--until-caught-up"]);
-  expect(last.code).toBe(0);
-  await expectExactCopy(topic, produced);
+  await lastRunThenExactCopy(plainFile(), topic, produced);
   console.log(`spread: a killed worker's partitions copied again ${afterWorkerKill} ms after its kill -9; the runner's kill -9 to lending again ${afterRunnerKill} ms; SIGTERM to taken back ${afterTerm} ms`);
   }
 }, 600_000);
 
 test("link.spread: a worker paused (SIGSTOP) past its session with partitions lent to it: the runner takes them back and copies on; woken, the worker writes nothing of its old partitions and rejoins; every record once, at its source offset", async () => {
-  const topic = uniqueName("spread-stop");
-  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 4 }]));
-  const link = uniqueName("spread-stop");
-  const spreadFile = () => writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n  spread: true\n", extra: "storage:\n  plugin: kafka\n" });
+  const { topic, link, spreadFile, plainFile } = await spreadLink("spread-stop", 4);
   const load = steadyProducer(source(), topic, 4, 200); // 4,000 records/s: a round of the fast lane is never empty
   const a = start(spreadFile());
   await until("A runs the link", () => a.log().includes(`this klink runs link ${link}`), 60_000, a.status);
@@ -120,16 +127,11 @@ test("link.spread: a worker paused (SIGSTOP) past its session with partitions le
   expect(await b.exited).toBe(0);
   a.proc.kill("SIGTERM");
   expect(await a.exited).toBe(0);
-  const last = await klink(["run", writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n", extra: "storage:\n  plugin: kafka\n" }), "--until-caught-up"]);
-  expect(last.code).toBe(0);
-  await expectExactCopy(topic, produced);
+  await lastRunThenExactCopy(plainFile(), topic, produced);
 }, 300_000);
 
 test("link.spread under dual write: librdkafka and Verifiable producers move to the target while a worker copies lent partitions (and one is killed); both clusters end with every acknowledged record once, in order, identical", async () => {
-  const topic = uniqueName("spread-dual");
-  await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions: 6 }]));
-  const link = uniqueName("spread-dual");
-  const spreadFile = () => writeMigration({ topics: [topic], linkName: link, linkExtra: "  standby: true\n  spread: true\n", extra: "storage:\n  plugin: kafka\n" });
+  const { topic, link, spreadFile } = await spreadLink("spread-dual", 6);
   const w = new DualWriteWorkload({ topic, clusters: { source: source(), target: target() }, rate: 250, log: () => {} });
   const workers: Array<ReturnType<typeof start>> = [];
   try {

@@ -7,10 +7,9 @@
 import { afterAll, expect, test } from "bun:test";
 import { PartitionCopier } from "../../src/workers/partition-copier.ts";
 import { copyHeads } from "../../src/fast-lane/head-copy.ts";
-import { Producer } from "../../src/rdkafka/index.ts";
-import { plain, source, target, uniqueName, until } from "../helpers.ts";
+import { plain, source, target, until } from "../helpers.ts";
 import { exactDifferences } from "../link/exact-check.ts";
-import { end, produce, topicPair } from "../fast-lane/lane-helpers.ts";
+import { end, produce, produceCommitted, topicPair } from "../fast-lane/lane-helpers.ts";
 
 const copiers: PartitionCopier[] = [];
 afterAll(async () => {
@@ -49,12 +48,7 @@ test("continues at the target's end inside a batch, and copies at identical offs
 test("gives a partition back where a transaction begins, having written nothing of it", async () => {
   const topic = await topicPair("spread-txn");
   await produce(topic, 300, "lz4");
-  const txn = new Producer(plain(source(), { "transactional.id": uniqueName("spread-txn") }));
-  await txn.initTransactionsAsync();
-  txn.beginTransaction();
-  for (let i = 0; i < 10; i++) txn.produce({ topic, partition: 0, key: `t${i}`, value: "in a transaction" });
-  await txn.commitTransaction();
-  await txn.close();
+  await produceCommitted(topic, 10);
   await produce(topic, 50, "lz4", 300);
   const returned: Array<[string, string]> = [];
   copier({ returned }).add([`${topic}/0`]);
