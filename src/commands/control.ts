@@ -25,7 +25,9 @@ ${dryRun ? `  --dry-run   ask the running klink what it would do now, and change
 The request carries the control token \`klink run\` wrote into status.tokenFile (default
 <FILE without .yaml>.klink.token beside FILE, readable by its owner only), and names the link
 (link.name of FILE, and its link id when FILE's state is a local file); a klink of another link
-at status.listen refuses it and does nothing. The running klink logs who asked.
+at status.listen refuses it and does nothing. The running klink logs who asked. Under
+link.standby a klink that stands by passes the command on to the one that runs the link and
+prints its answer (docs/workers.md, "Commands at any worker").
 
 Exit codes: 0 done (or accepted), 1 invalid FILE or arguments, 2 refused (the reason is printed:
 also when the klink at status.listen runs another link, or the token is missing or wrong) or no

@@ -28,6 +28,17 @@ import { groupSettings } from "../link/cluster.ts";
 import { ownLink, RELEASED_KEY, STANDBY_FENCE_SESSION_MS, workerGroupId, type LinkOwnership } from "../workers/link-ownership.ts";
 import { STANDBY_MESSAGE_TIMEOUT_MS } from "../config/copying-clients.ts";
 import { SpreadPartitions, TAKEOVER_WAIT_MS } from "../workers/spread-partitions.ts";
+import { FORWARD_KEY, forwardingControl, newForwardKey, statusAddress } from "../workers/forward-control.ts";
+
+/** The forward key the klink that runs the link keeps in its state (read-only: a snapshot of the state). */
+async function readForwardKey(config: Parameters<typeof openStore>[0]): Promise<string | null> {
+  const state = await openStore(config, true);
+  try {
+    return await state.get(FORWARD_KEY);
+  } finally {
+    await state.close();
+  }
+}
 
 const usage = `klink run [FILE] [--until-caught-up] [--log-format text|json] [-v|-q]
 
@@ -77,6 +88,10 @@ export const run: Command = {
     let lifecycle: Lifecycle | null = null;
     let opened: { id: string; state: string } | null = null;
     let token: string | null = null;
+    let forwardKey: string | null = null;
+    // link.standby: while another klink runs the link, commands are forwarded to it
+    let standingBy = config.link.standby;
+    const forwarding = forwardingControl({ linkName: config.link.name, roster: () => roster?.latest() ?? null, forwardKey: () => readForwardKey(config) });
     const reporter = new ProgressReporter(() => link?.progress() ?? []);
     const log = (line: string) => logger.info(line);
     const view = new StatusView(() => (lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups(), clusters: link!.clusters() } : null));
@@ -93,13 +108,14 @@ export const run: Command = {
         snapshot: (history) => view.snapshot(history),
         phase: () => view.phase,
         workers: () => roster?.latest() ?? null,
-        control: () => (lifecycle ? (r) => lifecycle!.control(r) : null),
+        control: () => (lifecycle ? (r) => lifecycle!.control(r) : standingBy ? forwarding : null),
         metrics: () => metricsResponse({
           link: config.link.name,
           workers: roster?.latest() ?? null,
           running: lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups(), producerQueues: link!.producerQueues(), clusters: link!.clusters() } : null,
         }),
         token: () => token,
+        forwardKey: () => forwardKey,
         log,
       });
     } catch (err) {
@@ -134,7 +150,7 @@ export const run: Command = {
         roster = new WorkerRoster(groupSettings(standbyClients.target), workerGroupId(config.link.name));
         if (config.link.spread) spread = new SpreadPartitions({ source: standbyClients.source, target: standbyClients.target, log });
         ownership = await ownLink({
-          linkName: config.link.name, target: standbyClients.target, status: `http://${config.status.host}:${config.status.port}`,
+          linkName: config.link.name, target: standbyClients.target, status: statusAddress(config.status),
           stopping: () => (link?.stop(), link ? ended : Promise.resolve()), log, cancel: cancelled, spread,
         });
       } catch {
@@ -146,6 +162,7 @@ export const run: Command = {
         process.off("SIGTERM", cancel);
         process.off("SIGINT", cancel);
       }
+      standingBy = false;
       log(`this klink runs link ${config.link.name} (worker group ${workerGroupId(config.link.name)})`);
     }
     try {
@@ -160,6 +177,11 @@ export const run: Command = {
       return EXIT_RUNTIME;
     }
     const hadState = (await store.get(stateKey.linkId)) !== null; // an earlier klink ran this link
+    if (ownership) {
+      const key = newForwardKey();
+      await store.write([{ put: FORWARD_KEY, value: key }]);
+      forwardKey = key;
+    }
     opened = { id: await linkId(store), state: store.location };
     let fenced: Error | null = null;
     void store.fenced?.then((err) => {

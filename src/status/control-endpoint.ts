@@ -2,7 +2,8 @@
  * POST /handoff, /promote, /rollback, /resume, /failback, /retire: the operator's commands to the running klink. Each
  * must come from no other web origin (a page in a browser on this host sends its Origin), carry
  * the control token (`Authorization: Bearer`, which also makes it a request no page can send
- * without a CORS preflight klink never grants), name the link, and give a bounded name or glob.
+ * without a CORS preflight klink never grants; under link.standby the forward key of a standby
+ * passing the command on stands for it), name the link, and give a bounded name or glob.
  * Every attempt, done or refused, is logged with who asked.
  */
 import { MAX_NAME_LENGTH } from "../config/glob.ts";
@@ -40,6 +41,8 @@ export interface ControlContext {
   me: LinkIdentity;
   /** null until `klink run` has written it. */
   token: string | null;
+  /** link.standby: the key the other workers forward commands with (src/workers/forward-control.ts); null otherwise. */
+  forwardKey: string | null;
   control: Control | null;
   peer: { address: string; port: number } | null;
   /** Lifts the listener's idle timeout for this request: a promote waits until the topic is drained. */
@@ -70,7 +73,8 @@ export async function controlEndpoint(req: Request, url: URL, { action, dryRun }
   if (!c.token) return refuse(503, "klink is still starting; try again in a moment");
   const bearer = /^Bearer (\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
   if (!bearer) return refuse(401, "no control token: send Authorization: Bearer <the token in status.tokenFile> (the klink CLI does)", { "www-authenticate": "Bearer" });
-  if (!sameToken(bearer, c.token)) return refuse(401, "wrong control token: klink run writes a new one at every start into status.tokenFile", { "www-authenticate": "Bearer" });
+  const forwarded = c.forwardKey !== null && sameToken(bearer, c.forwardKey);
+  if (!forwarded && !sameToken(bearer, c.token)) return refuse(401, "wrong control token: klink run writes a new one at every start into status.tokenFile", { "www-authenticate": "Bearer" });
   if (!c.control) return refuse(503, "klink is still starting; try again in a moment");
   const request: ControlRequest = { action, name, force: q.get("force") === "true", dryRun };
   c.holdOpen();

@@ -43,6 +43,8 @@ export interface StatusSource {
   metrics: () => Response;
   /** The control token requests must carry; null until `klink run` has written it. */
   token: () => string | null;
+  /** link.standby, once this klink runs the link: the key standbys forward commands with. */
+  forwardKey?: () => string | null;
   /** Logs control requests and who sent them. */
   log: (line: string) => void;
 }
@@ -70,7 +72,7 @@ export async function startStatusServer(config: MigrationConfig, from: StatusSou
         if (refused) return refused;
         const action = controlPath(url.pathname);
         if (action) {
-          return controlEndpoint(req, url, action, { me: identity(), token: from.token(), control: from.control(), peer: server.requestIP(req), holdOpen: () => server.timeout(req, 0), log: from.log });
+          return controlEndpoint(req, url, action, { me: identity(), token: from.token(), forwardKey: from.forwardKey?.() ?? null, control: from.control(), peer: server.requestIP(req), holdOpen: () => server.timeout(req, 0), log: from.log });
         }
         if (req.method !== "GET" && req.method !== "HEAD") return refusal(405, `${url.pathname} takes GET`, { allow: "GET, HEAD" });
         if (url.pathname === "/status") {

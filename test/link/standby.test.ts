@@ -6,8 +6,9 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { source, target, uniqueName, until, withAdmin } from "../helpers.ts";
-import { klink, runInBackground, spawnKlink, statusWhenRunning, steadyProducer, writeMigration } from "./klink-process.ts";
+import { caughtUp, klink, runInBackground, spawnKlink, statusWhenRunning, steadyProducer, writeMigration } from "./klink-process.ts";
 import { expectExactCopy } from "./exact-copy.ts";
 
 const running = new Set<ReturnType<typeof spawnKlink>>();
@@ -102,6 +103,53 @@ test("link.standby: the running klink paused (SIGSTOP) past its lease: the stand
   expect(last.code).toBe(0);
   await expectExactCopy(topic, produced);
   console.log(`standby took over ${takeover} ms after the SIGSTOP`);
+}, 300_000);
+
+test("link.standby: commands sent to the standby (with its own token) take effect at the klink that runs the link; a forwarded promote stops the copy", async () => {
+  const { topic, link, load, a, b } = await activeAndStandby("standby-forward");
+  const tokenOf = (file: string) => readFileSync(join(dirname(file), "migration.klink.token"), "utf8").trim();
+  const promoteAt = (file: string, bearer: string) =>
+    fetch(`http://${listenOf(file)}/promote?${new URLSearchParams({ link, name: topic, force: "false" })}`, { method: "POST", headers: { authorization: `Bearer ${bearer}` } });
+
+  // the standby checks the operator's token itself: A's token is not B's, and nothing reaches A
+  const wrong = await promoteAt(b.file, tokenOf(a.file));
+  expect(wrong.status).toBe(401);
+  expect(a.log()).not.toContain("forwarding from the standby");
+
+  // a producer still writes: A refuses the promote, and says why, through B
+  let refused = { code: -1, stdout: "", stderr: "" };
+  const answeredByA = `answered by the klink that runs the link (pid ${a.proc.pid} on host`;
+  for (const deadline = Date.now() + 30_000; !refused.stderr.includes(answeredByA) && Date.now() < deadline; await Bun.sleep(1_000)) {
+    refused = await klink(["promote", b.file, topic]); // until B's view of the worker group names A
+  }
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain(answeredByA);
+  expect(refused.stderr).toContain("a producer may still write");
+  expect(a.log()).toMatch(new RegExp(`control: promote "${topic}" asked by .*forwarding from the standby pid ${b.proc.pid}`));
+
+  const produced = await load.stop();
+  await caughtUp(topic, 3);
+  await Bun.sleep(11_000); // promote waits for 10 s without records from the source
+  const promoted = await klink(["promote", b.file, topic]);
+  expect(promoted.stderr).toBe("");
+  expect(promoted.code).toBe(0);
+  expect(promoted.stdout).toContain(`${topic}: promoted`);
+  await expectExactCopy(topic, produced);
+
+  // the oracle: records written to the source afterwards are not copied (the target's ends stay)
+  const ends = (c: typeof source) => withAdmin(c(), (admin) => admin.watermarks([0, 1, 2].map((partition) => ({ topic, partition })))).then((w) => w.map((m) => m.high));
+  const targetEnds = await ends(target);
+  const more = steadyProducer(source(), topic, 3);
+  await Bun.sleep(3_000);
+  const after = produced + (await more.stop());
+  await Bun.sleep(5_000);
+  expect((await ends(source)).reduce((x, y) => x + y, 0)).toBe(after);
+  expect(await ends(target)).toEqual(targetEnds);
+  expect(a.proc.exitCode).toBeNull();
+  b.proc.kill("SIGTERM");
+  a.proc.kill("SIGTERM");
+  expect(await b.exited).toBe(0);
+  expect(await a.exited).toBe(0);
 }, 300_000);
 
 test("link.standby without storage: kafka is refused by validate, naming the key", async () => {
