@@ -10,7 +10,7 @@ import type { TopicStatus } from "../status/status-view.ts";
 import { localLinkId, otherLink } from "../status/identity.ts";
 import { stopHint } from "../status/stop-hints.ts";
 import type { ClusterReach } from "../link/reachability.ts";
-import { runsLink, workerRole, type Roster } from "../workers/worker-roster.ts";
+import { partitionList, runsLink, workerRole, type Roster } from "../workers/worker-roster.ts";
 
 const usage = `klink status [FILE] [--json]
 
@@ -19,8 +19,9 @@ per topic its lifecycle state (mirroring, dual-write, ...), the records and byte
 the lag in records, in dual write the records routed target → source and the Router's lag,
 partitions that stopped, and each linked group: its state (fenced, handed-off,
 drain-then-switch, ...), members (client id@host) on both clusters, committed offsets.
-Under link.standby also every klink in the link's worker group (pid, host, status address) and
-which one runs the link; asked at a standby, it names the klink that runs the link and exits 2.
+Under link.standby also every klink in the link's worker group (pid, host, status address),
+which one runs the link and (link.spread) the partitions each copies, as topic[0-2,5]; asked
+at a standby, it names the klink that runs the link and exits 2.
 FILE defaults to ./migration.yaml.
 
 Options:
@@ -109,5 +110,9 @@ export const status: Command = {
 /** The link's worker group (link.standby), one line per klink in it. */
 function printWorkers(r: Roster, print: (line: string) => void): void {
   print(`  workers (group ${r.group}, ${r.state}, as its coordinator said at ${r.at}):`);
-  for (const w of r.workers) print(`    pid ${w.pid} on host ${w.host}${w.status ? ` (status ${w.status})` : ""}: ${workerRole(w, r.state)}`);
+  for (const w of r.workers) {
+    print(`    pid ${w.pid} on host ${w.host}${w.status ? ` (status ${w.status})` : ""}: ${workerRole(w, r.state)}`);
+    const copies = partitionList(w);
+    if (copies) print(`      ${copies}`);
+  }
 }

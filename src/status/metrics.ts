@@ -9,7 +9,7 @@ import type { GroupProgress } from "../link/handoff.ts";
 import type { ClusterReach } from "../link/reachability.ts";
 import type { Store, TopicLifecycle } from "../state/store.ts";
 import { KLINK_VERSION } from "../version.ts";
-import { workerRole, type Roster } from "../workers/worker-roster.ts";
+import { copiedPartitions, workerRole, type Roster } from "../workers/worker-roster.ts";
 import { CONTENT_TYPE, Exposition, Histogram, type Sample } from "./exposition.ts";
 
 export interface MetricsInput {
@@ -69,6 +69,8 @@ export function renderMetrics(input: MetricsInput, now = Date.now()): string {
     const r = input.workers;
     m.add("klink_worker", "gauge", "Each klink in the link's worker group (link.standby), as the group's coordinator said last (1 per klink; role: runs the link, standby, rebalancing).",
       r.workers.map((w) => ({ labels: { host: w.host, pid: w.pid, status: w.status ?? "", role: workerRole(w, r.state) }, value: 1 })));
+    m.add("klink_worker_partition", "gauge", "Each partition a klink of the worker group copies (link.spread), as the group's coordinator said last (1 per partition).",
+      r.workers.flatMap((w) => copiedPartitions(w).map((p) => ({ labels: { host: w.host, pid: w.pid, topic: p.topic, partition: p.partition }, value: 1 }))));
   }
   m.add("klink_state_write_duration_seconds", "histogram", "Duration of each write to the state store (offset map, positions, lifecycle).", stateWrites.samples());
   processMetrics(m);

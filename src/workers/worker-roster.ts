@@ -6,7 +6,7 @@
  */
 import { describeGroup, GroupClient, type GroupClientSettings } from "../group/index.ts";
 import { decodeAssignment, decodeMetadata } from "./member-metadata.ts";
-import type { PartitionKey } from "./assignment.ts";
+import { splitPartitionKey, type PartitionKey } from "./assignment.ts";
 import { LINK_UNIT } from "./link-assignment.ts";
 
 /** How often a running klink asks the coordinator again. */
@@ -86,9 +86,33 @@ export function runsLink(w: WorkerView): boolean {
 
 /** How `klink status` and `/metrics` say what a worker does (link.spread: how many partitions it copies). */
 export function workerRole(w: WorkerView, rosterState: string): string {
-  const partitions = w.units.filter((u) => u !== LINK_UNIT).length;
+  const partitions = copiedPartitions(w).length;
   const copies = `copies ${partitions} partition${partitions === 1 ? "" : "s"}`;
   if (runsLink(w)) return partitions ? `runs the link, ${copies}` : "runs the link";
   if (partitions) return `standby, ${copies}`;
   return rosterState === "Stable" ? "standby" : "rebalancing";
+}
+
+/** The partitions a worker copies (link.spread), without the unit `link/0`. */
+export function copiedPartitions(w: WorkerView): Array<{ topic: string; partition: number }> {
+  return w.units.filter((u) => u !== LINK_UNIT).map(splitPartitionKey);
+}
+
+/** The partitions a worker copies, per topic with ranges: "orders[0-2,5] payments[1]" (empty: none). */
+export function partitionList(w: WorkerView): string {
+  const byTopic = new Map<string, number[]>();
+  for (const { topic, partition } of copiedPartitions(w)) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+  return [...byTopic].sort(([a], [b]) => a.localeCompare(b)).map(([topic, ps]) => `${topic}[${ranges(ps.sort((a, b) => a - b))}]`).join(" ");
+}
+
+/** Sorted numbers as ranges: 0,1,2,5 → "0-2,5". */
+function ranges(sorted: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    out.push(j > i ? `${sorted[i]}-${sorted[j]}` : `${sorted[i]}`);
+    i = j + 1;
+  }
+  return out.join(",");
 }

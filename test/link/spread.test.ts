@@ -61,8 +61,9 @@ test("link.spread: workers copy lent partitions; kill -9 of a worker and of the 
   await until("B copies them", () => count(b.log(), copying) > 0, 60_000, b.status);
   const c = worker();
   await until("C copies partitions too", () => count(c.log(), copying) > 0, 90_000, c.status);
-  // klink status at the runner: every worker, and how many partitions each copies
-  const roles = new RegExp(`pid ${a.proc.pid} on host .*: runs the link, copies \\d+ partitions?\\n(.*\\n)*.*pid ${c.proc.pid} on host .*: standby, copies \\d+ partitions?`);
+  // klink status at the runner: every worker, and which partitions each copies
+  const copies = `\\n +${topic}\\[[\\d,-]+\\]`; // the partitions it copies, per topic: t[0-2,5]
+  const roles = new RegExp(`pid ${a.proc.pid} on host .*: runs the link, copies \\d+ partitions?${copies}\\n(.*\\n)*.*pid ${c.proc.pid} on host .*: standby, copies \\d+ partitions?${copies}`);
   let listed = "";
   for (const deadline = Date.now() + 30_000; !roles.test(listed) && Date.now() < deadline; await Bun.sleep(500)) listed = (await klink(["status", a.file])).stdout;
   expect(listed).toMatch(roles);

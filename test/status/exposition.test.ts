@@ -1,6 +1,7 @@
 import { test, expect } from "bun:test";
 import { Exposition, Histogram } from "../../src/status/exposition.ts";
 import { renderMetrics, stopReason } from "../../src/status/metrics.ts";
+import { partitionList } from "../../src/workers/worker-roster.ts";
 
 test("label values with quotes, backslashes and newlines are escaped; HELP text too", () => {
   const text = new Exposition()
@@ -55,6 +56,20 @@ test("klink's metrics: one TYPE line per family, lag, mode and stop reason per p
   expect(text).toContain('klink_cluster_reachable{cluster="source"} 1\nklink_cluster_reachable{cluster="target"} 0\n');
   expect(text).toContain("klink_starting 0\n");
   expect(renderMetrics({ link: "l", running: null })).toContain("klink_starting 1\n");
+});
+
+test("link.spread: one klink_worker_partition line per partition a worker copies; klink status lists them per topic, in ranges", () => {
+  const roster = {
+    group: "klink-l-workers", state: "Stable", at: "2026-12-07T07:00:00.000Z",
+    workers: [{ host: "a", pid: 1, status: null, units: ["link/0", "t/0", "t/1", "t/2", "t/5", "u/3"] }, { host: "b", pid: 2, status: null, units: ["t/3"] }],
+  };
+  const text = renderMetrics({ link: "l", running: null, workers: roster });
+  expect(text).toContain('klink_worker_partition{host="a",pid="1",topic="t",partition="0"} 1\n');
+  expect(text).toContain('klink_worker_partition{host="b",pid="2",topic="t",partition="3"} 1\n');
+  expect(text.match(/^klink_worker_partition\{/gm)).toHaveLength(6);
+  expect(partitionList(roster.workers[0]!)).toBe("t[0-2,5] u[3]");
+  expect(partitionList(roster.workers[1]!)).toBe("t[3]");
+  expect(partitionList({ host: "c", pid: 3, status: null, units: ["link/0"] })).toBe("");
 });
 
 test("link.standby: one klink_worker line per klink of the worker group, with its role", () => {
