@@ -13,10 +13,12 @@ interface Request {
 
 export class BetweenBatches {
   private queue: Request[] = [];
+  private loopEnded = false;
   private closed = false;
 
   ask<T>(run: () => Promise<T>, whenStopped?: Error): Promise<T> {
-    if (this.closed) return whenStopped ? Promise.reject(whenStopped) : Promise.resolve(undefined as T);
+    if (whenStopped && this.loopEnded) return Promise.reject(whenStopped);
+    if (this.closed) return Promise.resolve(undefined as T);
     return new Promise<T>((done, failed) => this.queue.push({ run, done: done as (value: unknown) => void, failed, whenStopped }));
   }
 
@@ -27,13 +29,17 @@ export class BetweenBatches {
 
   /** The run loop ended: requests that cannot wait for the close fail now. */
   stopped(): void {
+    this.loopEnded = true;
     for (const r of this.queue) if (r.whenStopped) r.failed(r.whenStopped);
     this.queue = this.queue.filter((r) => !r.whenStopped);
   }
 
-  /** The Link is closed: the others resolve. */
+  /** The Link is closed: the others resolve (and one that cannot wait, asked after all, fails). */
   close(): void {
-    this.closed = true;
-    for (const r of this.queue.splice(0)) r.done(undefined);
+    this.loopEnded = this.closed = true;
+    for (const r of this.queue.splice(0)) {
+      if (r.whenStopped) r.failed(r.whenStopped);
+      else r.done(undefined);
+    }
   }
 }
