@@ -7,6 +7,11 @@
  * partition any more says so (`returned`) and it goes back to the runner. The rest is spread by
  * assignPartitions: balanced, sticky, cooperative.
  *
+ * A worker that let go of partitions cleanly says so (`released`, with the generation of the round
+ * that took them); given to another worker in the very next round, they are marked `clean`: no
+ * record of the last owner can still be on its way, and the new owner writes at once. A worker
+ * about to leave (`leaving`) is given nothing.
+ *
  * Without a runner (the last one stopped or died) there is one unit only, `link/0`: every
  * partition a worker still claims is revoked, so the next runner starts its Link only once no one
  * else copies anything (`elsewhere` is 0), and then offers them again.
@@ -22,28 +27,36 @@ export interface LinkClaim {
   units?: PartitionKey[];
   kept?: PartitionKey[];
   returned?: PartitionKey[];
+  released?: { generation: number; partitions: PartitionKey[] };
+  leaving?: boolean;
 }
 
 export interface LinkRound extends AssignmentRound {
   /** Per member: how many partitions other members claimed in this round. */
   elsewhere: Map<string, number>;
+  /** Per member: the partitions it is given now that their last owner released cleanly in the round before. */
+  clean: Map<string, PartitionKey[]>;
 }
 
-export function assignLink(claims: LinkClaim[]): LinkRound {
+/** The leader's round of `generation` for one link. */
+export function assignLink(claims: LinkClaim[], generation = -1): LinkRound {
   const members = [...claims].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
   const elsewhere = new Map<string, number>();
   const claimed = (m: LinkClaim) => m.owned.filter((k) => k !== LINK_UNIT).length;
   const total = members.reduce((n, m) => n + claimed(m), 0);
   for (const m of members) elsewhere.set(m.memberId, total - claimed(m));
-  if (members.length === 0) return { assignments: new Map(), moving: [], elsewhere };
+  if (members.length === 0) return { assignments: new Map(), moving: [], elsewhere, clean: new Map() };
 
   const runner = members.find((m) => m.owned.includes(LINK_UNIT));
   // without a runner, link/0 goes to the member with the least to let go of
-  const linkTo = runner ?? [...members].sort((a, b) => claimed(a) - claimed(b))[0]!;
+  const candidates = members.some((m) => !m.leaving) ? members.filter((m) => !m.leaving) : members;
+  const linkTo = runner ?? [...candidates].sort((a, b) => claimed(a) - claimed(b))[0]!;
   const units = new Set((runner?.units ?? []).filter((k) => k !== LINK_UNIT));
   const kept = new Set([...(runner?.kept ?? []), ...members.flatMap((m) => m.returned ?? [])].filter((k) => units.has(k)));
   const spread = [...units].filter((k) => !kept.has(k));
-  const round = assignPartitions(members.map((m) => ({ memberId: m.memberId, owned: m.owned.filter((k) => k !== LINK_UNIT && !kept.has(k)) })), spread);
+  const staying = members.filter((m) => !m.leaving || m === linkTo);
+  const round = assignPartitions(staying.map((m) => ({ memberId: m.memberId, owned: m.owned.filter((k) => k !== LINK_UNIT && !kept.has(k)) })), spread);
+  for (const m of members) if (!round.assignments.has(m.memberId)) round.assignments.set(m.memberId, []);
 
   const moving = [...round.moving];
   const mine = round.assignments.get(linkTo.memberId)!;
@@ -53,5 +66,7 @@ export function assignLink(claims: LinkClaim[]): LinkRound {
     else mine.push(k);
   }
   mine.sort(comparePartitions);
-  return { assignments: round.assignments, moving: moving.sort(comparePartitions), elsewhere };
+  const released = new Set(members.flatMap((m) => (m.released?.generation === generation - 1 ? m.released.partitions : [])));
+  const clean = new Map(members.map((m) => [m.memberId, round.assignments.get(m.memberId)!.filter((k) => released.has(k) && !m.owned.includes(k))]));
+  return { assignments: round.assignments, moving: moving.sort(comparePartitions), elsewhere, clean };
 }

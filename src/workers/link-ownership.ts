@@ -69,19 +69,22 @@ export function ownLink(o: {
       groupId,
       worker: { host: hostname(), pid: process.pid, status: o.status },
       partitions: () => [LINK_UNIT],
-      assign: (members) => assignLink(members.map((m) => ({ memberId: m.memberId, owned: m.metadata?.owned ?? [], units: m.metadata?.units, kept: m.metadata?.kept, returned: m.metadata?.returned }))),
+      assign: (members, generation) => assignLink(members.map((m) => ({ memberId: m.memberId, owned: m.metadata?.owned ?? [], ...m.metadata })), generation),
+      // a worker that stops hands its partitions over cleanly first (the runner lets go through its Link)
+      handOverOnLeave: () => spread !== null && !owned,
       ...(spread ? { metadata: () => spread.metadata() } : {}),
-      onAssigned: (keys) => {
-        if (parts(keys).length) spread?.assigned(parts(keys));
+      onAssigned: (keys, _generation, clean) => {
+        if (parts(keys).length) spread?.assigned(parts(keys), clean);
         if (!keys.includes(LINK_UNIT)) return;
         owned = true;
         resolve({ lost, leave, mayWrite: () => group.mayWrite(), alone: () => alone });
       },
       onRevoked: async (keys) => {
-        if (parts(keys).length) await spread?.revoked(parts(keys));
-        if (!keys.includes(LINK_UNIT) || leaving) return; // leaving: this process lets go itself
+        const clean = parts(keys).length ? await spread?.revoked(parts(keys)) : [];
+        if (!keys.includes(LINK_UNIT) || leaving) return clean; // leaving: this process lets go itself
         resolveLost(`the worker group ${groupId} gave the link to another klink`);
         await o.stopping();
+        return clean;
       },
       onLost: (keys, reason) => {
         if (parts(keys).length) spread?.lost(parts(keys), reason);

@@ -27,6 +27,13 @@ export interface WorkerMetadata {
   kept?: PartitionKey[];
   /** link.spread: partitions this worker could not copy on; they go back to the runner. */
   returned?: PartitionKey[];
+  /**
+   * link.spread: partitions this worker let go of cleanly (every write it sent was answered) when
+   * the round of `generation` took them from it; their next owner need not wait.
+   */
+  released?: { generation: number; partitions: PartitionKey[] };
+  /** This worker is about to leave the group: give it nothing. */
+  leaving?: boolean;
 }
 
 export interface WorkerAssignment {
@@ -36,6 +43,8 @@ export interface WorkerAssignment {
   moving: number;
   /** link.spread: how many partitions other workers claimed in this round. */
   elsewhere?: number;
+  /** link.spread: partitions given to this worker now whose last owner let go of them cleanly. */
+  clean?: PartitionKey[];
 }
 
 export function encodeJson(value: WorkerMetadata | WorkerAssignment): Buffer {

@@ -41,6 +41,8 @@ interface Copied {
   next: number | null;
   notBefore: number;
   copiedRecords: number;
+  /** A write to it may have gone unanswered (any failed round): whoever copies next must wait. */
+  uncertain: boolean;
 }
 
 export interface CopiedProgress {
@@ -71,16 +73,24 @@ export class PartitionCopier {
     this.loop = this.run();
   }
 
-  /** Partitions the group gave this worker: copied once `takeoverWaitMs` has passed. */
-  add(keys: PartitionKey[]): void {
-    const notBefore = performance.now() + this.o.takeoverWaitMs;
-    for (const key of keys) this.parts.set(key, { p: splitPartitionKey(key), next: null, notBefore, copiedRecords: 0 });
+  /** Partitions the group gave this worker: copied once `takeoverWaitMs` has passed (at once those in `clean`: their last owner let go cleanly). */
+  add(keys: PartitionKey[], clean: PartitionKey[] = []): void {
+    const now = performance.now();
+    for (const key of keys) {
+      const notBefore = clean.includes(key) ? now : now + this.o.takeoverWaitMs;
+      this.parts.set(key, { p: splitPartitionKey(key), next: null, notBefore, copiedRecords: 0, uncertain: false });
+    }
   }
 
-  /** Stops copying `keys`; resolves once nothing more of them can be written (the round in progress answered). */
-  async letGo(keys: PartitionKey[]): Promise<void> {
+  /**
+   * Stops copying `keys`; resolves once nothing more of them can be written (the round in progress
+   * answered), with those of them whose every write was answered here.
+   */
+  async letGo(keys: PartitionKey[]): Promise<PartitionKey[]> {
+    const leaving = keys.flatMap((key) => this.parts.get(key) ?? []);
     for (const key of keys) this.parts.delete(key);
     await this.current;
+    return leaving.filter((c) => !c.uncertain).map((c) => partitionKey(c.p.topic, c.p.partition));
   }
 
   progress(): CopiedProgress[] {
@@ -110,11 +120,18 @@ export class PartitionCopier {
     if (due.length && this.o.mayWrite()) await inParallel(due, STARTED_AT_ONCE, (c) => this.begin(c)); // begin() catches its errors
     const ready = [...this.parts.values()].filter((c) => c.next !== null);
     if (!ready.length) return void (await Bun.sleep(100));
-    const results = await this.lane.copyRounds(ready.map((c) => ({ partition: c.p, next: c.next! })));
+    let results;
+    try {
+      results = await this.lane.copyRounds(ready.map((c) => ({ partition: c.p, next: c.next! })));
+    } catch (err) {
+      for (const c of ready) c.uncertain = true;
+      throw err;
+    }
     let retry = false;
-    for (const r of results) {
-      const c = this.parts.get(partitionKey(r.partition.topic, r.partition.partition));
-      if (!c) continue; // let go of during the round
+    for (const [i, r] of results.entries()) {
+      const c = ready[i]!; // the results come in the order asked
+      if (r.error) c.uncertain = true; // a request may have gone unanswered
+      if (this.parts.get(partitionKey(c.p.topic, c.p.partition)) !== c) continue; // let go of during the round
       c.next = r.next;
       c.copiedRecords += r.copiedRecords;
       if (r.error?.retriable) retry = true;
@@ -146,6 +163,7 @@ export class PartitionCopier {
             source: this.o.source, target: this.o.target, mayWrite: this.o.mayWrite, messageTimeoutMs: STANDBY_MESSAGE_TIMEOUT_MS,
           });
         } catch (err) {
+          c.uncertain = true; // some of the head may still be on its way
           return this.giveBack(c, `copying offsets ${from} to ${start.to - 1} inside a batch: ${(err as Error).message}`);
         }
         c.copiedRecords += start.to - from;

@@ -66,25 +66,35 @@ export class SpreadPartitions {
     this.group = group;
   }
 
-  assigned(keys: PartitionKey[]): void {
-    if (!this.link) return this.copier.add(keys);
+  /** The group gave this worker `keys`; `clean`: those their last owner let go of cleanly (no wait). */
+  assigned(keys: PartitionKey[], clean: PartitionKey[] = []): void {
+    if (!this.link) return this.copier.add(keys, clean);
     const link = this.link;
-    this.o.log(`taking back ${keys.length} partition(s) from the other workers in ${TAKEOVER_WAIT_MS / 1000} s: ${keys.join(", ")}`);
-    setTimeout(() => {
-      const mine = keys.filter((k) => this.group?.owned.includes(k)); // not moved away again meanwhile
+    const cleanly = new Set(clean);
+    const now = keys.filter((k) => cleanly.has(k));
+    const later = keys.filter((k) => !cleanly.has(k));
+    const takeBack = (back: PartitionKey[]) => {
+      const mine = back.filter((k) => this.group?.owned.includes(k)); // not moved away again meanwhile
       for (const k of mine) this.lentKeys.delete(k);
       if (mine.length) void link.takeBack(mine.map(splitPartitionKey)).catch((err) => this.o.log(`taking back ${mine.join(", ")}: ${(err as Error).message}`));
-    }, TAKEOVER_WAIT_MS);
+    };
+    if (now.length) {
+      this.o.log(`taking back ${now.length} partition(s) the other workers let go of cleanly: ${now.join(", ")}`);
+      takeBack(now);
+    }
+    if (later.length) {
+      this.o.log(`taking back ${later.length} partition(s) from the other workers in ${TAKEOVER_WAIT_MS / 1000} s: ${later.join(", ")}`);
+      setTimeout(() => takeBack(later), TAKEOVER_WAIT_MS);
+    }
   }
 
-  async revoked(keys: PartitionKey[]): Promise<void> {
-    if (this.link) {
-      for (const k of keys) this.lentKeys.add(k);
-      await this.link.lend(keys.map(splitPartitionKey));
-      this.o.log(`lent ${keys.length} partition(s) to other workers: ${keys.join(", ")}`);
-    } else {
-      await this.copier.letGo(keys);
-    }
+  /** Resolves once nothing more of `keys` is written here, with those let go of cleanly (every write answered). */
+  async revoked(keys: PartitionKey[]): Promise<PartitionKey[]> {
+    if (!this.link) return this.copier.letGo(keys);
+    for (const k of keys) this.lentKeys.add(k);
+    await this.link.lend(keys.map(splitPartitionKey));
+    this.o.log(`lent ${keys.length} partition(s) to other workers: ${keys.join(", ")}`);
+    return []; // the Link's producer may have given up on a record without an answer: the next owner waits
   }
 
   /** The lease ended: the copier writes nothing more anyway (it asks the lease before every write). */

@@ -32,17 +32,22 @@ export interface WorkerGroupOptions {
   /** The link's partitions as this worker sees them; the leader's view is the one assigned. */
   partitions: () => PartitionKey[];
   /** Instead of spreading `partitions()`: the leader's round from every member's metadata (link-assignment.ts). */
-  assign?: (members: Array<{ memberId: string; metadata: WorkerMetadata | null }>) => LinkRound;
+  assign?: (members: Array<{ memberId: string; metadata: WorkerMetadata | null }>, generation: number) => LinkRound;
   /** More for this worker's JoinGroup metadata (link.spread: the runner's units and kept partitions, what it returned). */
   metadata?: () => Pick<WorkerMetadata, "units" | "kept" | "returned">;
+  /** Asked at leave(): let go of everything and say so in one more round before leaving, so that the next owners need not wait. */
+  handOverOnLeave?: () => boolean;
   sessionTimeoutMs?: number;
   /** How long the coordinator waits for every member to rejoin (and so for a revocation). */
   rebalanceTimeoutMs?: number;
   heartbeatIntervalMs?: number;
-  /** This worker now owns these partitions (it may write them while `mayWrite()`). */
-  onAssigned: (partitions: PartitionKey[], generation: number) => void;
-  /** Stop these partitions; resolve once nothing more of them can be written (acknowledged or never sent). */
-  onRevoked: (partitions: PartitionKey[]) => Promise<void>;
+  /** This worker now owns these partitions (it may write them while `mayWrite()`); `clean`: those their last owner let go of cleanly. */
+  onAssigned: (partitions: PartitionKey[], generation: number, clean: PartitionKey[]) => void;
+  /**
+   * Stop these partitions; resolve once nothing more of them can be written (acknowledged or never
+   * sent), with those of them whose every write was answered (let go of cleanly).
+   */
+  onRevoked: (partitions: PartitionKey[]) => Promise<PartitionKey[] | void>;
   /** The lease ended or the coordinator dropped this worker: these partitions are no longer its own. */
   onLost: (partitions: PartitionKey[], reason: string) => void;
   onEvent?: (event: WorkerGroupEvent) => void;
@@ -76,6 +81,11 @@ export class WorkerGroup {
   private wakeJoinLoop: (() => void) | null = null;
   private stopped = false;
   private loops: Promise<void>[] = [];
+  /** What this worker let go of cleanly, and in the round of which generation (its metadata says so). */
+  private released: { generation: number; partitions: PartitionKey[] } | null = null;
+  private leaving = false;
+  /** Resolved by the next round this worker joined saying it is leaving. */
+  private leavingRound: (() => void) | null = null;
 
   private constructor(private readonly options: WorkerGroupOptions) {
     this.groupId = options.groupId;
@@ -137,10 +147,11 @@ export class WorkerGroup {
 
   /** Lets go of every partition (onRevoked), leaves the group at once (others take over now) and stops. */
   async leave(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.leaving) return;
+    const mine = this.owned;
+    if (mine.length && this.memberIdValue && this.options.handOverOnLeave?.()) return this.handOverAndLeave(mine);
     this.stopped = true;
     this.wakeJoinLoop?.();
-    const mine = this.owned;
     if (mine.length) {
       await this.options.onRevoked(mine);
       this.ownedSet.clear();
@@ -153,6 +164,25 @@ export class WorkerGroup {
     }
     this.shutdown();
     await Promise.allSettled(this.loops);
+  }
+
+  /**
+   * Lets go of everything, then joins one more round saying so (`released`) and that it leaves
+   * (`leaving`: the leader gives it nothing), so that the leader hands its partitions on marked
+   * clean; then leaves. If that round does not come in time, it leaves all the same (the next
+   * owners then wait, as after a crash).
+   */
+  private async handOverAndLeave(mine: PartitionKey[]): Promise<void> {
+    this.leaving = true;
+    const clean = (await this.options.onRevoked(mine)) ?? [];
+    for (const p of mine) this.ownedSet.delete(p);
+    this.emit({ type: "revoked", partitions: mine });
+    this.released = { generation: this.generation, partitions: clean };
+    const roundDone = new Promise<void>((r) => (this.leavingRound = r));
+    this.requestRejoin();
+    await Promise.race([roundDone, Bun.sleep(this.rebalanceTimeoutMs)]);
+    this.leaving = false;
+    await this.leave();
   }
 
   /** Stops without leaving (the coordinator drops the worker after its session timeout). */
@@ -195,6 +225,7 @@ export class WorkerGroup {
 
   private async joinAndSync(): Promise<void> {
     const joinSent = performance.now();
+    const saidLeaving = this.leaving;
     const join = await this.joinWithRetries();
     this.lease.renew(joinSent, true);
     this.generation = join.generationId;
@@ -203,13 +234,16 @@ export class WorkerGroup {
     let assignments: Array<{ memberId: string; assignment: Uint8Array }> = [];
     if (leader) {
       const members = join.members.map((m) => ({ memberId: m.memberId, metadata: decodeMetadata(m.metadata) }));
-      const round: AssignmentRound & { elsewhere?: Map<string, number> } = this.options.assign?.(members)
+      const round: AssignmentRound & { elsewhere?: Map<string, number>; clean?: Map<string, PartitionKey[]> } = this.options.assign?.(members, join.generationId)
         ?? assignPartitions(members.map((m) => ({ memberId: m.memberId, owned: m.metadata?.owned ?? [] })), this.options.partitions());
       moving = round.moving.length;
-      const elsewhere = round.elsewhere;
+      const { elsewhere, clean } = round;
       assignments = join.members.map((m) => ({
         memberId: m.memberId,
-        assignment: encodeJson({ version: 1, partitions: round.assignments.get(m.memberId) ?? [], moving, ...(elsewhere ? { elsewhere: elsewhere.get(m.memberId) ?? 0 } : {}) }),
+        assignment: encodeJson({
+          version: 1, partitions: round.assignments.get(m.memberId) ?? [], moving,
+          ...(elsewhere ? { elsewhere: elsewhere.get(m.memberId) ?? 0 } : {}), ...(clean?.get(m.memberId)?.length ? { clean: clean.get(m.memberId) } : {}),
+        }),
       }));
     }
     const syncSent = performance.now();
@@ -224,26 +258,36 @@ export class WorkerGroup {
     const assigned = new Set(answer.partitions);
     const revoked = this.owned.filter((p) => !assigned.has(p));
     if (revoked.length) {
-      await this.options.onRevoked(revoked);
+      const clean = (await this.options.onRevoked(revoked)) ?? [];
+      this.released = { generation: join.generationId, partitions: clean };
       for (const p of revoked) this.ownedSet.delete(p);
       this.emit({ type: "revoked", partitions: revoked });
       this.requestRejoin(); // the round after gives them to their new owners
     }
+    if (this.leaving && this.released) {
+      // a round that began before this worker let go gave it what it released again: no one else
+      // had them in this generation, so the release holds for it (the next round hands them on clean)
+      const again = this.released.partitions.filter((p) => assigned.has(p));
+      if (again.length) this.released = { generation: join.generationId, partitions: again };
+    }
     const added = [...assigned].filter((p) => !this.ownedSet.has(p)).sort(comparePartitions);
-    if (added.length && this.mayWrite()) {
+    if (added.length && this.mayWrite() && !this.leaving) {
       for (const p of added) this.ownedSet.add(p);
       this.emit({ type: "assigned", generation: join.generationId, partitions: added });
-      this.options.onAssigned(added, join.generationId);
-    } else if (added.length) {
+      const clean = new Set(answer.clean ?? []);
+      this.options.onAssigned(added, join.generationId, added.filter((p) => clean.has(p)));
+    } else if (added.length && !this.leaving) {
       this.requestRejoin(); // the lease ended during the round: take nothing, ask again
     }
     this.emit({ type: "joined", generation: join.generationId, memberId: join.memberId, leader, members: join.members.length, owned: this.ownedSet.size, moving, elsewhere: answer.elsewhere ?? 0 });
+    if (saidLeaving) this.leavingRound?.();
   }
 
   /** JoinGroup until the coordinator answers with a generation: member-id round trips (KIP-394) and short waits included. */
   private async joinWithRetries(): Promise<JoinGroupResponse> {
     for (let attempt = 0; ; attempt++) {
-      const metadata = encodeJson({ version: 1, worker: this.options.worker, owned: this.owned, ...this.options.metadata?.() });
+      const said = { ...(this.released ? { released: this.released } : {}), ...(this.leaving ? { leaving: true } : {}) };
+      const metadata = encodeJson({ version: 1, worker: this.options.worker, owned: this.owned, ...this.options.metadata?.(), ...said });
       const r = await joinGroup(this.joinClient, {
         groupId: this.groupId, memberId: this.memberIdValue, sessionTimeoutMs: this.sessionTimeoutMs, rebalanceTimeoutMs: this.rebalanceTimeoutMs, metadata,
         reason: this.ownedSet.size ? "klink worker rejoining" : "klink worker joining",

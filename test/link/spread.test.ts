@@ -34,6 +34,15 @@ async function lastRunThenExactCopy(plainFile: string, topic: string, produced: 
   await expectExactCopy(topic, produced);
 }
 
+/** The partitions of `topic` that `klink status` lists under the worker with `pid` ("t[0-2,5]" → 0,1,2,5). */
+function partitionsOf(listed: string, pid: number, topic: string): number[] {
+  const ranges = new RegExp(`pid ${pid} on host .*\\n +${topic}\\[([\\d,-]+)\\]`).exec(listed)?.[1];
+  return (ranges ?? "").split(",").filter(Boolean).flatMap((r) => {
+    const [from, to = from] = r.split("-").map(Number);
+    return Array.from({ length: to! - from! + 1 }, (_, i) => from! + i);
+  });
+}
+
 const lends = /lent \d+ partition\(s\) to other workers/;
 const copying = /: copying from offset \d+ \(lent by the worker that runs the link\)/g;
 
@@ -68,13 +77,18 @@ test("link.spread: workers copy lent partitions; kill -9 of a worker and of the 
   for (const deadline = Date.now() + 30_000; !roles.test(listed) && Date.now() < deadline; await Bun.sleep(500)) listed = (await klink(["status", a.file])).stdout;
   expect(listed).toMatch(roles);
 
-  // a worker killed: its partitions go to the others after its session timeout
+  // a worker killed: its partitions (as klink status lists them) go to the others after its session timeout and the wait
+  let ofB: number[] = [];
+  for (const deadline = Date.now() + 30_000; !ofB.length && Date.now() < deadline; await Bun.sleep(500)) ofB = partitionsOf((await klink(["status", a.file])).stdout, b.proc.pid, topic);
+  expect(ofB.length).toBeGreaterThan(0);
+  const startedElsewhere = (p: number) => count(a.log() + c.log(), new RegExp(`${topic}\\[${p}\\]: (copying from offset|taken back from another worker)`, "g"));
+  const before = ofB.map(startedElsewhere);
   const bKilled = Date.now();
   b.proc.kill("SIGKILL");
   await b.exited;
-  const takenBefore = count(a.log(), /taken back from another worker/g) + count(c.log(), copying);
-  await until("B's partitions are copied by others", () => count(a.log(), /taken back from another worker/g) + count(c.log(), copying) > takenBefore, 120_000, a.status);
+  await until("B's partitions are copied by others", () => ofB.every((p, i) => startedElsewhere(p) > before[i]!), 120_000, a.status);
   const afterWorkerKill = Date.now() - bKilled;
+  expect(a.log() + c.log()).not.toContain("let go of cleanly: "); // B was killed: the runner waited for what it may still send
 
   // the runner killed while C holds partitions: C (or D) runs the link once no one else copies
   const d = worker();
@@ -85,9 +99,10 @@ test("link.spread: workers copy lent partitions; kill -9 of a worker and of the 
   await until("C or D runs the link", () => c.log().includes(`this klink runs link ${link}`) || d.log().includes(`this klink runs link ${link}`), 120_000);
   const runner = c.log().includes(`this klink runs link ${link}`) ? c : d;
   const other = runner === c ? d : c;
+  const copiedBefore = count(other.log(), copying); // what it copied for A (given back when A died)
   await until("the new runner lends partitions again", () => lends.test(runner.log()), 120_000, runner.status);
   const afterRunnerKill = Date.now() - aKilled;
-  await until("the other worker copies lent partitions", () => count(other.log(), copying) > 0, 90_000, other.status);
+  await until("the other worker copies what the new runner lent", () => count(other.log(), copying) > copiedBefore, 90_000, other.status);
 
   // a worker stopped with SIGTERM lets go at once
   const termAt = Date.now();
@@ -96,6 +111,7 @@ test("link.spread: workers copy lent partitions; kill -9 of a worker and of the 
   expect(await other.exited).toBe(0);
   await until("the runner takes the partitions back", () => count(runner.log(), /taken back from another worker/g) > takenBack, 60_000, runner.status);
   const afterTerm = Date.now() - termAt;
+  expect(runner.log()).toMatch(/taking back \d+ partition\(s\) the other workers let go of cleanly/); // no wait: every write of the stopped worker was answered
 
   const produced = await load.stop();
   runner.proc.kill("SIGTERM");
@@ -117,6 +133,7 @@ test("link.spread: a worker paused (SIGSTOP) past its session with partitions le
   const taken = count(a.log(), /taken back from another worker/g);
   b.proc.kill("SIGSTOP");
   await until("A takes B's partitions back", () => count(a.log(), /taken back from another worker/g) > taken, 90_000, a.status);
+  expect(a.log()).not.toContain("let go of cleanly"); // B did not let go: A waited for what B may still send
   await Bun.sleep(3_000); // A copies them on while B sleeps
   b.proc.kill("SIGCONT");
   await until("B, woken, says its lease ended", () => /lease ended|no longer knows this worker/.test(b.log()), 60_000, b.status);

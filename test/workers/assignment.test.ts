@@ -119,6 +119,29 @@ describe("link assignment (link.spread)", () => {
     expect(home.assignments.get("r")).toContain(lent[0]!);
   });
 
+  test("partitions a worker let go of cleanly in the round before are handed on marked clean; a leaving worker is given nothing", () => {
+    const units = parts(4);
+    const runner = { memberId: "r", owned: [L, "t/0", "t/1"], units, kept: [] };
+    // w let go of t/2 and t/3 cleanly in generation 5 and leaves; x stays
+    const w = { memberId: "w", owned: [], leaving: true, released: { generation: 5, partitions: ["t/2", "t/3"] } };
+    const x = { memberId: "x", owned: [] };
+    const next = assignLink([runner, w, x], 6);
+    expect(next.assignments.get("w")).toEqual([]);
+    const handedOn = [...next.assignments.get("r")!, ...next.assignments.get("x")!].filter((k) => k === "t/2" || k === "t/3");
+    expect(handedOn.sort()).toEqual(["t/2", "t/3"]);
+    expect([...next.clean.get("r")!, ...next.clean.get("x")!].sort()).toEqual(["t/2", "t/3"]);
+    // a release said in an older round is not clean: someone may have had them since (and crashed)
+    const later = assignLink([runner, w, x], 7);
+    expect([...later.clean.values()].flat()).toEqual([]);
+    // what a member already owned is not "given" to it: never marked clean
+    const kept = assignLink([{ ...runner, owned: [L, ...units] }, { memberId: "w", owned: [], released: { generation: 5, partitions: ["t/2"] } }], 6);
+    expect(kept.clean.get("r")).toEqual([]);
+    // a leaving worker does not get the link either
+    const noRunner = assignLink([{ memberId: "a", owned: [], leaving: true }, { memberId: "b", owned: ["t/0"] }], 3);
+    expect(noRunner.assignments.get("b")).toContain(L);
+    expect(noRunner.assignments.get("a")).toEqual([]);
+  });
+
   test("random joins and leaves of workers beside a runner: no partition is ever given while another member owns it, and it settles", () => {
     let seed = 7;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
