@@ -42,13 +42,17 @@ export class Lending {
   /**
    * Stops copying `parts`, which another worker copies from now on: records held are dropped (read
    * again by whoever copies next), those in flight acknowledged, the filler producer closed.
-   * Resolves once the Link writes nothing more to them.
+   * Resolves once the Link writes nothing more to them, with those let go of cleanly: every record
+   * sent there was acknowledged (a failed delivery stops a partition, so: those not stopped).
    */
-  lend(parts: Part[]): Promise<void> {
-    return this.between.ask(async () => {
-      await this.host.letGo(parts.map((x) => this.host.get(x.topic, x.partition)).filter((p): p is LinkedPartition => p !== undefined));
+  async lend(parts: Part[]): Promise<Part[]> {
+    const clean = await this.between.ask(async () => {
+      const copied = parts.map((x) => this.host.get(x.topic, x.partition)).filter((p): p is LinkedPartition => p !== undefined);
+      await this.host.letGo(copied);
       for (const x of parts) this.lent.set(key(x), { topic: x.topic, partition: x.partition });
+      return copied.filter((p) => p.error === null).map((p) => ({ topic: p.topic, partition: p.partition }));
     });
+    return clean ?? []; // the run loop had ended: nothing said
   }
 
   /** Copies lent partitions again, from where the target ends, as a restart of klink would resume them. */

@@ -25,7 +25,8 @@ type Part = { topic: string; partition: number };
 
 /** What of the Link spreading needs (link.ts). */
 export interface SpreadLink {
-  lend(parts: Part[]): Promise<void>;
+  /** Resolves with those let go of cleanly (every record sent there acknowledged). */
+  lend(parts: Part[]): Promise<Part[]>;
   takeBack(parts: Part[]): Promise<void>;
   linkedPartitions(): Part[];
   keptHere(): Part[];
@@ -68,7 +69,12 @@ export class SpreadPartitions {
 
   /** The group gave this worker `keys`; `clean`: those their last owner let go of cleanly (no wait). */
   assigned(keys: PartitionKey[], clean: PartitionKey[] = []): void {
-    if (!this.link) return this.copier.add(keys, clean);
+    if (!this.link) {
+      const waits = keys.length - clean.length;
+      this.o.log(`given ${keys.length} partition(s) to copy: ${clean.length ? `${clean.length} let go of cleanly by their last worker, copied at once` : ""}` +
+        `${clean.length && waits ? "; " : ""}${waits ? `${waits} copied in ${TAKEOVER_WAIT_MS / 1000} s, once what their last worker may still send has expired` : ""}: ${keys.join(", ")}`);
+      return this.copier.add(keys, clean);
+    }
     const link = this.link;
     const cleanly = new Set(clean);
     const now = keys.filter((k) => cleanly.has(k));
@@ -92,9 +98,9 @@ export class SpreadPartitions {
   async revoked(keys: PartitionKey[]): Promise<PartitionKey[]> {
     if (!this.link) return this.copier.letGo(keys);
     for (const k of keys) this.lentKeys.add(k);
-    await this.link.lend(keys.map(splitPartitionKey));
-    this.o.log(`lent ${keys.length} partition(s) to other workers: ${keys.join(", ")}`);
-    return []; // the Link's producer may have given up on a record without an answer: the next owner waits
+    const clean = keysOf(await this.link.lend(keys.map(splitPartitionKey)));
+    this.o.log(`lent ${keys.length} partition(s) to other workers: ${keys.join(", ")}${clean.length < keys.length ? ` (${keys.length - clean.length} not cleanly: their next worker waits ${TAKEOVER_WAIT_MS / 1000} s)` : ""}`);
+    return clean;
   }
 
   /** The lease ended: the copier writes nothing more anyway (it asks the lease before every write). */

@@ -68,6 +68,7 @@ test("link.spread: workers copy lent partitions; kill -9 of a worker and of the 
   const b = worker();
   await until("A lends partitions to B", () => lends.test(a.log()), 90_000, a.status);
   await until("B copies them", () => count(b.log(), copying) > 0, 60_000, b.status);
+  expect(b.log()).toMatch(/given \d+ partition\(s\) to copy: \d+ let go of cleanly by their last worker, copied at once/); // A lent them cleanly: no wait
   const c = worker();
   await until("C copies partitions too", () => count(c.log(), copying) > 0, 90_000, c.status);
   // klink status at the runner: every worker, and which partitions each copies
