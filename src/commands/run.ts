@@ -28,7 +28,7 @@ import { groupSettings } from "../link/cluster.ts";
 import { ownLink, RELEASED_KEY, STANDBY_FENCE_SESSION_MS, workerGroupId, type LinkOwnership } from "../workers/link-ownership.ts";
 import { STANDBY_MESSAGE_TIMEOUT_MS } from "../config/copying-clients.ts";
 import { SpreadPartitions, TAKEOVER_WAIT_MS } from "../workers/spread-partitions.ts";
-import { FORWARD_KEY, forwardingControl, newForwardKey, statusAddress } from "../workers/forward-control.ts";
+import { FORWARD_KEY, forwardingControl, newForwardKey, statusAddress } from "../status/forward-control.ts";
 
 /** The forward key the klink that runs the link keeps in its state (read-only: a snapshot of the state). */
 async function readForwardKey(config: Parameters<typeof openStore>[0]): Promise<string | null> {

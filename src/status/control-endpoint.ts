@@ -41,7 +41,7 @@ export interface ControlContext {
   me: LinkIdentity;
   /** null until `klink run` has written it. */
   token: string | null;
-  /** link.standby: the key the other workers forward commands with (src/workers/forward-control.ts); null otherwise. */
+  /** link.standby: the key the other workers forward commands with (src/status/forward-control.ts); null otherwise. */
   forwardKey: string | null;
   control: Control | null;
   peer: { address: string; port: number } | null;

@@ -12,10 +12,10 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { MigrationConfig } from "../config/types.ts";
-import type { Control, ControlAnswer, ControlRequest } from "../status/control-types.ts";
-import { DRY_RUN_PATH } from "../status/control-endpoint.ts";
+import type { Control, ControlAnswer, ControlRequest } from "./control-types.ts";
+import { DRY_RUN_PATH } from "./control-endpoint.ts";
 import { KLINK_VERSION } from "../version.ts";
-import { runsLink, type Roster } from "./worker-roster.ts";
+import { runsLink, type Roster } from "../workers/worker-roster.ts";
 
 /** The state key of the runner's forward key. */
 export const FORWARD_KEY = "control.forwardKey";
