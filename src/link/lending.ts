@@ -24,10 +24,19 @@ export interface LendingHost {
 
 const key = (p: Part) => `${p.topic}\u0000${p.partition}`;
 
+/**
+ * How long a topic called back stays here (keptHere): long enough for a promote to see the quiet
+ * it waits for on the source (cutover/auto's quietSeconds up to this; called back again at every
+ * round in which the policy would promote, so longer waits hold too).
+ */
+const WANTED_FOR_MS = 15 * 60_000;
+
 export class Lending {
   private readonly lent = new Map<string, Part>();
-  /** Topics a lifecycle step waits for: their lent partitions come back (keptHere says so). */
-  private readonly wanted = new Set<string>();
+  /** Topics a lifecycle step waits for, until when: their lent partitions come back (keptHere says so). */
+  private readonly wanted = new Map<string, number>();
+  /** When each topic's partitions last came back: the Link sees its source writes from then on. */
+  private readonly backAt = new Map<string, number>();
 
   constructor(private readonly host: LendingHost, private readonly between: BetweenBatches) {}
 
@@ -61,7 +70,7 @@ export class Lending {
       for (const x of parts) this.lent.delete(key(x));
       for (const topic of new Set(parts.map((x) => x.topic))) {
         for (const a of await this.host.restart(topic)) this.host.log(`${topic}[${a.partition}]: taken back from another worker; copying from source offset ${a.offset}`);
-        if (!this.lentOf(topic).length) this.wanted.delete(topic);
+        this.backAt.set(topic, performance.now());
       }
     });
   }
@@ -76,7 +85,8 @@ export class Lending {
    * offsets (translate mode, stopped, a topic past mirroring), or of a topic a lifecycle step waits for.
    */
   keptHere(): Part[] {
-    const keep = (topic: string) => this.wanted.has(topic) || this.host.topicState(topic) !== "mirroring";
+    const now = performance.now();
+    const keep = (topic: string) => (this.wanted.get(topic) ?? 0) > now || this.host.topicState(topic) !== "mirroring";
     return this.linkedPartitions().filter((x) => {
       const p = this.host.get(x.topic, x.partition);
       return keep(x.topic) || (p !== undefined && (p.state !== "exact" || p.error !== null));
@@ -86,8 +96,27 @@ export class Lending {
   /** A lifecycle step waits for `topic` (Link.drained): true while some of it is lent, and it is called back. */
   holdsBack(topic: string): boolean {
     if (!this.lentOf(topic).length) return false;
-    this.wanted.add(topic);
+    this.callBack(topic);
     return true;
+  }
+
+  /** `topic` is to be copied here (a promote is near): its lent partitions come back, and it is not lent again for a while. */
+  callBack(topic: string): void {
+    this.wanted.set(topic, performance.now() + WANTED_FOR_MS);
+  }
+
+  lends(topic: string): boolean {
+    return this.lentOf(topic).length > 0;
+  }
+
+  /**
+   * For the promote checks, from when on this Link has seen every source write of `topic`: now
+   * while some of it is lent (another worker copies those writes, unseen here: as if written just
+   * now), the time it came back, or null (always).
+   */
+  seenSince(topic: string): number | null {
+    if (this.lends(topic)) return performance.now();
+    return this.backAt.get(topic) ?? null;
   }
 
   private lentOf(topic: string): Part[] {

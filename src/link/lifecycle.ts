@@ -154,10 +154,14 @@ export class Lifecycle {
   }
 
   /** Why `topic` cannot be promoted now (empty: it can). */
-  private promoteBlockers(topic: string): string[] {
+  private promoteBlockers(topic: string, dryRun = false): string[] {
     const reasons: string[] = [];
     const since = this.options.link.sinceLastSourceWrites().get(topic)!;
-    if (since < SOURCE_QUIET_MS) reasons.push(`a producer may still write to ${topic} on the source (the last record copied from there ${(since / 1000).toFixed(1)} s ago; promote waits for ${SOURCE_QUIET_MS / 1000} s of quiet)`);
+    const lending = this.options.link.lending;
+    if (lending.lends(topic)) {
+      if (!dryRun) lending.callBack(topic);
+      reasons.push(`other workers copy partitions of ${topic} (link.spread), so this klink does not see whether a producer still writes them on the source: they come back to it now; ask again once it has copied them for ${SOURCE_QUIET_MS / 1000} s`);
+    } else if (since < SOURCE_QUIET_MS) reasons.push(`a producer may still write to ${topic} on the source (the last record copied from there ${(since / 1000).toFixed(1)} s ago; promote waits for ${SOURCE_QUIET_MS / 1000} s of quiet)`);
     const reading = this.handoff?.readingOnSource(topic) ?? [];
     if (reading.length) reasons.push(`group(s) ${reading.join(", ")} still read ${topic} on the source`);
     return reasons;
@@ -191,7 +195,7 @@ export class Lifecycle {
     let ok = true;
     const lines = topics.map((topic) => {
       if (targetIsPrimary(this.options.link.topicState(topic))) return `${topic}: already promoted`;
-      const blockers = this.promoteBlockers(topic);
+      const blockers = this.promoteBlockers(topic, true);
       if (blockers.length && !force) {
         ok = false;
         return `${topic}: would not be promoted now: ${blockers.join("; ")} (--force promotes anyway)`;
@@ -236,10 +240,14 @@ export class Lifecycle {
       const state = this.options.link.topicState(topic) ?? "mirroring";
       if (targetIsPrimary(state) || this.promoting.has(topic)) continue;
       const reading = this.handoff?.readingOnSource(topic) ?? [];
-      const decision = this.options.cutover.promote({
-        topic, state, requested: this.promoteRequested.has(topic),
-        sinceLastSourceWriteMs: sinceLastSourceWrite.get(topic) ?? null, groupsOnSource: reading.length,
-      });
+      const facts = { topic, state, requested: this.promoteRequested.has(topic), sinceLastSourceWriteMs: sinceLastSourceWrite.get(topic) ?? null, groupsOnSource: reading.length };
+      if (this.options.link.lending.lends(topic)) {
+        // link.spread: the source writes of lent partitions are not seen here; if the policy would
+        // promote were they quiet, call them back and decide on what this klink then sees
+        if (this.options.cutover.promote({ ...facts, sinceLastSourceWriteMs: null }).go) this.options.link.lending.callBack(topic);
+        continue;
+      }
+      const decision = this.options.cutover.promote(facts);
       if (decision.go && this.promoteBlockers(topic).length === 0) void this.promoteNow(topic, "by the cutover policy").catch((err) => this.options.log(`${topic}: promote failed: ${err.message}`));
     }
   }

@@ -442,6 +442,10 @@ export class Link {
   sinceLastSourceWrites(): Map<string, number> {
     const last = new Map(this.options.topics.map((t) => [t.name, this.startedAt]));
     for (const p of this.partitions.values()) if (p.lastOriginalAt > last.get(p.topic)!) last.set(p.topic, p.lastOriginalAt);
+    for (const [topic, at] of last) {
+      const seen = this.lending.seenSince(topic); // link.spread: writes copied by other workers are not seen here
+      if (seen !== null && seen > at) last.set(topic, seen);
+    }
     const now = performance.now();
     return new Map([...last].map(([topic, at]) => [topic, now - at]));
   }

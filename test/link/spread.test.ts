@@ -8,7 +8,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { source, target, uniqueName, until, withAdmin } from "../helpers.ts";
 import { DualWriteWorkload } from "./dual-write-workload.ts";
-import { klink, runInBackground, spawnKlink, steadyProducer, writeMigration } from "./klink-process.ts";
+import { caughtUp, klink, runInBackground, spawnKlink, steadyProducer, writeMigration } from "./klink-process.ts";
 import { expectExactCopy } from "./exact-copy.ts";
 
 const running = new Set<ReturnType<typeof spawnKlink>>();
@@ -182,3 +182,39 @@ test("link.spread under dual write: librdkafka and Verifiable producers move to 
     for (const x of workers) x.proc.kill("SIGKILL");
   }
 }, 600_000);
+
+test("link.spread: a promote of a topic that another worker copies is refused until its partitions are back and quiet (the runner does not see their source writes); once producers stop, it promotes; every record once", async () => {
+  // two topics of one partition each: the runner keeps one, the worker is lent the other
+  const topics = [uniqueName("spread-promote"), uniqueName("spread-promote")];
+  await withAdmin(source(), (a) => a.createTopics(topics.map((name) => ({ name, partitions: 1 }))));
+  const link = uniqueName("spread-promote");
+  const file = () => writeMigration({ topics, linkName: link, linkExtra: "  standby: true\n  spread: true\n", extra: "storage:\n  plugin: kafka\n" });
+  const loads = topics.map((t) => steadyProducer(source(), t, 1, 5));
+  const a = start(file());
+  await until("A runs the link", () => a.log().includes(`this klink runs link ${link}`), 60_000, a.status);
+  const b = start(file());
+  await until("B copies a lent partition", () => count(b.log(), copying) > 0, 90_000, b.status);
+  await Bun.sleep(12_000); // longer than promote's 10 s of quiet: only B sees the lent topic's writes
+  const lentTopic = /(\S+)\[0\]: copying from offset/.exec(b.log())![1]!;
+  expect(topics).toContain(lentTopic);
+
+  const first = await klink(["promote", a.file, lentTopic]);
+  expect(first.stderr).toContain(`other workers copy partitions of ${lentTopic}`);
+  expect(first.code).toBe(2);
+  await until("A has the lent topic back", () => a.log().includes(`${lentTopic}[0]: taken back from another worker`), 60_000, a.status);
+  const again = await klink(["promote", a.file, lentTopic]);
+  expect(again.stderr).toContain("a producer may still write");
+  expect(again.code).toBe(2);
+
+  const produced = await Promise.all(loads.map((l) => l.stop()));
+  for (const t of topics) await caughtUp(t, 1);
+  await Bun.sleep(11_000);
+  const promoted = await klink(["promote", a.file, lentTopic]);
+  expect(promoted.stdout).toContain(`${lentTopic}: promoted`);
+  expect(promoted.code).toBe(0);
+  b.proc.kill("SIGTERM");
+  a.proc.kill("SIGTERM");
+  expect(await b.exited).toBe(0);
+  expect(await a.exited).toBe(0);
+  for (const [i, t] of topics.entries()) await expectExactCopy(t, produced[i]!);
+}, 300_000);
