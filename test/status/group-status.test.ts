@@ -67,7 +67,8 @@ test("after the handoff of a group empty before klink started, status follows it
   const run = new KlinkRun(file);
   const members: Array<ReturnType<typeof member>> = [];
   try {
-    const handedOff = await groupStatus(file, (g) => g.state === "handed-off", "the handoff", run);
+    // the state turns handed-off first; the detail gets the pause once the group is guarded on the source
+    const handedOff = await groupStatus(file, (g) => g.state === "handed-off" && g.detail !== "handed off", "the handoff and its pause", run);
 
     // Three members on the target with the same client id and host (as Java clients named alike are).
     for (let i = 0; i < 3; i++) members.push(member(target(), topic, group, "same-app"));
