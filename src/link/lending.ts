@@ -33,6 +33,8 @@ const WANTED_FOR_MS = 15 * 60_000;
 
 export class Lending {
   private readonly lent = new Map<string, Part>();
+  /** How many partitions of each topic are lent: asked per topic every second (promote checks), so not counted each time. */
+  private readonly lentPerTopic = new Map<string, number>();
   /** Topics a lifecycle step waits for, until when: their lent partitions come back (keptHere says so). */
   private readonly wanted = new Map<string, number>();
   /** When each topic's partitions last came back: the Link sees its source writes from then on. */
@@ -58,7 +60,7 @@ export class Lending {
     const clean = await this.between.ask(async () => {
       const copied = parts.map((x) => this.host.get(x.topic, x.partition)).filter((p): p is LinkedPartition => p !== undefined);
       await this.host.letGo(copied);
-      for (const x of parts) this.lent.set(key(x), { topic: x.topic, partition: x.partition });
+      for (const x of parts) this.setLent(x, true);
       return copied.filter((p) => p.error === null).map((p) => ({ topic: p.topic, partition: p.partition }));
     });
     return clean ?? []; // the run loop had ended: nothing said
@@ -67,7 +69,7 @@ export class Lending {
   /** Copies lent partitions again, from where the target ends, as a restart of klink would resume them. */
   takeBack(parts: Part[]): Promise<void> {
     return this.between.ask(async () => {
-      for (const x of parts) this.lent.delete(key(x));
+      for (const x of parts) this.setLent(x, false);
       for (const topic of new Set(parts.map((x) => x.topic))) {
         for (const a of await this.host.restart(topic)) this.host.log(`${topic}[${a.partition}]: taken back from another worker; copying from source offset ${a.offset}`);
         this.backAt.set(topic, performance.now());
@@ -95,7 +97,7 @@ export class Lending {
 
   /** A lifecycle step waits for `topic` (Link.drained): true while some of it is lent, and it is called back. */
   holdsBack(topic: string): boolean {
-    if (!this.lentOf(topic).length) return false;
+    if (!this.lends(topic)) return false;
     this.callBack(topic);
     return true;
   }
@@ -106,7 +108,7 @@ export class Lending {
   }
 
   lends(topic: string): boolean {
-    return this.lentOf(topic).length > 0;
+    return (this.lentPerTopic.get(topic) ?? 0) > 0;
   }
 
   /**
@@ -119,7 +121,13 @@ export class Lending {
     return this.backAt.get(topic) ?? null;
   }
 
-  private lentOf(topic: string): Part[] {
-    return [...this.lent.values()].filter((x) => x.topic === topic);
+  private setLent(x: Part, lent: boolean): void {
+    const k = key(x);
+    if (this.lent.has(k) === lent) return;
+    if (lent) this.lent.set(k, { topic: x.topic, partition: x.partition });
+    else this.lent.delete(k);
+    const n = (this.lentPerTopic.get(x.topic) ?? 0) + (lent ? 1 : -1);
+    if (n > 0) this.lentPerTopic.set(x.topic, n);
+    else this.lentPerTopic.delete(x.topic);
   }
 }
