@@ -76,8 +76,9 @@ export class PartitionCopier {
   /** Partitions the group gave this worker: copied once `takeoverWaitMs` has passed (at once those in `clean`: their last owner let go cleanly). */
   add(keys: PartitionKey[], clean: PartitionKey[] = []): void {
     const now = performance.now();
+    const cleanly = new Set(clean);
     for (const key of keys) {
-      const notBefore = clean.includes(key) ? now : now + this.o.takeoverWaitMs;
+      const notBefore = cleanly.has(key) ? now : now + this.o.takeoverWaitMs;
       this.parts.set(key, { p: splitPartitionKey(key), next: null, notBefore, copiedRecords: 0, uncertain: false });
     }
   }

@@ -69,16 +69,15 @@ export class SpreadPartitions {
 
   /** The group gave this worker `keys`; `clean`: those their last owner let go of cleanly (no wait). */
   assigned(keys: PartitionKey[], clean: PartitionKey[] = []): void {
-    if (!this.link) {
-      const waits = keys.length - clean.length;
-      this.o.log(`given ${keys.length} partition(s) to copy: ${clean.length ? `${clean.length} let go of cleanly by their last worker, copied at once` : ""}` +
-        `${clean.length && waits ? "; " : ""}${waits ? `${waits} copied in ${TAKEOVER_WAIT_MS / 1000} s, once what their last worker may still send has expired` : ""}: ${keys.join(", ")}`);
-      return this.copier.add(keys, clean);
-    }
-    const link = this.link;
     const cleanly = new Set(clean);
     const now = keys.filter((k) => cleanly.has(k));
     const later = keys.filter((k) => !cleanly.has(k));
+    if (!this.link) {
+      if (now.length) this.o.log(`given ${now.length} partition(s) to copy: ${now.length} let go of cleanly by their last worker, copied at once: ${now.join(", ")}`);
+      if (later.length) this.o.log(`given ${later.length} partition(s) to copy in ${TAKEOVER_WAIT_MS / 1000} s, once what their last worker may still send has expired: ${later.join(", ")}`);
+      return this.copier.add(keys, now);
+    }
+    const link = this.link;
     const takeBack = (back: PartitionKey[]) => {
       const mine = back.filter((k) => this.group?.owned.includes(k)); // not moved away again meanwhile
       for (const k of mine) this.lentKeys.delete(k);
