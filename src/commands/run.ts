@@ -28,6 +28,7 @@ import { groupSettings } from "../link/cluster.ts";
 import { ownLink, RELEASED_KEY, STANDBY_FENCE_SESSION_MS, workerGroupId, type LinkOwnership } from "../workers/link-ownership.ts";
 import { STANDBY_MESSAGE_TIMEOUT_MS } from "../config/copying-clients.ts";
 import { SpreadPartitions, TAKEOVER_WAIT_MS } from "../workers/spread-partitions.ts";
+import { LocalFastLane } from "../workers/local-fast-lane.ts";
 import { FORWARD_KEY, forwardingControl, newForwardKey, statusAddress } from "../status/forward-control.ts";
 
 /** The forward key the klink that runs the link keeps in its state (read-only: a snapshot of the state). */
@@ -85,6 +86,8 @@ export const run: Command = {
       return EXIT_USER;
     }
     let link: Link | null = null;
+    let lane: LocalFastLane | null = null;
+    const progress = () => [...(link?.progress() ?? []), ...(lane?.progress() ?? [])];
     let lifecycle: Lifecycle | null = null;
     let opened: { id: string; state: string } | null = null;
     let token: string | null = null;
@@ -92,9 +95,9 @@ export const run: Command = {
     // link.standby: while another klink runs the link, commands are forwarded to it
     let standingBy = config.link.standby;
     const forwarding = forwardingControl({ linkName: config.link.name, roster: () => roster?.latest() ?? null, forwardKey: () => readForwardKey(config) });
-    const reporter = new ProgressReporter(() => link?.progress() ?? []);
+    const reporter = new ProgressReporter(progress);
     const log = (line: string) => logger.info(line);
-    const view = new StatusView(() => (lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups(), clusters: link!.clusters() } : null));
+    const view = new StatusView(() => (lifecycle ? { partitions: progress(), groups: lifecycle.groups(), clusters: link!.clusters() } : null));
 
     // Before any cluster is touched: the status address (a second instance of this file finds the
     // first one there), then the state (its store refuses another writer, or fences it).
@@ -112,7 +115,7 @@ export const run: Command = {
         metrics: () => metricsResponse({
           link: config.link.name,
           workers: roster?.latest() ?? null,
-          running: lifecycle ? { partitions: link!.progress(), groups: lifecycle.groups(), producerQueues: link!.producerQueues(), clusters: link!.clusters() } : null,
+          running: lifecycle ? { partitions: progress(), groups: lifecycle.groups(), producerQueues: link!.producerQueues(), clusters: link!.clusters() } : null,
         }),
         token: () => token,
         forwardKey: () => forwardKey,
@@ -279,6 +282,10 @@ export const run: Command = {
       view.phase = `starting ${topics.length} topic(s): creating missing ones on the target, aligning each partition's start`;
       await running.start();
       await spread?.runLink(running.lending);
+      if (config.link.fastLane) {
+        lane = new LocalFastLane({ source: clients.source, target: clients.target, lending: running.lending, mayWrite: () => !fenced && (ownership?.mayWrite() ?? true), log });
+        lane.start();
+      }
       acls?.start();
       view.phase = "holding the linked groups on the target (the read fence)";
       await life.start();
@@ -298,6 +305,7 @@ export const run: Command = {
       view.stop();
       stopServing();
       life.close();
+      await lane?.close(); // its partitions resume from the target's end at the next start, as the Link's own do
       const closed = await running.close().then(() => true, (err) => (logger.warn(`closing: ${err.message}`), false));
       if (ownership && closed && !fenced) {
         await store.write([{ put: RELEASED_KEY, value: JSON.stringify({ host: hostname(), pid: process.pid, at: new Date().toISOString() }) }]).catch(() => {});

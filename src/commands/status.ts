@@ -90,7 +90,7 @@ export const status: Command = {
       console.log(
         `  ${t.topic} (${t.state}): ${t.partitions} partitions, ${t.copiedRecords} records (${(t.copiedBytes / 1e6).toFixed(1)} MB) copied this run, ` +
           (t.recordsPerSecond === null ? "" : `${Math.round(t.recordsPerSecond)} records/s, ${t.megabytesPerSecond!.toFixed(1)} MB/s, `) +
-          `lag ${t.lagRecords}${t.lagSeconds === null ? "" : ` (~${Math.round(t.lagSeconds)} s)`}${routed}${t.stopped ? `, ${t.stopped} STOPPED` : ""}`,
+          `lag ${t.lagRecords}${t.lagSeconds === null ? "" : ` (~${Math.round(t.lagSeconds)} s)`}${t.fastLane ? `, ${t.fastLane} on the fast lane` : ""}${routed}${t.stopped ? `, ${t.stopped} STOPPED` : ""}`,
       );
     }
     const stopped = body.partitions.filter((p) => p.error);

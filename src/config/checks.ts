@@ -77,6 +77,9 @@ export function semanticIssues(raw: unknown, data: unknown, now: number): Issue[
   if (link?.spread === true && link?.standby !== true) {
     issues.push(error(["link", "spread"], "needs link.standby: true (the workers that spread a link are its standbys)"));
   }
+  if (link?.fastLane === true && link?.spread === true) {
+    issues.push(error(["link", "fastLane"], "cannot be used with link.spread yet: there, the workers that stand by copy lent partitions on the fast lane already; remove one of the two"));
+  }
   if (obj(data)?.groups !== undefined) selectionIssues(obj(data)!.groups, ["groups"], "consumer group", issues);
 
   // status, limits

@@ -44,7 +44,7 @@ function resolveLink(link: Obj): LinkConfig {
   const overrides: Record<string, TopicSettings> = {};
   for (const [topic, o] of Object.entries((link.overrides ?? {}) as Record<string, Obj>)) overrides[topic] = topicSettings(o, defaults);
   const refreshSeconds: number | undefined = Array.isArray(link.topics) ? undefined : link.topics?.refreshSeconds;
-  return { name: link.name, topics: toSelection(link.topics), topicsRefreshSeconds: refreshSeconds ?? 30, defaults, overrides, groupOffsetSync: link.groupOffsetSync ?? false, failback: link.failback ?? false, standby: link.standby ?? false, spread: link.spread ?? false,
+  return { name: link.name, topics: toSelection(link.topics), topicsRefreshSeconds: refreshSeconds ?? 30, defaults, overrides, groupOffsetSync: link.groupOffsetSync ?? false, failback: link.failback ?? false, standby: link.standby ?? false, spread: link.spread ?? false, fastLane: link.fastLane ?? false,
     aclSync: { enabled: link.aclSync?.enabled ?? false, deletions: link.aclSync?.deletions ?? "keep", principals: link.aclSync?.principals ?? {} } };
 }
 

@@ -227,6 +227,14 @@ export const migrationSchema: JsonSchema = {
           type: "boolean",
           default: false,
         },
+        fastLane: {
+          description:
+            "copy plain mirroring partitions as record batches, byte for byte at identical offsets (no decompress, no recompress); " +
+            "transactions, compacted gaps, translate mode and topics in a lifecycle step stay on the exact lane, and a partition moves " +
+            "between the lanes only with nothing in flight (docs/fast-lane.md). Not with link.spread",
+          type: "boolean",
+          default: false,
+        },
         failback: {
           description:
             "after promote, keep the source as a live replica of the target: klink goes on copying both ways (records written to the target " +

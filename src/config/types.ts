@@ -97,6 +97,8 @@ export interface LinkConfig {
   standby: boolean;
   /** With standby: the standing-by workers copy the partitions the runner lends them (src/workers/spread-partitions.ts). */
   spread: boolean;
+  /** Plain mirroring partitions are copied as record batches by this klink's fast lane (src/workers/local-fast-lane.ts). */
+  fastLane: boolean;
   /** ACL sync (acl-sync.ts). */
   aclSync: AclSyncSettings;
 }

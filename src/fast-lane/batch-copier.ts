@@ -31,6 +31,8 @@ export interface RoundResult {
   next: number;
   copiedBatches: number;
   copiedRecords: number;
+  /** Bytes of the batches copied (as fetched: compressed where the source's batches are). */
+  copiedBytes: number;
   /** Why the lane stopped before the fetched data ended (null: it copied all of it). */
   stoppedAt: { offset: number; reason: string } | null;
   highWatermark: number;
@@ -172,7 +174,7 @@ export class BatchCopier {
     const plans: Planned[][] = [];
     for (const [i, { partition, next }] of parts.entries()) {
       const f = fetched[i]!;
-      const result: RoundResult = { partition, next, copiedBatches: 0, copiedRecords: 0, stoppedAt: null, highWatermark: -1, error: null };
+      const result: RoundResult = { partition, next, copiedBatches: 0, copiedRecords: 0, copiedBytes: 0, stoppedAt: null, highWatermark: -1, error: null };
       results.push(result);
       const plan: Planned[] = [];
       plans.push(plan);
@@ -235,6 +237,7 @@ export class BatchCopier {
         result.next = planned.batch.lastOffset + 1;
         result.copiedBatches++;
         result.copiedRecords += planned.batch.recordCount;
+        result.copiedBytes += planned.batch.end - planned.batch.start;
         lane.sequence = planned.sequenceAfter;
         continue;
       }

@@ -452,7 +452,7 @@ export class Link {
 
   /** True when every partition has copied up to the source end seen last, with nothing in flight. */
   caughtUp(): boolean {
-    if (this.topicsToStart.size || this.lending.any) return false;
+    if (this.topicsToStart.size || !this.lending.caughtUp()) return false;
     for (const p of this.partitions.values()) if ((p.copying && !p.settled) || p.retryAt !== null) return false;
     return this.ledger.pending() === 0 && this.router.caughtUp();
   }

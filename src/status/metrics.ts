@@ -81,7 +81,7 @@ function partitionMetrics(m: Exposition, partitions: PartitionProgress[], now: n
   const each = (value: (p: PartitionProgress) => number): Sample[] => partitions.map((p) => ({ labels: { topic: p.topic, partition: p.partition }, value: value(p) }));
   const lag = (p: PartitionProgress) => Math.max(0, p.sourceEnd - p.next);
   m.add("klink_partition_copied_records_total", "counter", "Records copied source → target by this process.", each((p) => p.copiedRecords));
-  m.add("klink_partition_copied_bytes_total", "counter", "Key and value bytes copied source → target by this process.", each((p) => p.copiedBytes));
+  m.add("klink_partition_copied_bytes_total", "counter", "Key and value bytes copied source → target by this process (on the fast lane: the record batches' bytes, compressed as on the source).", each((p) => p.copiedBytes));
   m.add("klink_partition_next_offset", "gauge", "Next source offset to copy.", each((p) => p.next));
   m.add("klink_partition_source_end_offset", "gauge", "The source partition's end (last stable offset) as last seen.", each((p) => p.sourceEnd));
   m.add("klink_partition_lag_records", "gauge", "Records on the source not copied yet (source end − next offset).", each(lag));
@@ -89,6 +89,7 @@ function partitionMetrics(m: Exposition, partitions: PartitionProgress[], now: n
     each((p) => (lag(p) > 0 && p.copiedTimestamp > 0 ? Math.max(0, (now - p.copiedTimestamp) / 1000) : 0)));
   m.add("klink_partition_mode", "gauge", "Offset mode of the partition: 1 for its mode (exact: identical offsets; translate: offset map).",
     partitions.flatMap((p) => MODES.map((mode) => ({ labels: { topic: p.topic, partition: p.partition, mode }, value: p.mode === mode ? 1 : 0 }))));
+  m.add("klink_partition_fast_lane", "gauge", "1 when the fast lane copies the partition as record batches (link.fastLane), 0 on the exact lane.", each((p) => (p.lane === "fast" ? 1 : 0)));
   m.add("klink_partition_stopped", "gauge", "1 when the partition stopped copying after an error; reason is the error's code (klink status has the message).",
     partitions.map((p) => ({ labels: { topic: p.topic, partition: p.partition, reason: p.error === null ? "" : stopReason(p.error) }, value: p.error === null ? 0 : 1 })));
   const topics = new Map(partitions.map((p) => [p.topic, p.topicState ?? "mirroring"]));

@@ -21,6 +21,8 @@ export interface TopicProgress {
   /** Dual write: records routed target → source this run, and what the Router has still to read. */
   routedRecords: number;
   routerLagRecords: number;
+  /** Partitions copied as record batches (link.fastLane). */
+  fastLane: number;
 }
 
 export function byTopic(partitions: PartitionProgress[]): TopicProgress[] {
@@ -28,8 +30,9 @@ export function byTopic(partitions: PartitionProgress[]): TopicProgress[] {
   for (const p of partitions) {
     const t = out.get(p.topic) ?? {
       topic: p.topic, partitions: 0, copiedRecords: 0, copiedBytes: 0, lagRecords: 0, lagSeconds: null, stopped: 0, retrying: 0,
-      state: p.topicState ?? "mirroring", routedRecords: 0, routerLagRecords: 0,
+      state: p.topicState ?? "mirroring", routedRecords: 0, routerLagRecords: 0, fastLane: 0,
     };
+    if (p.lane === "fast") t.fastLane++;
     if (p.routed) {
       t.routedRecords += p.routed.routedRecords;
       t.routerLagRecords += Math.max(0, p.routed.targetEnd - p.routed.next);

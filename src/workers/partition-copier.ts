@@ -32,6 +32,8 @@ export interface PartitionCopierOptions {
   takeoverWaitMs: number;
   /** A partition this worker cannot copy on; it writes nothing more there. */
   onReturned: (key: PartitionKey, reason: string) => void;
+  /** For the log: where the partitions come from and where they go back to (default: another worker's Link). */
+  words?: { from: string; backTo: string };
   log: (line: string) => void;
 }
 
@@ -41,6 +43,11 @@ interface Copied {
   next: number | null;
   notBefore: number;
   copiedRecords: number;
+  copiedBytes: number;
+  /** The source's high watermark in the last round (-1: none yet). */
+  highWatermark: number;
+  /** When a round last copied a record (performance.now()); 0: none yet. */
+  lastCopiedAt: number;
   /** A write to it may have gone unanswered (any failed round): whoever copies next must wait. */
   uncertain: boolean;
 }
@@ -50,6 +57,9 @@ export interface CopiedProgress {
   partition: number;
   next: number | null;
   copiedRecords: number;
+  copiedBytes: number;
+  highWatermark: number;
+  lastCopiedAt: number;
 }
 
 export class PartitionCopier {
@@ -63,6 +73,9 @@ export class PartitionCopier {
   /** The step running now: letting go of a partition waits for it (its writes answered). */
   private current: Promise<void> = Promise.resolve();
   private readonly loop: Promise<void>;
+  private readonly words: { from: string; backTo: string };
+  /** When a round last copied a record of each topic (kept after its partitions leave). */
+  private readonly copiedAt = new Map<string, number>();
 
   constructor(private readonly o: PartitionCopierOptions) {
     this.sourceClient = new GroupClient(groupSettings(o.source));
@@ -70,6 +83,7 @@ export class PartitionCopier {
     this.lane = new BatchCopier(this.sourceClient, this.targetClient, { maxBytes: 1024 * 1024, mayWrite: o.mayWrite });
     this.targetAdmin = new Admin(o.target.config, o.target.options);
     this.sourceAdmin = new Admin(o.source.config, o.source.options);
+    this.words = o.words ?? { from: "lent by the worker that runs the link", backTo: "the worker that runs the link" };
     this.loop = this.run();
   }
 
@@ -79,7 +93,7 @@ export class PartitionCopier {
     const cleanly = new Set(clean);
     for (const key of keys) {
       const notBefore = cleanly.has(key) ? now : now + this.o.takeoverWaitMs;
-      this.parts.set(key, { p: splitPartitionKey(key), next: null, notBefore, copiedRecords: 0, uncertain: false });
+      this.parts.set(key, { p: splitPartitionKey(key), next: null, notBefore, copiedRecords: 0, copiedBytes: 0, highWatermark: -1, lastCopiedAt: 0, uncertain: false });
     }
   }
 
@@ -95,7 +109,21 @@ export class PartitionCopier {
   }
 
   progress(): CopiedProgress[] {
-    return [...this.parts.values()].map((c) => ({ topic: c.p.topic, partition: c.p.partition, next: c.next, copiedRecords: c.copiedRecords }));
+    return [...this.parts.values()].map((c) => ({
+      topic: c.p.topic, partition: c.p.partition, next: c.next, copiedRecords: c.copiedRecords, copiedBytes: c.copiedBytes,
+      highWatermark: c.highWatermark, lastCopiedAt: c.lastCopiedAt,
+    }));
+  }
+
+  /** When a round last copied a record of `topic` (performance.now()), also of partitions let go of since; null: never. */
+  lastCopiedAt(topic: string): number | null {
+    return this.copiedAt.get(topic) ?? null;
+  }
+
+  /** Every partition copied up to the source's high watermark of its last round (none started but not begun). */
+  caughtUp(): boolean {
+    for (const c of this.parts.values()) if (c.next === null || c.highWatermark < 0 || c.next < c.highWatermark) return false;
+    return true;
   }
 
   async close(): Promise<void> {
@@ -135,6 +163,9 @@ export class PartitionCopier {
       if (this.parts.get(partitionKey(c.p.topic, c.p.partition)) !== c) continue; // let go of during the round
       c.next = r.next;
       c.copiedRecords += r.copiedRecords;
+      c.copiedBytes += r.copiedBytes;
+      if (r.highWatermark >= 0) c.highWatermark = r.highWatermark;
+      if (r.copiedRecords > 0) this.copiedAt.set(c.p.topic, (c.lastCopiedAt = performance.now()));
       if (r.error?.retriable) retry = true;
       else if (r.error) this.giveBack(c, r.error.message);
       else if (r.stoppedAt) this.giveBack(c, `offset ${r.stoppedAt.offset} cannot be copied as bytes: ${r.stoppedAt.reason}`);
@@ -177,14 +208,14 @@ export class PartitionCopier {
     }
     if (this.parts.get(partitionKey(topic, partition)) !== c) return;
     c.next = from;
-    this.o.log(`${topic}[${partition}]: copying from offset ${from} (lent by the worker that runs the link)`);
+    this.o.log(`${topic}[${partition}]: copying from offset ${from} (${this.words.from})`);
   }
 
   private giveBack(c: Copied, reason: string): void {
     const key = partitionKey(c.p.topic, c.p.partition);
     if (this.parts.get(key) !== c) return;
     this.parts.delete(key);
-    this.o.log(`${c.p.topic}[${c.p.partition}]: back to the worker that runs the link: ${reason}`);
+    this.o.log(`${c.p.topic}[${c.p.partition}]: back to ${this.words.backTo}: ${reason}`);
     this.o.onReturned(key, reason);
   }
 }

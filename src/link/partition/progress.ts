@@ -8,6 +8,8 @@ export interface PartitionProgress {
   partition: number;
   /** exact: target offset == source offset; translate: copied records are in the offset map. */
   mode: "exact" | "translate";
+  /** fast: copied as record batches by the fast lane (link.fastLane), not by the Link's exact lane. */
+  lane?: "fast";
   /** Next source offset the target acknowledged up to (records in flight stay lag while the target is down). */
   next: number;
   /** Source end as last seen (last stable offset). */
