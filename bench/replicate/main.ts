@@ -276,7 +276,7 @@ async function replicateOnce(c: Clusters, x: Once): Promise<RunResult> {
   await createTopics(c.target, [{ name: x.topic, partitions: P }]);
   return withAdmin(c.target, async (admin) => {
     // a first poll before the clock starts: connects the admin client and checks the topic is empty
-    const base = x.tool === "klink" ? x.sourceLow : x.sourceLow.map(() => 0);
+    const base = x.tool.startsWith("klink") ? x.sourceLow : x.sourceLow.map(() => 0);
     const before = await recordsOnTarget(admin, { topic: x.topic, expected: x.expected, base: x.sourceLow.map(() => 0) });
     if (before.some((n) => n > 0)) throw new Error(`target topic ${x.topic} is not empty before the run: ${before.join(", ")}`);
     const r = await startReplicator(x.tool, c, { topics: [x.topic], partitions: P, compression: x.kase.compression, untilCaughtUp: true, mm2Tasks: x.o.mm2Tasks, sourceLibrdkafka: x.o.sourceLibrdkafka, sourceLow: x.sourceLow });
@@ -289,7 +289,7 @@ async function replicateOnce(c: Clusters, x: Once): Promise<RunResult> {
         else translated = new Map(x.groupAt.map((offset, p) => [p, offset])); // klink: exact offsets; pipe and lane: copied as is
       }
       let exitCode: number;
-      if (x.tool === "klink") {
+      if (x.tool.startsWith("klink")) {
         const timer = setTimeout(() => void r.stop(), 60_000); // --until-caught-up should end it by itself
         exitCode = await r.exited;
         clearTimeout(timer);

@@ -99,7 +99,8 @@ export function renderMarkdown(r: BenchResults, svgName: string): string {
   line(`Source Kafka ${r.versions.source}, target Kafka ${r.versions.target}: one KRaft node each, PLAINTEXT on loopback, on the same machine as the replicators. ` +
     `klink: ${r.versions.klink ?? "dist/klink"} (Bun ${r.versions.bun}, librdkafka ${r.versions.librdkafka}); MirrorMaker 2 from Kafka ${r.versions.mm2} jars (${r.versions.java}, ${r.mm2Jvm ?? "-Xms256m -Xmx1g -XX:+UseG1GC"}); ` +
     `the raw pipe is bench/replicate/pipe.ts: klink's binding, a consumer feeding \`Producer.forward\`, no logic` +
-    (ran(r).includes("lane") ? "; the fast lane (preview) is bench/replicate/lane.ts: src/fast-lane's BatchCopier over all partitions, record batches copied as bytes (not yet used by `klink run`; the trimmed head of each partition, up to its first batch boundary, goes through librdkafka as the exact lane would)." : "."));
+    (ran(r).includes("klink-fast") ? "; klink, link.fastLane is the same `klink run` with `link.fastLane: true` (plain partitions copied as record batches once their start is aligned)" : "") +
+    (ran(r).includes("lane") ? "; the fast lane copy step alone is bench/replicate/lane.ts: src/fast-lane's BatchCopier over all partitions, record batches copied as bytes, without klink run around it (the trimmed head of each partition, up to its first batch boundary, goes through librdkafka as the exact lane would)." : "."));
   line();
   const whatIf = Object.entries(o.sourceLibrdkafka ?? {});
   if (whatIf.length) {
@@ -240,18 +241,24 @@ export function renderMarkdown(r: BenchResults, svgName: string): string {
   line();
   line(`MB/s (geometric mean over the same cases): klink/MM2 ${speed("mm2", false)} from start, ${speed("mm2", true)} steady; ` +
     `klink/pipe ${speed("pipe", false)} from start, ${speed("pipe", true)} steady`);
-  const lane = r.cases.map((c) => ratio(c, "pipe", "lane", true)).filter((v): v is number => v !== null);
-  if (lane.length) {
+  // CPU-s/GB of `tool` relative to the raw pipe's, copy phase (pipe's records per CPU-s over the tool's)
+  const cpuToPipe = (tool: Tool, label: string) => {
+    const each = r.cases.map((c) => ratio(c, "pipe", tool, true)).filter((v): v is number => v !== null);
+    if (!each.length) return;
     line();
-    line(`Fast lane (preview, not yet in \`klink run\`): CPU-s/GB relative to the raw pipe's, copy phase (geometric mean): ${g(lane)} ` +
-      `(${r.cases.map((c) => `${c.kase.id} ${ratio(c, "pipe", "lane", true)?.toFixed(2) ?? "–"}×`).join(", ")}); the target is at most 0.50×.`);
-  }
+    line(`${label}: CPU-s/GB relative to the raw pipe's, copy phase (geometric mean): ${g(each)} ` +
+      `(${r.cases.map((c) => `${c.kase.id} ${ratio(c, "pipe", tool, true)?.toFixed(2) ?? "–"}×`).join(", ")}); the target is at most 0.50×.`);
+  };
+  cpuToPipe("klink-fast", "klink with link.fastLane");
+  const fastToMm2 = r.cases.map((c) => ratio(c, "klink-fast", "mm2", true)).filter((v): v is number => v !== null);
+  if (fastToMm2.length) line(`klink with link.fastLane / MirrorMaker 2, records per CPU-second, copy phase (geometric mean): ${g(fastToMm2)}; MB/s ${g(r.cases.map((c) => speedRatio(c, "klink-fast", "mm2", true)).filter((v): v is number => v !== null))} steady.`);
+  cpuToPipe("lane", "The fast lane's copy step alone");
   return out.join("\n") + "\n";
 }
 
 // ---------- SVG ----------
 
-const COLORS: Record<Tool, string> = { klink: "#1f77b4", mm2: "#e6550d", pipe: "#8c8c8c", lane: "#31a354" };
+const COLORS: Record<Tool, string> = { klink: "#1f77b4", "klink-fast": "#9ecae1", mm2: "#e6550d", pipe: "#8c8c8c", lane: "#31a354" };
 
 function niceMax(x: number): number {
   if (!(x > 0)) return 1;

@@ -1,6 +1,6 @@
 /**
- * The three replicators, each started as its own process so that /proc shows its own CPU and
- * memory: klink (dist/klink run), MirrorMaker 2 (dedicated mode, Kafka 4.3.1 jars) and the raw
+ * The replicators, each started as its own process so that /proc shows its own CPU and
+ * memory: klink (dist/klink run, with and without link.fastLane), MirrorMaker 2 (dedicated mode, Kafka 4.3.1 jars) and the raw
  * pipe (bench/replicate/pipe.ts). Every child is tracked here and killed if the benchmark exits
  * without stopping it.
  */
@@ -15,9 +15,9 @@ import { deleteTopics, type Clusters } from "./clusters.ts";
 import type { Compression } from "./options.ts";
 import type { ProcSample } from "./proc.ts";
 
-export type Tool = "klink" | "mm2" | "pipe" | "lane";
-export const TOOLS: Tool[] = ["klink", "mm2", "pipe", "lane"];
-export const TOOL_LABEL: Record<Tool, string> = { klink: "klink", mm2: "MirrorMaker 2", pipe: "raw pipe", lane: "fast lane (preview)" };
+export type Tool = "klink" | "klink-fast" | "mm2" | "pipe" | "lane";
+export const TOOLS: Tool[] = ["klink", "klink-fast", "mm2", "pipe", "lane"];
+export const TOOL_LABEL: Record<Tool, string> = { klink: "klink", "klink-fast": "klink, link.fastLane", mm2: "MirrorMaker 2", pipe: "raw pipe", lane: "fast lane copy step alone" };
 
 export const KLINK = resolve(import.meta.dir, "../../dist/klink");
 const PIPE = resolve(import.meta.dir, "pipe.ts");
@@ -119,8 +119,8 @@ function runDir(tool: Tool): string {
   return mkdtempSync(join(base, `${tool}-`));
 }
 
-/** klink's migration.yaml for the job (exact offsets, the Fetcher's default in-flight cap). */
-export function klinkYaml(c: Clusters, job: ReplicateJob, port: number): string {
+/** klink's migration.yaml for the job (exact offsets, the Fetcher's default in-flight cap; `fastLane`: link.fastLane on). */
+export function klinkYaml(c: Clusters, job: ReplicateJob, port: number, fastLane = false): string {
   const compression = job.compression === "none" ? "" : `\n    librdkafka: { compression.type: ${job.compression} }`;
   const extra = Object.entries(job.sourceLibrdkafka ?? {});
   const sourceExtra = extra.length ? `\n    librdkafka: { ${extra.map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ")} }` : "";
@@ -133,7 +133,7 @@ link:
   name: bench
   topics: { names: [${job.topics.join(", ")}] }
   start: earliest
-  offsets: exact
+  offsets: exact${fastLane ? "\n  fastLane: true" : ""}
 status:
   listen: 127.0.0.1:${port}
 limits:
@@ -141,14 +141,15 @@ limits:
 `;
 }
 
-export async function startKlink(c: Clusters, job: ReplicateJob): Promise<Replicator> {
-  const dir = runDir("klink");
+export async function startKlink(c: Clusters, job: ReplicateJob, fastLane = false): Promise<Replicator> {
+  const tool: Tool = fastLane ? "klink-fast" : "klink";
+  const dir = runDir(tool);
   const file = join(dir, "migration.yaml");
-  writeFileSync(file, klinkYaml(c, job, await freePort()));
+  writeFileSync(file, klinkYaml(c, job, await freePort(), fastLane));
   // KLINK_BENCH_KLINK_CMD (a JSON argv, e.g. ["bun","src/cli.ts"]): another klink build, for A/B experiments
   const klink: string[] = process.env.KLINK_BENCH_KLINK_CMD ? JSON.parse(process.env.KLINK_BENCH_KLINK_CMD) : [KLINK];
   const argv = [...klink, "run", file, ...(job.untilCaughtUp ? ["--until-caught-up"] : [])];
-  return spawnTracked("klink", argv, () => rmSync(dir, { recursive: true, force: true }));
+  return spawnTracked(tool, argv, () => rmSync(dir, { recursive: true, force: true }));
 }
 
 export function startPipe(c: Clusters, job: ReplicateJob): Replicator {
@@ -257,6 +258,7 @@ export async function startMirrorMaker(c: Clusters, job: ReplicateJob): Promise<
 
 export function startReplicator(tool: Tool, c: Clusters, job: ReplicateJob): Promise<Replicator> {
   if (tool === "klink") return startKlink(c, job);
+  if (tool === "klink-fast") return startKlink(c, job, true);
   if (tool === "mm2") return startMirrorMaker(c, job);
   if (tool === "lane") return Promise.resolve(startLane(c, job));
   return Promise.resolve(startPipe(c, job));

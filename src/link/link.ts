@@ -480,11 +480,13 @@ export class Link {
 
   /** Where a group committed at source offset `offset` resumes on the target (group-offsets.ts); null until it can. */
   groupOffset(topic: string, partition: number, offset: number): Promise<number | null> {
+    if (this.lending.holdsBack(topic)) return Promise.resolve(null); // copied elsewhere: it comes back here first
     return groupOffsetOnTarget(this.groupOffsetContext(topic, partition), offset);
   }
 
   /** Rollback: where a group committed at target offset `offset` resumes on the source; null until it can. */
   groupOffsetToSource(topic: string, partition: number, offset: number): Promise<number | null> {
+    if (this.lending.holdsBack(topic)) return Promise.resolve(null);
     return groupOffsetOnSource(this.groupOffsetContext(topic, partition), offset);
   }
 

@@ -37,12 +37,14 @@ function timed(tool: VerifiableTool): ToolEvent[] {
   return events;
 }
 
-test("a VerifiableConsumer group moves member by member to the target: fenced until the last leaves the source, then no record twice, none skipped", async () => {
+// "fast": link.fastLane copies the topic as record batches until the handoff needs it on the exact lane
+for (const lane of ["exact", "fast"] as const) {
+test(`a VerifiableConsumer group moves member by member to the target: fenced until the last leaves the source, then no record twice, none skipped${lane === "fast" ? " (link.fastLane: the topic on the fast lane)" : ""}`, async () => {
   const topic = uniqueName("handoff");
   const group = uniqueName("group");
   const partitions = 3;
   await withAdmin(source(), (a) => a.createTopics([{ name: topic, partitions, replicationFactor: source().brokers.length, configs: { "retention.ms": "-1" } }]));
-  const file = writeMigration({ topics: [topic], linkName: uniqueName("handoff"), extra: `groups:\n  names: [${group}]\n` });
+  const file = writeMigration({ topics: [topic], linkName: uniqueName("handoff"), extra: `groups:\n  names: [${group}]\n`, linkExtra: lane === "fast" ? "  fastLane: true\n" : "" });
   const producer = steadyProducer(source(), topic, partitions);
 
   // The group reads on the source first (it must have committed offsets for klink to fence it).
@@ -69,6 +71,14 @@ test("a VerifiableConsumer group moves member by member to the target: fenced un
   }
   expect(status.groups[0].committed).toMatchObject({ cluster: "source" });
   expect(status.groups[0].committed.offsets).toHaveLength(partitions);
+  if (lane === "fast") {
+    // the handoff starts while the fast lane copies the topic
+    for (let i = 0; i < 100 && !status.partitions.some((p: { lane?: string }) => p.lane === "fast"); i++) {
+      await Bun.sleep(200);
+      status = JSON.parse((await klink(["status", file, "--json"])).stdout);
+    }
+    expect(status.partitions.filter((p: { lane?: string }) => p.lane === "fast").length).toBeGreaterThan(0);
+  }
   expect((await klink(["handoff", file, group])).code).toBe(0); // cutover/manual: the operator's go
 
   // Move the members one at a time.
@@ -134,6 +144,7 @@ test("a VerifiableConsumer group moves member by member to the target: fenced un
   }
   console.log(`handoff: ${produced} records; group status: ${groupStatus.detail}`);
 }, 400_000);
+}
 
 /** A group member: reads, commits after each batch, and reports what it processed (committed). */
 interface Member {
