@@ -36,6 +36,8 @@ export interface RoundResult {
   /** Why the lane stopped before the fetched data ended (null: it copied all of it). */
   stoppedAt: { offset: number; reason: string } | null;
   highWatermark: number;
+  /** Where a read_committed reader's partition ends: the last stable offset (the high watermark from brokers without it); -1 before a fetch answered. */
+  stableEnd: number;
   /** The round failed for this partition (see FastLaneError); `next` is where to go on if retriable. */
   error: FastLaneError | null;
 }
@@ -71,6 +73,7 @@ export class FastLaneError extends Error {
 interface Fetched {
   records: Buffer;
   highWatermark: number;
+  stableEnd: number;
 }
 
 /** A restamped batch of a round, and what became of it. */
@@ -110,10 +113,17 @@ export class BatchCopier {
       sharedProducer?: { id: bigint; epoch: number; anchor: (p: LanePartition) => number };
       /** Asked right before every Produce request (a worker's lease, docs/workers.md): false refuses the wave. */
       mayWrite?: () => boolean;
+      /** The target topic stamps records with its own append time (message.timestamp.type LogAppendTime): whyNotPlain. */
+      targetAppendsTime?: (sourceTopic: string) => boolean;
     } = {},
   ) {
     this.sourceLeaders = new Leaders(source);
     this.targetLeaders = new Leaders(target);
+  }
+
+  /** The target topic of `sourceTopic` stamps records with its own append time (whyNotPlain). */
+  targetAppendsTime(sourceTopic: string): boolean {
+    return this.opts.targetAppendsTime?.(sourceTopic) ?? false;
   }
 
   /** A new idempotent producer id on the target, for the partitions the copier has not written yet. */
@@ -174,7 +184,7 @@ export class BatchCopier {
     const plans: Planned[][] = [];
     for (const [i, { partition, next }] of parts.entries()) {
       const f = fetched[i]!;
-      const result: RoundResult = { partition, next, copiedBatches: 0, copiedRecords: 0, copiedBytes: 0, stoppedAt: null, highWatermark: -1, error: null };
+      const result: RoundResult = { partition, next, copiedBatches: 0, copiedRecords: 0, copiedBytes: 0, stoppedAt: null, highWatermark: -1, stableEnd: -1, error: null };
       results.push(result);
       const plan: Planned[] = [];
       plans.push(plan);
@@ -184,12 +194,13 @@ export class BatchCopier {
         continue;
       }
       result.highWatermark = f.highWatermark;
+      result.stableEnd = f.stableEnd;
       const lane = this.lanes.get(partitionKey(partition))!;
       let sequence = lane.sequence;
       let at = next;
       for (const batch of splitBatches(f.records).batches) {
         if (batch.lastOffset < at) continue; // before the position: already copied
-        const reason = whyNotPlain(batch, at);
+        const reason = whyNotPlain(batch, at, this.targetAppendsTime(partition.topic));
         if (reason) {
           result.stoppedAt = { offset: at, reason };
           break;
@@ -280,7 +291,7 @@ export class BatchCopier {
             this.sourceLeaders.forget(p);
             out[i] = new FastLaneError(p, parts[i]!.next, code, `the source refused the fetch: ${code}`);
           } else {
-            out[i] = { records: a!.records ?? Buffer.alloc(0), highWatermark: a!.highWatermark };
+            out[i] = { records: a!.records ?? Buffer.alloc(0), highWatermark: a!.highWatermark, stableEnd: a!.lastStableOffset >= 0 ? a!.lastStableOffset : a!.highWatermark };
           }
         }
       } catch (err) {

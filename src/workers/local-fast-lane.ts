@@ -41,25 +41,30 @@ export class LocalFastLane implements LaneHere {
   private readonly resting = new Map<PartitionKey, { until: number; restMs: number }>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private looking: Promise<void> | null = null;
+  /** Partitions between the lanes (lent, not yet with the copier; or let go of by it, not yet taken back): not caught up. */
+  private readonly inTransit = new Set<PartitionKey>();
   private closed = false;
 
   constructor(private readonly o: { source: Cluster; target: Cluster; lending: LendingToLane; mayWrite: () => boolean; log: (line: string) => void }) {
     this.copier = new PartitionCopier({
       source: o.source, target: o.target, mayWrite: o.mayWrite, takeoverWaitMs: TAKEOVER_WAIT_MS, log: o.log,
       words: { from: "on the fast lane", backTo: "the exact lane" },
-      onReturned: (key) => this.returned(key),
+      onReturned: (key, _reason, clean) => this.returned(key, clean),
     });
   }
 
+  /** Takes on partitions at once (the Link's first batches are the only ones the exact lane copies of them), then looks every second. */
   start(): void {
     this.o.lending.copiesHere(this);
-    this.timer = setInterval(() => {
+    const lookNow = () => {
       if (!this.looking) this.looking = this.look().catch((err) => void (this.closed || this.o.log(`fast lane: ${(err as Error).message}`))).finally(() => (this.looking = null));
-    }, LOOK_EVERY_MS);
+    };
+    lookNow();
+    this.timer = setInterval(lookNow, LOOK_EVERY_MS);
   }
 
   caughtUp(): boolean {
-    return this.copier.caughtUp();
+    return this.inTransit.size === 0 && this.copier.caughtUp();
   }
 
   lastCopiedAt(topic: string): number | null {
@@ -69,13 +74,13 @@ export class LocalFastLane implements LaneHere {
   /** The lane's partitions as `klink status` shows them (mode exact: the same offsets). */
   progress(): PartitionProgress[] {
     return this.copier.progress().map((c) => ({
-      topic: c.topic, partition: c.partition, mode: "exact", lane: "fast", next: c.next ?? -1, sourceEnd: c.highWatermark, copiedRecords: c.copiedRecords,
+      topic: c.topic, partition: c.partition, mode: "exact", lane: "fast", next: c.next ?? -1, sourceEnd: c.sourceEnd, copiedRecords: c.copiedRecords,
       copiedBytes: c.copiedBytes, copiedTimestamp: 0, error: null, topicState: "mirroring",
       lastCopiedAt: c.lastCopiedAt ? new Date(Date.now() - (performance.now() - c.lastCopiedAt)).toISOString() : null,
     }));
   }
 
-  /** Stops the lane: every partition it copies goes back to the Link (whose close then stores where they are). */
+  /** Stops the lane once its round is answered; its partitions resume from the target's end at the next start (it keeps no state). */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
@@ -96,26 +101,41 @@ export class LocalFastLane implements LaneHere {
       return !kept.has(k) && !this.o.lending.isLent(x.topic, x.partition) && (this.resting.get(k)?.until ?? 0) <= now;
     });
     if (!take.length || this.closed) return;
-    const clean = keysOf(await this.o.lending.lend(take, true));
     const keys = keysOf(take);
-    this.copier.add(keys, clean);
+    for (const k of keys) this.inTransit.add(k);
+    let clean: PartitionKey[];
+    try {
+      clean = keysOf(await this.o.lending.lend(take, true));
+      this.copier.add(keys, clean);
+    } finally {
+      for (const k of keys) this.inTransit.delete(k);
+    }
     this.o.log(`fast lane: copying ${keys.length} partition(s) as record batches: ${keys.join(", ")}${clean.length < keys.length ? ` (${keys.length - clean.length} after ${TAKEOVER_WAIT_MS / 1000} s: the exact lane did not let go of them cleanly)` : ""}`);
   }
 
-  /** The copier let go of them (its round answered): the Link copies them again, at once if every write was answered. */
+  /** The copier let go of them (its round answered): the Link copies them again. */
   private async giveBack(keys: PartitionKey[], why: string): Promise<void> {
     const clean = new Set(await this.copier.letGo(keys));
-    const now = keys.filter((k) => clean.has(k));
-    const later = keys.filter((k) => !clean.has(k));
     this.o.log(`fast lane: ${keys.join(", ")} back to the exact lane: ${why}`);
-    if (now.length) await this.o.lending.takeBack(now.map(splitPartitionKey));
-    if (later.length) setTimeout(() => void this.o.lending.takeBack(later.map(splitPartitionKey)).catch(() => {}), TAKEOVER_WAIT_MS); // a write may still land
+    this.handBack(keys.filter((k) => clean.has(k)), true);
+    this.handBack(keys.filter((k) => !clean.has(k)), false);
   }
 
   /** The copier gave `key` back (it wrote nothing of what it could not copy): the Link copies it again, and it rests. */
-  private returned(key: PartitionKey): void {
+  private returned(key: PartitionKey, clean: boolean): void {
     const restMs = Math.min(MAX_REST_MS, (this.resting.get(key)?.restMs ?? FIRST_REST_MS / 2) * 2);
     this.resting.set(key, { until: performance.now() + restMs, restMs });
-    void this.o.lending.takeBack([splitPartitionKey(key)]).catch((err) => void (this.closed || this.o.log(`taking back ${key}: ${(err as Error).message}`)));
+    this.handBack([key], clean);
+  }
+
+  /** The Link takes `keys` back: at once when every write of the lane was answered, else once what may still land has expired (11 s). */
+  private handBack(keys: PartitionKey[], clean: boolean): void {
+    if (!keys.length) return;
+    for (const k of keys) this.inTransit.add(k);
+    const takeBack = () => this.o.lending.takeBack(keys.map(splitPartitionKey))
+      .catch((err) => void (this.closed || this.o.log(`taking back ${keys.join(", ")}: ${(err as Error).message}`)))
+      .finally(() => keys.forEach((k) => this.inTransit.delete(k)));
+    if (clean) void takeBack();
+    else setTimeout(() => void takeBack(), TAKEOVER_WAIT_MS);
   }
 }

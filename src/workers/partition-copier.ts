@@ -22,6 +22,8 @@ import { partitionKey, splitPartitionKey, type PartitionKey } from "./assignment
 const STARTED_AT_ONCE = 8;
 /** A cluster that does not answer: the partition is tried again after this long. */
 const RETRY_MS = 1_000;
+/** How long a target topic's timestamp type, as described, is taken for current. */
+const TIMESTAMP_TYPE_FOR_MS = 60_000;
 
 export interface PartitionCopierOptions {
   source: Cluster;
@@ -31,7 +33,8 @@ export interface PartitionCopierOptions {
   /** How long after it is given a partition the copier waits before writing it (what an earlier owner queued expires first). */
   takeoverWaitMs: number;
   /** A partition this worker cannot copy on; it writes nothing more there. */
-  onReturned: (key: PartitionKey, reason: string) => void;
+  /** `clean`: every write to it was answered (nothing of it can still land). */
+  onReturned: (key: PartitionKey, reason: string, clean: boolean) => void;
   /** For the log: where the partitions come from and where they go back to (default: another worker's Link). */
   words?: { from: string; backTo: string };
   log: (line: string) => void;
@@ -44,8 +47,8 @@ interface Copied {
   notBefore: number;
   copiedRecords: number;
   copiedBytes: number;
-  /** The source's high watermark in the last round (-1: none yet). */
-  highWatermark: number;
+  /** The source partition's end for a read_committed reader in the last round (-1: none yet). */
+  sourceEnd: number;
   /** When a round last copied a record (performance.now()); 0: none yet. */
   lastCopiedAt: number;
   /** A write to it may have gone unanswered (any failed round): whoever copies next must wait. */
@@ -58,7 +61,7 @@ export interface CopiedProgress {
   next: number | null;
   copiedRecords: number;
   copiedBytes: number;
-  highWatermark: number;
+  sourceEnd: number;
   lastCopiedAt: number;
 }
 
@@ -76,11 +79,15 @@ export class PartitionCopier {
   private readonly words: { from: string; backTo: string };
   /** When a round last copied a record of each topic (kept after its partitions leave). */
   private readonly copiedAt = new Map<string, number>();
+  /** Per target topic: it stamps its own append time (message.timestamp.type LogAppendTime), as described when. */
+  private readonly appendsTime = new Map<string, { yes: boolean; at: number }>();
 
   constructor(private readonly o: PartitionCopierOptions) {
     this.sourceClient = new GroupClient(groupSettings(o.source));
     this.targetClient = new GroupClient(groupSettings(o.target));
-    this.lane = new BatchCopier(this.sourceClient, this.targetClient, { maxBytes: 1024 * 1024, mayWrite: o.mayWrite });
+    this.lane = new BatchCopier(this.sourceClient, this.targetClient, {
+      maxBytes: 1024 * 1024, mayWrite: o.mayWrite, targetAppendsTime: (topic) => this.appendsTime.get(topic)?.yes ?? false,
+    });
     this.targetAdmin = new Admin(o.target.config, o.target.options);
     this.sourceAdmin = new Admin(o.source.config, o.source.options);
     this.words = o.words ?? { from: "lent by the worker that runs the link", backTo: "the worker that runs the link" };
@@ -93,7 +100,7 @@ export class PartitionCopier {
     const cleanly = new Set(clean);
     for (const key of keys) {
       const notBefore = cleanly.has(key) ? now : now + this.o.takeoverWaitMs;
-      this.parts.set(key, { p: splitPartitionKey(key), next: null, notBefore, copiedRecords: 0, copiedBytes: 0, highWatermark: -1, lastCopiedAt: 0, uncertain: false });
+      this.parts.set(key, { p: splitPartitionKey(key), next: null, notBefore, copiedRecords: 0, copiedBytes: 0, sourceEnd: -1, lastCopiedAt: 0, uncertain: false });
     }
   }
 
@@ -111,7 +118,7 @@ export class PartitionCopier {
   progress(): CopiedProgress[] {
     return [...this.parts.values()].map((c) => ({
       topic: c.p.topic, partition: c.p.partition, next: c.next, copiedRecords: c.copiedRecords, copiedBytes: c.copiedBytes,
-      highWatermark: c.highWatermark, lastCopiedAt: c.lastCopiedAt,
+      sourceEnd: c.sourceEnd, lastCopiedAt: c.lastCopiedAt,
     }));
   }
 
@@ -120,9 +127,9 @@ export class PartitionCopier {
     return this.copiedAt.get(topic) ?? null;
   }
 
-  /** Every partition copied up to the source's high watermark of its last round (none started but not begun). */
+  /** Every partition copied up to the source's end (last stable offset) of its last round, none still to begin. */
   caughtUp(): boolean {
-    for (const c of this.parts.values()) if (c.next === null || c.highWatermark < 0 || c.next < c.highWatermark) return false;
+    for (const c of this.parts.values()) if (c.next === null || c.sourceEnd < 0 || c.next < c.sourceEnd) return false;
     return true;
   }
 
@@ -159,12 +166,13 @@ export class PartitionCopier {
     let retry = false;
     for (const [i, r] of results.entries()) {
       const c = ready[i]!; // the results come in the order asked
-      if (r.error) c.uncertain = true; // a request may have gone unanswered
+      // a request may have gone unanswered (a refusal was answered, and what followed it is refused for its sequence)
+      if (r.error?.retriable) c.uncertain = true;
       if (this.parts.get(partitionKey(c.p.topic, c.p.partition)) !== c) continue; // let go of during the round
       c.next = r.next;
       c.copiedRecords += r.copiedRecords;
       c.copiedBytes += r.copiedBytes;
-      if (r.highWatermark >= 0) c.highWatermark = r.highWatermark;
+      if (r.stableEnd >= 0) c.sourceEnd = r.stableEnd;
       if (r.copiedRecords > 0) this.copiedAt.set(c.p.topic, (c.lastCopiedAt = performance.now()));
       if (r.error?.retriable) retry = true;
       else if (r.error) this.giveBack(c, r.error.message);
@@ -187,6 +195,7 @@ export class PartitionCopier {
       // a producer may have written to the target since the last owner let go: its record is not the source's
       const diverged = await findDivergence(this.o.source, this.sourceAdmin, this.o.target, topic, partition, Math.max(0, from - 50), from);
       if (diverged < from) return this.giveBack(c, `the target's record at offset ${diverged} is not the source's (a producer wrote to the target?)`);
+      await this.describeTimestampType(topic);
       const start = await laneStart(this.lane, c.p, from);
       if (start.kind === "refused") return this.giveBack(c, start.reason);
       if (start.kind === "head") {
@@ -211,11 +220,19 @@ export class PartitionCopier {
     this.o.log(`${topic}[${partition}]: copying from offset ${from} (${this.words.from})`);
   }
 
+  /** Whether the target topic stamps its own append time (a batch with the source's LogAppendTime may go there as bytes). */
+  private async describeTimestampType(topic: string): Promise<void> {
+    const known = this.appendsTime.get(topic);
+    if (known && performance.now() - known.at < TIMESTAMP_TYPE_FOR_MS) return;
+    const configs = await this.targetAdmin.describeTopicConfigs(topic);
+    this.appendsTime.set(topic, { yes: configs.find((e) => e.name === "message.timestamp.type")?.value === "LogAppendTime", at: performance.now() });
+  }
+
   private giveBack(c: Copied, reason: string): void {
     const key = partitionKey(c.p.topic, c.p.partition);
     if (this.parts.get(key) !== c) return;
     this.parts.delete(key);
     this.o.log(`${c.p.topic}[${c.p.partition}]: back to ${this.words.backTo}: ${reason}`);
-    this.o.onReturned(key, reason);
+    this.o.onReturned(key, reason, !c.uncertain);
   }
 }

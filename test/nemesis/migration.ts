@@ -16,7 +16,7 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function writeMigration(dir: string, o: { clusters: Clusters; topics: string[]; linkName: string; offsets: "exact" | "auto"; storage: "sqlite" | "kafka" }): Promise<string> {
+export async function writeMigration(dir: string, o: { clusters: Clusters; topics: string[]; linkName: string; offsets: "exact" | "auto"; storage: "sqlite" | "kafka"; fastLane: boolean }): Promise<string> {
   const file = join(dir, "migration.yaml");
   writeFileSync(
     file,
@@ -27,7 +27,7 @@ link:
   name: ${o.linkName}
   topics: { names: [${o.topics.join(", ")}] }
   start: earliest
-  offsets: ${o.offsets}
+  offsets: ${o.offsets}${o.fastLane ? "\n  fastLane: true" : ""}
 storage:
   plugin: ${o.storage}
 status:

@@ -27,12 +27,13 @@ afterAll(async () => {
   if (clusters) await stopNemesisClusters(clusters);
 }, 120_000);
 
-test("the fixed seeds cover every workload, every fault kind, both storages and a second instance on sqlite", () => {
+test("the fixed seeds cover every workload, every fault kind, both storages, a second instance on sqlite, and link.fastLane on and off", () => {
   const plans = SEEDS.map(planFor);
   expect(new Set(plans.map((p) => p.workload))).toEqual(new Set(WORKLOADS));
   expect(new Set(plans.flatMap((p) => p.faults.map((f) => f.kind)))).toEqual(new Set(FAULT_KINDS));
   expect(new Set(plans.map((p) => p.storage))).toEqual(new Set(["sqlite", "kafka"] as const));
   expect(plans.some((p) => p.storage === "sqlite" && p.faults.some((f) => f.kind === "second-instance"))).toBe(true);
+  expect(new Set(plans.map((p) => p.fastLane))).toEqual(new Set([true, false]));
 });
 
 for (const seed of SEEDS) {

@@ -23,6 +23,8 @@ export interface Plan {
   seed: number;
   workload: WorkloadName;
   storage: "sqlite" | "kafka";
+  /** link.fastLane: plain partitions copied as record batches (drawn on its own fork: the other choices stay those of older runs) */
+  fastLane: boolean;
   partitions: number;
   /** how long writers write while klink copies (faults happen in this window) */
   liveMs: number;
@@ -50,10 +52,11 @@ export function planFor(seed: number): Plan {
     faults.push({ kind, atMs: rng.int(2_000, liveMs - 5_000), holdMs: rng.int(lo, hi) });
   }
   faults.sort((a, b) => a.atMs - b.atMs);
-  return { seed, workload, storage, partitions, liveMs, faults };
+  const fastLane = new Random(seed).fork("fast lane").chance(0.5);
+  return { seed, workload, storage, fastLane, partitions, liveMs, faults };
 }
 
 export function describePlan(p: Plan): string {
   const faults = p.faults.map((f) => `${f.kind} at ${(f.atMs / 1000).toFixed(1)}s for ${(f.holdMs / 1000).toFixed(1)}s`).join(", ");
-  return `workload ${p.workload}, ${p.partitions} partitions, storage ${p.storage}, live ${(p.liveMs / 1000).toFixed(0)}s; faults planned: ${faults}`;
+  return `workload ${p.workload}, ${p.partitions} partitions, storage ${p.storage}${p.fastLane ? ", link.fastLane" : ""}, live ${(p.liveMs / 1000).toFixed(0)}s; faults planned: ${faults}`;
 }

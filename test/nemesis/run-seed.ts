@@ -61,7 +61,7 @@ export async function runSeed(seed: number, clusters: Clusters, baseDir: string,
   try {
     await ensureUp(clusters, log);
     await workload.prepare();
-    const file = await writeMigration(dir, { clusters, topics: workload.topics, linkName: `nemesis-${seed}-${workload.topics[0]!.slice(-8)}`, offsets: workload.offsets, storage: plan.storage });
+    const file = await writeMigration(dir, { clusters, topics: workload.topics, linkName: `nemesis-${seed}-${workload.topics[0]!.slice(-8)}`, offsets: workload.offsets, storage: plan.storage, fastLane: plan.fastLane });
     klink = new KlinkSupervisor(file, log);
     klink.startMain();
     await workload.startLive();
