@@ -170,6 +170,10 @@ export function renderMarkdown(r: BenchResults, svgName: string): string {
 
   line("## Latency and fidelity");
   line();
+  if (ran(r).some((t) => t === "klink-fast" || t === "lane")) {
+    line("The fast lane has no latency figures here: the method stamps both topics with LogAppendTime, and the fast lane leaves such batches to the exact lane (docs/fast-lane.md, \"Timestamps\").");
+    line();
+  }
   row(["case", "tool", "rate (records/s, target / achieved)", "latency p50 (ms)", "p99 (ms)", "max (ms)", "records at another offset", "duplicates / missing", "group: re-delivered / skipped"]);
   row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]);
   for (const c of r.cases) {

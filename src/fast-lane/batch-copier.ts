@@ -113,17 +113,10 @@ export class BatchCopier {
       sharedProducer?: { id: bigint; epoch: number; anchor: (p: LanePartition) => number };
       /** Asked right before every Produce request (a worker's lease, docs/workers.md): false refuses the wave. */
       mayWrite?: () => boolean;
-      /** The target topic stamps records with its own append time (message.timestamp.type LogAppendTime): whyNotPlain. */
-      targetAppendsTime?: (sourceTopic: string) => boolean;
     } = {},
   ) {
     this.sourceLeaders = new Leaders(source);
     this.targetLeaders = new Leaders(target);
-  }
-
-  /** The target topic of `sourceTopic` stamps records with its own append time (whyNotPlain). */
-  targetAppendsTime(sourceTopic: string): boolean {
-    return this.opts.targetAppendsTime?.(sourceTopic) ?? false;
   }
 
   /** A new idempotent producer id on the target, for the partitions the copier has not written yet. */
@@ -200,7 +193,7 @@ export class BatchCopier {
       let at = next;
       for (const batch of splitBatches(f.records).batches) {
         if (batch.lastOffset < at) continue; // before the position: already copied
-        const reason = whyNotPlain(batch, at, this.targetAppendsTime(partition.topic));
+        const reason = whyNotPlain(batch, at);
         if (reason) {
           result.stoppedAt = { offset: at, reason };
           break;

@@ -25,7 +25,7 @@ export async function laneStart(lane: BatchCopier, p: LanePartition, from: numbe
   const first = splitBatches(records).batches.find((b) => b.lastOffset >= from);
   if (!first || first.baseOffset === from) return { kind: "lane", from };
   if (first.baseOffset > from) return { kind: "refused", reason: `no record at offset ${from} on the source (the next batch begins at ${first.baseOffset})` };
-  const why = whyNotPlain(first, first.baseOffset, lane.targetAppendsTime(p.topic));
+  const why = whyNotPlain(first, first.baseOffset);
   if (why) return { kind: "refused", reason: `offset ${from} is inside ${why}` };
   return { kind: "head", from, to: first.lastOffset + 1 };
 }

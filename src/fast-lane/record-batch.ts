@@ -77,15 +77,13 @@ export function splitBatches(records: Buffer): RecordSet {
  * Why `batch` cannot be copied as bytes to continue a partition whose next offset is `next`, or
  * null when it can: plain data (magic 2, not transactional, not control, no delete horizon), its
  * offsets contiguous (no record removed by compaction inside it) and starting exactly at `next`.
- * A batch stamped with the source broker's append time (LogAppendTime) is copied only to a target
- * topic that stamps its own (`targetAppendsTime`): a broker refuses such a batch from a producer
- * (INVALID_TIMESTAMP), and cleared of the stamp its records would show the producer's times.
+ * Nor a batch stamped with the source broker's append time (LogAppendTime): a broker refuses it
+ * from a producer (INVALID_TIMESTAMP), and cleared of the stamp its records would show their
+ * producers' times instead of the append time the source's consumers see.
  */
-export function whyNotPlain(batch: BatchView, next: number, targetAppendsTime = false): string | null {
+export function whyNotPlain(batch: BatchView, next: number): string | null {
   if (batch.magic !== 2) return `a magic ${batch.magic} message set`;
-  if (batch.attributes & LOG_APPEND_TIME && !targetAppendsTime) {
-    return "a batch with the source broker's append time (message.timestamp.type LogAppendTime) for a target topic that keeps producers' times";
-  }
+  if (batch.attributes & LOG_APPEND_TIME) return "a batch with the source broker's append time (message.timestamp.type LogAppendTime)";
   if (batch.attributes & CONTROL) return "a control batch";
   if (batch.attributes & TRANSACTIONAL) return "a transactional batch";
   if (batch.attributes & DELETE_HORIZON) return "a compacted batch with a delete horizon";
@@ -98,25 +96,18 @@ export function whyNotPlain(batch: BatchView, next: number, targetAppendsTime = 
  * Makes `batch` (inside `records`, which klink owns) a batch of klink's idempotent producer:
  * producer id, epoch and base sequence replaced, the checksum carried over from the old one (so a
  * batch corrupted at the source stays detectably corrupt: the target's broker refuses it),
- * base offset 0 and leader epoch -1 as a producing client sends them, and the LogAppendTime stamp
- * cleared (whyNotPlain lets it through only to a target topic that stamps its own). Returns the
- * sequence of the next batch of this partition.
+ * base offset 0 and leader epoch -1 as a producing client sends them. Returns the sequence of
+ * the next batch of this partition.
  */
 export function restamp(records: Buffer, batch: BatchView, producerId: bigint, producerEpoch: number, baseSequence: number): number {
   const at = batch.start;
-  const end = batch.end - at - CRC_FROM;
-  let crc = records.readUInt32BE(at + 17);
-  if (batch.attributes & LOG_APPEND_TIME) {
-    const before = Buffer.from(records.subarray(at + CRC_FROM, at + CRC_FROM + 2));
-    records.writeInt16BE(batch.attributes & ~LOG_APPEND_TIME, at + CRC_FROM);
-    crc = crc32cAfterChange(crc, before, records.subarray(at + CRC_FROM, at + CRC_FROM + 2), 2, end);
-  }
   const before = Buffer.from(records.subarray(at + PRODUCER_FIELDS, at + PRODUCER_FIELDS_END));
   records.writeBigInt64BE(producerId, at + PRODUCER_FIELDS);
   records.writeInt16BE(producerEpoch, at + 51);
   records.writeInt32BE(baseSequence, at + 53);
   const after = records.subarray(at + PRODUCER_FIELDS, at + PRODUCER_FIELDS_END);
-  records.writeUInt32BE(crc32cAfterChange(crc, before, after, PRODUCER_FIELDS_END - CRC_FROM, end), at + 17);
+  const crc = records.readUInt32BE(at + 17);
+  records.writeUInt32BE(crc32cAfterChange(crc, before, after, PRODUCER_FIELDS_END - CRC_FROM, batch.end - at - CRC_FROM), at + 17);
   records.writeBigInt64BE(0n, at);
   records.writeInt32BE(-1, at + 12);
   return (baseSequence + (batch.lastOffset - batch.baseOffset) + 1) % 2 ** 31;

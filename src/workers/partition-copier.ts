@@ -22,8 +22,6 @@ import { partitionKey, splitPartitionKey, type PartitionKey } from "./assignment
 const STARTED_AT_ONCE = 8;
 /** A cluster that does not answer: the partition is tried again after this long. */
 const RETRY_MS = 1_000;
-/** How long a target topic's timestamp type, as described, is taken for current. */
-const TIMESTAMP_TYPE_FOR_MS = 60_000;
 
 export interface PartitionCopierOptions {
   source: Cluster;
@@ -79,15 +77,11 @@ export class PartitionCopier {
   private readonly words: { from: string; backTo: string };
   /** When a round last copied a record of each topic (kept after its partitions leave). */
   private readonly copiedAt = new Map<string, number>();
-  /** Per target topic: it stamps its own append time (message.timestamp.type LogAppendTime), as described when. */
-  private readonly appendsTime = new Map<string, { yes: boolean; at: number }>();
 
   constructor(private readonly o: PartitionCopierOptions) {
     this.sourceClient = new GroupClient(groupSettings(o.source));
     this.targetClient = new GroupClient(groupSettings(o.target));
-    this.lane = new BatchCopier(this.sourceClient, this.targetClient, {
-      maxBytes: 1024 * 1024, mayWrite: o.mayWrite, targetAppendsTime: (topic) => this.appendsTime.get(topic)?.yes ?? false,
-    });
+    this.lane = new BatchCopier(this.sourceClient, this.targetClient, { maxBytes: 1024 * 1024, mayWrite: o.mayWrite });
     this.targetAdmin = new Admin(o.target.config, o.target.options);
     this.sourceAdmin = new Admin(o.source.config, o.source.options);
     this.words = o.words ?? { from: "lent by the worker that runs the link", backTo: "the worker that runs the link" };
@@ -195,7 +189,6 @@ export class PartitionCopier {
       // a producer may have written to the target since the last owner let go: its record is not the source's
       const diverged = await findDivergence(this.o.source, this.sourceAdmin, this.o.target, topic, partition, Math.max(0, from - 50), from);
       if (diverged < from) return this.giveBack(c, `the target's record at offset ${diverged} is not the source's (a producer wrote to the target?)`);
-      await this.describeTimestampType(topic);
       const start = await laneStart(this.lane, c.p, from);
       if (start.kind === "refused") return this.giveBack(c, start.reason);
       if (start.kind === "head") {
@@ -218,14 +211,6 @@ export class PartitionCopier {
     if (this.parts.get(partitionKey(topic, partition)) !== c) return;
     c.next = from;
     this.o.log(`${topic}[${partition}]: copying from offset ${from} (${this.words.from})`);
-  }
-
-  /** Whether the target topic stamps its own append time (a batch with the source's LogAppendTime may go there as bytes). */
-  private async describeTimestampType(topic: string): Promise<void> {
-    const known = this.appendsTime.get(topic);
-    if (known && performance.now() - known.at < TIMESTAMP_TYPE_FOR_MS) return;
-    const configs = await this.targetAdmin.describeTopicConfigs(topic);
-    this.appendsTime.set(topic, { yes: configs.find((e) => e.name === "message.timestamp.type")?.value === "LogAppendTime", at: performance.now() });
   }
 
   private giveBack(c: Copied, reason: string): void {
