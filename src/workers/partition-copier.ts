@@ -30,8 +30,7 @@ export interface PartitionCopierOptions {
   mayWrite: () => boolean;
   /** How long after it is given a partition the copier waits before writing it (what an earlier owner queued expires first). */
   takeoverWaitMs: number;
-  /** A partition this worker cannot copy on; it writes nothing more there. */
-  /** `clean`: every write to it was answered (nothing of it can still land). */
+  /** A partition this worker cannot copy on; it writes nothing more there. `clean`: every write to it was answered (nothing of it can still land). */
   onReturned: (key: PartitionKey, reason: string, clean: boolean) => void;
   /** For the log: where the partitions come from and where they go back to (default: another worker's Link). */
   words?: { from: string; backTo: string };
@@ -49,7 +48,7 @@ interface Copied {
   sourceEnd: number;
   /** When a round last copied a record (performance.now()); 0: none yet. */
   lastCopiedAt: number;
-  /** A write to it may have gone unanswered (any failed round): whoever copies next must wait. */
+  /** A write to it may have gone unanswered (a round failed on a timeout, a broken connection, a moved leader): whoever copies next must wait. */
   uncertain: boolean;
 }
 
