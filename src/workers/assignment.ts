@@ -27,6 +27,11 @@ export function partitionKey(topic: string, partition: number): PartitionKey {
   return `${topic}/${partition}`;
 }
 
+/** The keys of `parts`, sorted (as worker metadata lists them). */
+export function partitionKeys(parts: Array<{ topic: string; partition: number }>): PartitionKey[] {
+  return parts.map((p) => partitionKey(p.topic, p.partition)).sort();
+}
+
 export function splitPartitionKey(key: PartitionKey): { topic: string; partition: number } {
   const slash = key.lastIndexOf("/");
   return { topic: key.slice(0, slash), partition: Number(key.slice(slash + 1)) };

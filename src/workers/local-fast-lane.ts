@@ -8,7 +8,7 @@
  * transaction, a compacted gap, a record a producer wrote to the target) comes back to the Link's
  * exact lane, and stays there for a while (doubling up to 10 min) before it is tried again.
  */
-import { partitionKey, splitPartitionKey, type PartitionKey } from "./assignment.ts";
+import { partitionKey, partitionKeys, splitPartitionKey, type PartitionKey } from "./assignment.ts";
 import { PartitionCopier } from "./partition-copier.ts";
 import { TAKEOVER_WAIT_MS } from "./spread-partitions.ts";
 import type { Cluster } from "../link/cluster.ts";
@@ -32,8 +32,6 @@ const LOOK_EVERY_MS = 1_000;
 /** A partition that came back from the lane is not lent again before this, doubled at each return up to MAX_REST_MS. */
 const FIRST_REST_MS = 30_000;
 const MAX_REST_MS = 10 * 60_000;
-
-const keysOf = (parts: Part[]) => parts.map((p) => partitionKey(p.topic, p.partition));
 
 export class LocalFastLane implements LaneHere {
   private readonly copier: PartitionCopier;
@@ -91,8 +89,8 @@ export class LocalFastLane implements LaneHere {
   /** Takes back what the Link must copy itself now (a lifecycle step, translate mode), and takes on what it may lend. */
   private async look(): Promise<void> {
     if (this.closed || !this.o.mayWrite()) return;
-    const kept = new Set(keysOf(this.o.lending.keptHere()));
-    const onLane = keysOf(this.copier.progress());
+    const kept = new Set(partitionKeys(this.o.lending.keptHere()));
+    const onLane = partitionKeys(this.copier.progress());
     const back = onLane.filter((k) => kept.has(k));
     if (back.length) await this.giveBack(back, "the link needs them on the exact lane (a lifecycle step, or not plain mirroring)");
     const now = performance.now();
@@ -101,11 +99,11 @@ export class LocalFastLane implements LaneHere {
       return !kept.has(k) && !this.o.lending.isLent(x.topic, x.partition) && (this.resting.get(k)?.until ?? 0) <= now;
     });
     if (!take.length || this.closed) return;
-    const keys = keysOf(take);
+    const keys = partitionKeys(take);
     for (const k of keys) this.inTransit.add(k);
     let clean: PartitionKey[];
     try {
-      clean = keysOf(await this.o.lending.lend(take, true));
+      clean = partitionKeys(await this.o.lending.lend(take, true));
       this.copier.add(keys, clean);
     } finally {
       for (const k of keys) this.inTransit.delete(k);

@@ -5,7 +5,7 @@
  * must stay with it (`kept`), lends the others when the group moves them and takes them back when
  * the group returns them.
  */
-import { partitionKey, splitPartitionKey, type PartitionKey } from "./assignment.ts";
+import { partitionKeys, splitPartitionKey, type PartitionKey } from "./assignment.ts";
 import { PartitionCopier } from "./partition-copier.ts";
 import type { WorkerMetadata } from "./member-metadata.ts";
 import type { Cluster } from "../link/cluster.ts";
@@ -39,8 +39,6 @@ export interface SpreadGroup {
   claim(keys: PartitionKey[]): void;
   rejoin(): void;
 }
-
-const keysOf = (parts: Part[]) => parts.map((p) => partitionKey(p.topic, p.partition)).sort();
 
 export class SpreadPartitions {
   private readonly copier: PartitionCopier;
@@ -97,7 +95,7 @@ export class SpreadPartitions {
   async revoked(keys: PartitionKey[]): Promise<PartitionKey[]> {
     if (!this.link) return this.copier.letGo(keys);
     for (const k of keys) this.lentKeys.add(k);
-    const clean = keysOf(await this.link.lend(keys.map(splitPartitionKey)));
+    const clean = partitionKeys(await this.link.lend(keys.map(splitPartitionKey)));
     this.o.log(`lent ${keys.length} partition(s) to other workers: ${keys.join(", ")}${clean.length < keys.length ? ` (${keys.length - clean.length} not cleanly: their next worker waits ${TAKEOVER_WAIT_MS / 1000} s)` : ""}`);
     return clean;
   }
@@ -114,7 +112,7 @@ export class SpreadPartitions {
     for (const [key, until] of this.returned) if (until < now) this.returned.delete(key);
     const returned = [...this.returned.keys()].sort();
     if (!this.link) return { returned };
-    return { units: keysOf(this.link.linkedPartitions()), kept: keysOf(this.link.keptHere()), returned };
+    return { units: partitionKeys(this.link.linkedPartitions()), kept: partitionKeys(this.link.keptHere()), returned };
   }
 
   /**
@@ -122,7 +120,7 @@ export class SpreadPartitions {
    * one): it claims them, and from now on says which it keeps.
    */
   async runLink(link: SpreadLink): Promise<void> {
-    await this.copier.letGo(this.copier.progress().map((p) => partitionKey(p.topic, p.partition)));
+    await this.copier.letGo(partitionKeys(this.copier.progress()));
     this.link = link;
     this.publish();
     this.timer = setInterval(() => this.publish(), PUBLISH_EVERY_MS);
@@ -132,7 +130,7 @@ export class SpreadPartitions {
   private publish(): void {
     if (!this.link || !this.group) return;
     const owned = new Set(this.group.owned);
-    const running = keysOf(this.link.linkedPartitions()).filter((k) => !owned.has(k) && !this.lentKeys.has(k));
+    const running = partitionKeys(this.link.linkedPartitions()).filter((k) => !owned.has(k) && !this.lentKeys.has(k));
     const now = JSON.stringify(this.metadata());
     if (running.length) this.group.claim(running);
     else if (now !== this.published) this.group.rejoin();
